@@ -1,0 +1,11 @@
+"""Entry point: parse the stack's settings (nothing is registered if they are invalid), then build its cloud."""
+
+import pulumi
+
+from stacks import aws, gcp, local
+from stacks.settings import load_from_pulumi_config
+
+STACK_BUILDERS = {"local": local.build, "gcp": gcp.build, "aws": aws.build}
+
+settings = load_from_pulumi_config(pulumi.get_project())
+STACK_BUILDERS[settings.cloud](settings)

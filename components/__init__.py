@@ -1,0 +1,1 @@
+"""One ComponentResource per concept of the mesh, each with a typed Args class."""

@@ -1,0 +1,45 @@
+"""The one way this project installs a Helm chart: pinned chart, version and repository from the versions table."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from stacks.versions import ChartRef
+
+
+def pinned_chart(
+    resource_name: str,
+    ref: ChartRef,
+    *,
+    release: str,
+    namespace: pulumi.Input[str],
+    values: Mapping[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> k8s.helm.v4.Chart:
+    """A `helm.v4.Chart`, so `pulumi preview` diffs every object the chart renders.
+
+    `release` is explicit because release names are API: they decide the names of the Services other
+    charts and the mesh config point at (see stacks/addresses.py).
+    """
+    return k8s.helm.v4.Chart(
+        resource_name,
+        k8s.helm.v4.ChartArgs(
+            chart=ref.chart,
+            version=ref.version,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=ref.repository),
+            name=release,
+            namespace=namespace,
+            values=dict(values),
+        ),
+        opts=opts,
+    )
+
+
+def child_opts(
+    parent: pulumi.Resource, depends_on: Optional[list[pulumi.Resource]] = None
+) -> pulumi.ResourceOptions:
+    """Children inherit their component's provider, not its depends_on: pass what they wait for explicitly."""
+    return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on or []))

@@ -1,0 +1,70 @@
+"""The mesh's ingress gateway: its own namespace and Istio's `gateway` chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.chart import child_opts, pinned_chart
+from stacks import versions
+
+
+@dataclass(frozen=True)
+class IngressGatewayArgs:
+    version: str
+    namespace: str
+    release: str
+    service_type: str
+    annotations: Mapping[str, str]
+    # The gateway's pods are injected with the `gateway` template: istiod's webhook must be serving.
+    wait_for: list[pulumi.Resource] = field(default_factory=list)
+
+
+def gateway_values(args: IngressGatewayArgs) -> dict[str, Any]:
+    return {"service": {"type": args.service_type, "annotations": dict(args.annotations)}}
+
+
+def load_balancer_address(status: Optional[k8s.core.v1.outputs.ServiceStatus]) -> Optional[str]:
+    """The first IP or hostname a load balancer published on the Service, if any (none for NodePort)."""
+    load_balancer = status.load_balancer if status is not None else None
+    for ingress in (load_balancer.ingress if load_balancer is not None else None) or []:
+        if ingress.ip or ingress.hostname:
+            return ingress.ip or ingress.hostname
+    return None
+
+
+class IngressGateway(pulumi.ComponentResource):
+    namespace: k8s.core.v1.Namespace
+    chart: k8s.helm.v4.Chart
+    service_name: str
+    address: pulumi.Output[Optional[str]]
+
+    def __init__(self, name: str, args: IngressGatewayArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("servicemesh:istio:IngressGateway", name, None, opts)
+        # Not labelled istio-injection=disabled: the chart relies on injection of its own pods.
+        self.namespace = k8s.core.v1.Namespace(
+            args.namespace,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace),
+            opts=child_opts(self),
+        )
+        self.chart = pinned_chart(
+            name,
+            versions.istio_chart("gateway", args.version),
+            release=args.release,
+            namespace=self.namespace.metadata.name,
+            values=gateway_values(args),
+            opts=child_opts(self, args.wait_for),
+        )
+        self.service_name = args.release
+        self.address = self.chart.resources.apply(self._service_address)
+        self.register_outputs({"service_name": self.service_name, "address": self.address})
+
+    @staticmethod
+    def _service_address(resources: Optional[list[Any]]) -> pulumi.Output[Optional[str]]:
+        services = [r for r in resources or [] if isinstance(r, k8s.core.v1.Service)]
+        if not services:
+            return pulumi.Output.from_input(None)
+        return services[0].status.apply(load_balancer_address)

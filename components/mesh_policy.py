@@ -1,0 +1,75 @@
+"""Mesh-wide policy: mutual TLS, tracing through the Telemetry API, namespaces labelled for injection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.chart import child_opts
+
+INJECTION_LABEL = {"istio-injection": "enabled"}
+
+
+@dataclass(frozen=True)
+class MeshTracing:
+    provider_name: str
+    sampling: float
+
+
+@dataclass(frozen=True)
+class MeshPolicyArgs:
+    root_namespace: str
+    mtls_mode: str
+    tracing: Optional[MeshTracing]
+    injected_namespaces: tuple[str, ...]
+    # Istio's validating webhook fails closed (validationFailurePolicy Fail): every Istio resource, and
+    # every namespace whose pods must be injected, waits for istiod to be ready.
+    wait_for: list[pulumi.Resource] = field(default_factory=list)
+
+
+class MeshPolicy(pulumi.ComponentResource):
+    peer_authentication: k8s.apiextensions.CustomResource
+    telemetry: Optional[k8s.apiextensions.CustomResource]
+    namespaces: list[k8s.core.v1.Namespace]
+
+    def __init__(self, name: str, args: MeshPolicyArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("servicemesh:istio:MeshPolicy", name, None, opts)
+        after_istiod = child_opts(self, args.wait_for)
+        # In the root namespace, `default` is the mesh-wide policy.
+        self.peer_authentication = k8s.apiextensions.CustomResource(
+            f"{name}-mtls",
+            api_version="security.istio.io/v1",
+            kind="PeerAuthentication",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="default", namespace=args.root_namespace),
+            spec={"mtls": {"mode": args.mtls_mode}},
+            opts=after_istiod,
+        )
+        self.telemetry = None
+        if args.tracing is not None:
+            self.telemetry = k8s.apiextensions.CustomResource(
+                f"{name}-tracing",
+                api_version="telemetry.istio.io/v1",
+                kind="Telemetry",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="mesh-default", namespace=args.root_namespace),
+                spec={
+                    "tracing": [
+                        {
+                            "providers": [{"name": args.tracing.provider_name}],
+                            "randomSamplingPercentage": args.tracing.sampling,
+                        }
+                    ]
+                },
+                opts=after_istiod,
+            )
+        self.namespaces = [
+            k8s.core.v1.Namespace(
+                namespace,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=INJECTION_LABEL),
+                opts=after_istiod,
+            )
+            for namespace in args.injected_namespaces
+        ]
+        self.register_outputs({"injected_namespaces": list(args.injected_namespaces)})

@@ -1,0 +1,71 @@
+"""Benchmark the install graph of every shipped stack (a script, not a test).
+
+For each `Pulumi.<stack>.yaml`: the number of resources, the wall time of building the graph under mocks,
+and the critical path of the install: the longest chain of awaited installs (Helm charts, CRD bundles,
+cloud resources) along the dependency edges, i.e. the sequential waits of a real `pulumi up`.
+
+    venv/bin/python -m scripts.benchmark [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from functools import lru_cache
+
+from tests import fakes, harness
+
+AWAITED_TYPES = ("kubernetes:helm.sh/v4:Chart", "kubernetes:yaml/v2:ConfigFile")
+CLOUD_PREFIXES = ("gcp:", "aws:")
+
+
+def is_awaited_install(registration: harness.Registration) -> bool:
+    return registration.type in AWAITED_TYPES or registration.type.startswith(CLOUD_PREFIXES)
+
+
+def critical_path(run: harness.Run) -> list[str]:
+    """The longest chain of awaited installs; edges through other objects (namespaces...) count as waits too."""
+    by_urn = {r.urn: r for r in run.resources}
+
+    def dependencies(registration: harness.Registration) -> set[str]:
+        urns = set(registration.dependencies)
+        for property_urns in registration.property_dependencies.values():
+            urns.update(property_urns)
+        return {urn for urn in urns if urn in by_urn}
+
+    @lru_cache(maxsize=None)
+    def longest_from(urn: str) -> tuple[str, ...]:
+        registration = by_urn[urn]
+        best: tuple[str, ...] = ()
+        for dependency in dependencies(registration):
+            chain = longest_from(dependency)
+            if len(chain) > len(best):
+                best = chain
+        return best + ((registration.name,) if is_awaited_install(registration) else ())
+
+    return list(max((longest_from(urn) for urn in by_urn), key=len, default=()))
+
+
+def run_stack(stack: str) -> harness.Run:
+    return harness.run_program(harness.stack_config(stack), computed=fakes.computed_fields, calls=fakes.invoke, stack=stack)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per stack (median reported)")
+    options = parser.parse_args()
+    print(f"{'stack':<8} {'resources':>9} {'build ms':>9} {'chained installs':>16}  critical path")
+    for stack in harness.shipped_stacks():
+        run_stack(stack)  # warm-up: the first run pays the imports
+        timings = []
+        for _ in range(options.runs):
+            start = time.perf_counter()
+            run = run_stack(stack)
+            timings.append((time.perf_counter() - start) * 1000)
+        path = critical_path(run)
+        print(f"{stack:<8} {len(run.resources):>9} {statistics.median(timings):>9.1f} {len(path):>16}  {' -> '.join(path)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The cloud-agnostic mesh graph, in install order: Gateway API CRDs and Istio base in parallel, then
+istiod, then the ingress gateway and the mesh policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
+from components.ingress_gateway import IngressGateway, IngressGatewayArgs
+from components.istio import IstioControlPlane, IstioControlPlaneArgs, ZipkinTracer
+from components.mesh_policy import MeshPolicy, MeshPolicyArgs, MeshTracing
+from stacks import addresses
+from stacks.settings import KubernetesSettings, Settings
+
+
+@dataclass(frozen=True)
+class Mesh:
+    provider: k8s.Provider
+    gateway_api: Optional[GatewayApiCrds]
+    control_plane: IstioControlPlane
+    ingress: IngressGateway
+    policy: MeshPolicy
+
+
+def kubernetes_provider(settings: KubernetesSettings) -> k8s.Provider:
+    """The one provider every Kubernetes object goes through; unset fields fall back to the ambient kubeconfig."""
+    return k8s.Provider("cluster", kubeconfig=settings.kubeconfig, context=settings.context)
+
+
+def zipkin_tracer(settings: Settings) -> Optional[ZipkinTracer]:
+    tracing = settings.mesh.tracing
+    if not tracing.enabled:
+        return None
+    if tracing.zipkin_address is not None:
+        host, port = tracing.zipkin_address.rsplit(":", 1)
+        return ZipkinTracer(addresses.TRACING_PROVIDER, host, int(port))
+    jaeger = addresses.jaeger_zipkin()
+    return ZipkinTracer(addresses.TRACING_PROVIDER, jaeger.host, jaeger.port)
+
+
+def build_mesh(settings: Settings, cloud_ingress_annotations: Mapping[str, str]) -> Mesh:
+    provider = kubernetes_provider(settings.kubernetes)
+    on_cluster = pulumi.ResourceOptions(providers=[provider])
+
+    gateway_api = None
+    if settings.gateway_api.install:
+        gateway_api = GatewayApiCrds(
+            "gateway-api",
+            GatewayApiCrdsArgs(
+                version=settings.gateway_api.version,
+                channel=settings.gateway_api.channel,
+                retain_on_delete=settings.gateway_api.retain_on_delete,
+            ),
+            opts=on_cluster,
+        )
+
+    tracer = zipkin_tracer(settings)
+    control_plane = IstioControlPlane(
+        "istio",
+        IstioControlPlaneArgs(
+            version=settings.istio.version,
+            namespace=addresses.ISTIO_NAMESPACE,
+            access_logs=settings.istio.access_logs,
+            tracer=tracer,
+            alpha_gateway_api=settings.gateway_api.tcp_routes,
+            wait_for=[gateway_api] if gateway_api is not None else [],
+        ),
+        opts=on_cluster,
+    )
+
+    ingress = IngressGateway(
+        "ingress-gateway",
+        IngressGatewayArgs(
+            version=settings.istio.version,
+            namespace=settings.ingress.namespace,
+            release=addresses.INGRESS_RELEASE,
+            service_type=settings.ingress_service_type,
+            annotations={**cloud_ingress_annotations, **settings.ingress.annotations},
+            wait_for=[control_plane.istiod],
+        ),
+        opts=on_cluster,
+    )
+
+    policy = MeshPolicy(
+        "mesh-policy",
+        MeshPolicyArgs(
+            root_namespace=addresses.ISTIO_NAMESPACE,
+            mtls_mode=settings.mesh.mtls,
+            tracing=MeshTracing(tracer.provider_name, settings.mesh.tracing.sampling) if tracer else None,
+            injected_namespaces=settings.mesh.injected_namespaces,
+            wait_for=[control_plane.istiod],
+        ),
+        opts=on_cluster,
+    )
+    return Mesh(provider, gateway_api, control_plane, ingress, policy)
+
+
+def export_mesh(settings: Settings, mesh: Mesh) -> None:
+    pulumi.export("cloud", settings.cloud)
+    pulumi.export(
+        "versions",
+        {
+            "istio": settings.istio.version,
+            "gatewayApi": settings.gateway_api.version if mesh.gateway_api else "managed by the cluster",
+            "gatewayApiChannel": settings.gateway_api.channel,
+        },
+    )
+    pulumi.export(
+        "ingress",
+        {
+            "service": mesh.ingress.service_name,
+            "namespace": settings.ingress.namespace,
+            "type": settings.ingress_service_type,
+            "address": mesh.ingress.address,
+        },
+    )
+    pulumi.export("injectedNamespaces", list(settings.mesh.injected_namespaces))

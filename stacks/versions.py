@@ -1,0 +1,123 @@
+"""Every pinned chart, CRD bundle and repository URL, and the rules for which versions fit together.
+
+This is the one place a version or a repository URL is written. Settings validation (stacks/settings.py)
+calls the rule functions below, so an incompatible combination fails before any resource exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChartRef:
+    """A Helm chart pinned to one version in one repository."""
+
+    chart: str
+    version: str
+    repository: str
+
+
+ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+ISTIO_DEFAULT_VERSION = "1.30.3"
+# Istio publishes base, istiod and gateway at the Istio version itself.
+ISTIO_CHARTS = ("base", "istiod", "gateway")
+
+# `base.validationFailurePolicy` exists only from these patch releases on (istio/istio#57643). Without it,
+# istiod flips its validating webhook from Ignore to Fail after install and every `pulumi up` fights it
+# (pulumi/pulumi-kubernetes#2210). Minor versions newer than the last listed one carry it too.
+ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY = {(1, 28): 10, (1, 29): 6, (1, 30): 3}
+ISTIO_MINIMUM_KUBERNETES = {(1, 28): "1.29", (1, 29): "1.30", (1, 30): "1.32"}
+
+GATEWAY_API_DEFAULT_VERSION = "v1.5.1"
+GATEWAY_API_CHANNELS = ("standard", "experimental")
+GATEWAY_API_BUNDLE_URL = (
+    "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/{channel}-install.yaml"
+)
+# v1.5 installs an admission policy that refuses any older bundle over it (and experimental over standard),
+# so a stack must never try to apply an older bundle: the chapter's v1.1.0 cannot be applied next to it.
+GATEWAY_API_MINIMUM = (1, 5, 0)
+
+EXTERNAL_DNS = ChartRef("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/")
+PROMETHEUS = ChartRef("prometheus", "29.27.0", "https://prometheus-community.github.io/helm-charts")
+# Grafana's charts moved to the community repository in Jan 2026.
+GRAFANA = ChartRef("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts")
+JAEGER = ChartRef("jaeger", "4.11.1", "https://jaegertracing.github.io/helm-charts")
+KIALI = ChartRef("kiali-server", "2.29.0", "https://kiali.org/helm-charts")
+
+# external-dns 0.21 reads these Gateway API route kinds only at v1alpha2. Gateway API >= v1.5 serves
+# v1alpha2 for them only in the experimental channel; watching an API that is not served makes
+# external-dns crash-loop ("failed to sync cache").
+EXTERNAL_DNS_SOURCES_NEEDING_EXPERIMENTAL = ("gateway-tlsroute", "gateway-tcproute", "gateway-udproute")
+
+_ISTIO_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_GATEWAY_API_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+
+
+def istio_chart(chart: str, version: str) -> ChartRef:
+    return ChartRef(chart, version, ISTIO_REPOSITORY)
+
+
+def gateway_api_bundle_url(version: str, channel: str) -> str:
+    return GATEWAY_API_BUNDLE_URL.format(version=version, channel=channel)
+
+
+def parse_istio_version(version: str) -> tuple[int, int, int]:
+    match = _ISTIO_VERSION.match(version)
+    if not match:
+        raise ValueError(f"{version!r} is not an Istio version; expected MAJOR.MINOR.PATCH, e.g. {ISTIO_DEFAULT_VERSION}")
+    return tuple(int(part) for part in match.groups())  # type: ignore[return-value]
+
+
+def check_istio_version(version: str) -> None:
+    """Refuse versions whose charts lack `base.validationFailurePolicy`."""
+    major, minor, patch = parse_istio_version(version)
+    supported = ", ".join(f"{a}.{b}.{p}+" for (a, b), p in ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY.items())
+    newest = max(ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY)
+    first_patch = ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY.get((major, minor))
+    if (major, minor) > newest:
+        return
+    if first_patch is None or patch < first_patch:
+        raise ValueError(
+            f"Istio {version} has no base.validationFailurePolicy, so istiod would flip its webhook on every up; "
+            f"accepted: {supported}, or a newer minor"
+        )
+
+
+def parse_gateway_api_version(version: str) -> tuple[int, int, int]:
+    match = _GATEWAY_API_VERSION.match(version)
+    if not match:
+        raise ValueError(
+            f"{version!r} is not a Gateway API release; expected vMAJOR.MINOR.PATCH, e.g. {GATEWAY_API_DEFAULT_VERSION}"
+        )
+    return tuple(int(part) for part in match.groups())  # type: ignore[return-value]
+
+
+def check_gateway_api_version(version: str) -> None:
+    if parse_gateway_api_version(version) < GATEWAY_API_MINIMUM:
+        minimum = "v" + ".".join(map(str, GATEWAY_API_MINIMUM))
+        raise ValueError(
+            f"Gateway API {version} is older than {minimum}: a cluster with >= v1.5 refuses older bundles "
+            f"through its admission policy; accepted: {minimum} or newer"
+        )
+
+
+def gateway_api_serves_tcproute(version: str, channel: str) -> bool:
+    """Whether Istio 1.30 can read TCPRoute from this bundle.
+
+    Istio reads TCPRoute only as v1alpha2 (behind PILOT_ENABLE_ALPHA_GATEWAY_API), which only the
+    experimental channel serves.
+    """
+    parse_gateway_api_version(version)
+    return channel == "experimental"
+
+
+def external_dns_source_problem(source: str, gateway_api_channel: str) -> str | None:
+    if source in EXTERNAL_DNS_SOURCES_NEEDING_EXPERIMENTAL and gateway_api_channel != "experimental":
+        return (
+            f"external-dns 0.21 reads {source.removeprefix('gateway-')} only as v1alpha2, which the "
+            f"{gateway_api_channel} Gateway API channel does not serve (external-dns would crash-loop); "
+            f"use gatewayApi.channel experimental or drop the source"
+        )
+    return None

@@ -1,0 +1,116 @@
+"""Settings are parsed at the edge: every bad input fails with the key, what is wrong and what is accepted,
+and nothing is registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.settings import SettingsError, load_settings
+from tests.harness import ProgramFailed
+
+# (config, the key named in the error, words the message must contain)
+BAD_INPUTS = [
+    ({"cloud": "azure"}, "cloud", ["'local', 'gcp' or 'aws'", "azure"]),
+    ({"clod": "gcp"}, "clod", ["unknown key", "did you mean 'cloud'"]),
+    ({"istio": {"verison": "1.30.3"}}, "istio.verison", ["unknown key", "did you mean 'version'"]),
+    ({"mesh": {"tracing": {"samplng": 5}}}, "mesh.tracing.samplng", ["did you mean 'sampling'"]),
+    ({"istio": {"version": "latest"}}, "istio.version", ["not an Istio version", "MAJOR.MINOR.PATCH"]),
+    ({"istio": {"version": 1.3}}, "istio.version", ["valid string"]),
+    ({"istio": {"version": "1.30.2"}}, "istio.version", ["validationFailurePolicy", "1.30.3+"]),
+    ({"istio": {"version": "1.29.5"}}, "istio.version", ["1.29.6+"]),
+    ({"istio": {"version": "1.28.9"}}, "istio.version", ["1.28.10+"]),
+    ({"istio": {"version": "1.27.4"}}, "istio.version", ["accepted"]),
+    ({"gatewayApi": {"version": "1.5.1"}}, "gatewayApi.version", ["vMAJOR.MINOR.PATCH"]),
+    ({"gatewayApi": {"version": "v1.1.0"}}, "gatewayApi.version", ["older than v1.5.0", "admission policy"]),
+    ({"gatewayApi": {"version": "v1.4.1"}}, "gatewayApi.version", ["v1.5.0 or newer"]),
+    ({"gatewayApi": {"channel": "beta"}}, "gatewayApi.channel", ["'standard' or 'experimental'"]),
+    ({"mesh": {"mtls": "strict"}}, "mesh.mtls", ["'STRICT' or 'PERMISSIVE'"]),
+    ({"mesh": {"mtls": "DISABLE"}}, "mesh.mtls", ["'STRICT' or 'PERMISSIVE'"]),
+    ({"mesh": {"tracing": {"sampling": 101}}}, "mesh.tracing.sampling", ["less than or equal to 100"]),
+    ({"mesh": {"tracing": {"sampling": -1}}}, "mesh.tracing.sampling", ["greater than or equal to 0"]),
+    ({"mesh": {"tracing": {"zipkinAddress": "jaeger"}}}, "mesh.tracing", ["not host:port"]),
+    ({"mesh": {"injectedNamespaces": ["Apps"]}}, "mesh.injectedNamespaces[0]", ["DNS-1123 label"]),
+    ({"mesh": {"injectedNamespaces": ["a" * 64]}}, "mesh.injectedNamespaces[0]", ["at most 63"]),
+    ({"mesh": {"injectedNamespaces": ["apps", "apps"]}}, "mesh.injectedNamespaces", ["listed twice"]),
+    ({"mesh": {"injectedNamespaces": ["istio-system"]}}, "mesh.injectedNamespaces", ["Istio control plane"]),
+    ({"ingress": {"namespace": "Ingress_NS"}}, "ingress.namespace", ["DNS-1123 label"]),
+    ({"ingress": {"serviceType": "ExternalName"}}, "ingress.serviceType", ["'LoadBalancer', 'NodePort' or 'ClusterIP'"]),
+    ({"gatewayApi": {"tcpRoutes": True}}, "gatewayApi.tcpRoutes", ["v1alpha2", "experimental"]),
+    ({"kubernetes": {"contxt": "kind"}}, "kubernetes.contxt", ["did you mean 'context'"]),
+]
+
+
+@pytest.mark.parametrize("config,key,words", BAD_INPUTS, ids=[case[1] + ":" + str(i) for i, case in enumerate(BAD_INPUTS)])
+def test_bad_input_is_refused_before_any_resource(run_stack, config, key, words):
+    with pytest.raises(ProgramFailed) as failure:
+        run_stack({"cloud": "local", **config})
+    assert failure.value.registered == []
+    assert isinstance(failure.value.error, SettingsError)
+    problems = failure.value.error.problems
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{key}: "), problems[0]
+    for word in words:
+        assert word in problems[0], problems[0]
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(SettingsError) as failure:
+        load_settings(
+            {
+                "cloud": "azure",
+                "istio": {"version": "1.0.0"},
+                "gatewayApi": {"chanel": "standard"},
+                "mesh": {"tracing": {"sampling": 500}},
+            }
+        )
+    keys = sorted(problem.split(":")[0] for problem in failure.value.problems)
+    assert keys == ["cloud", "gatewayApi.chanel", "istio.version", "mesh.tracing.sampling"]
+
+
+def test_unknown_key_lists_what_is_accepted():
+    with pytest.raises(SettingsError) as failure:
+        load_settings({"gatewayApi": {"retain": False}})
+    assert "accepted: version, channel, install, retainOnDelete, tcpRoutes" in failure.value.problems[0]
+
+
+def test_snake_case_keys_are_typos_too():
+    with pytest.raises(SettingsError) as failure:
+        load_settings({"istio": {"access_logs": False}})
+    assert "did you mean 'accessLogs'" in failure.value.problems[0]
+
+
+def test_objects_arrive_from_pulumi_as_json_strings():
+    settings = load_settings({"cloud": "local", "mesh": '{"mtls": "PERMISSIVE", "injectedNamespaces": ["a"]}'})
+    assert settings.mesh.mtls == "PERMISSIVE"
+    assert settings.mesh.injected_namespaces == ("a",)
+
+
+def test_defaults():
+    settings = load_settings({})
+    assert settings.cloud == "local"
+    assert settings.istio.version == "1.30.3"
+    assert (settings.gateway_api.version, settings.gateway_api.channel) == ("v1.5.1", "standard")
+    assert settings.gateway_api.retain_on_delete is True
+    assert settings.mesh.mtls == "STRICT"
+    assert settings.ingress_service_type == "NodePort"
+
+
+@pytest.mark.parametrize("cloud,service_type", [("local", "NodePort"), ("gcp", "LoadBalancer"), ("aws", "LoadBalancer")])
+def test_ingress_service_type_follows_the_cloud(cloud, service_type):
+    assert load_settings({"cloud": cloud}).ingress_service_type == service_type
+
+
+def test_settings_are_frozen():
+    settings = load_settings({})
+    with pytest.raises(Exception):
+        settings.mesh.mtls = "PERMISSIVE"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("version", ["1.28.10", "1.29.6", "1.30.3", "1.30.4", "1.31.0"])
+def test_istio_versions_with_the_failure_policy_are_accepted(version):
+    assert load_settings({"istio": {"version": version}}).istio.version == version
+
+
+def test_tcp_routes_are_accepted_on_the_experimental_channel():
+    settings = load_settings({"gatewayApi": {"channel": "experimental", "tcpRoutes": True}})
+    assert settings.gateway_api.tcp_routes
