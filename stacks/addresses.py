@@ -34,3 +34,9 @@ def jaeger_zipkin() -> ServiceAddress:
     """Where the mesh sends spans, Zipkin protocol: the Jaeger the dashboards install."""
     return ServiceAddress("jaeger", ISTIO_NAMESPACE, 9411)
 
+
+# external-dns names its ServiceAccount after the release (`external-dns`, as the release contains the chart
+# name); it is also set explicitly, because the IRSA trust, the pod-identity association and the GKE
+# Workload Identity member all name it.
+EXTERNAL_DNS_RELEASE = "external-dns"
+EXTERNAL_DNS_SERVICE_ACCOUNT = "external-dns"

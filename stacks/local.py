@@ -1,15 +1,26 @@
 """The `local` stack: whatever cluster the kube context points at (kind, k3d, minikube, Docker Desktop...).
 
-Install order: the mesh core (stacks/mesh.py). No cloud credentials; the ingress Service is a NodePort by
-default, because such clusters rarely have a load balancer and Pulumi would wait for its address.
+Install order: the mesh core (stacks/mesh.py); external-dns only when asked for, with the static
+credentials of the cloud that holds the zone (no workload identity outside GKE/EKS). The ingress Service is a
+NodePort by default, because such clusters rarely have a load balancer and Pulumi would wait for its address.
 """
 
 from __future__ import annotations
 
-from stacks.mesh import build_mesh, export_mesh
+from stacks.aws import aws_dns, aws_provider
+from stacks.dns import export_stack, install_external_dns
+from stacks.gcp import gcp_dns, google_provider
+from stacks.mesh import build_mesh, kubernetes_provider
 from stacks.settings import Settings
 
 
 def build(settings: Settings) -> None:
-    mesh = build_mesh(settings, cloud_ingress_annotations={})
-    export_mesh(settings, mesh)
+    cluster = kubernetes_provider(settings.kubernetes)
+    access = None
+    if settings.dns_cloud == "gcp" and settings.gcp is not None:
+        access = gcp_dns(settings, settings.gcp, google_provider(settings.gcp), cluster)
+    elif settings.dns_cloud == "aws" and settings.aws is not None:
+        access = aws_dns(settings, settings.aws, aws_provider(settings.aws), cluster)
+    mesh = build_mesh(settings, cluster, cloud_ingress_annotations={})
+    dns = install_external_dns(settings, mesh, access) if access else None
+    export_stack(settings, mesh, dns)

@@ -42,8 +42,7 @@ def zipkin_tracer(settings: Settings) -> Optional[ZipkinTracer]:
     return ZipkinTracer(addresses.TRACING_PROVIDER, jaeger.host, jaeger.port)
 
 
-def build_mesh(settings: Settings, cloud_ingress_annotations: Mapping[str, str]) -> Mesh:
-    provider = kubernetes_provider(settings.kubernetes)
+def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotations: Mapping[str, str]) -> Mesh:
     on_cluster = pulumi.ResourceOptions(providers=[provider])
 
     gateway_api = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
@@ -20,6 +20,9 @@ from stacks import versions
 from stacks.addresses import ISTIO_NAMESPACE
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_AWS_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 
 
 def _dns_label(value: str) -> str:
@@ -28,6 +31,28 @@ def _dns_label(value: str) -> str:
             f"{value!r} is not a DNS-1123 label (lower-case letters, digits and '-', "
             "starting and ending with a letter or digit, at most 63 characters)"
         )
+    return value
+
+
+def _domain(value: str) -> str:
+    labels = value.split(".")
+    if len(value) > 253 or len(labels) < 2 or not all(len(l) <= 63 and _DNS_LABEL.match(l) for l in labels):
+        raise ValueError(
+            f"{value!r} is not a DNS name (lower-case labels of letters, digits and '-', separated by dots, "
+            "at least two labels, no trailing dot), e.g. mesh.example.com"
+        )
+    return value
+
+
+def _gcp_project(value: str) -> str:
+    if not _GCP_PROJECT.match(value):
+        raise ValueError(f"{value!r} is not a GCP project id (6-30 lower-case letters, digits and '-')")
+    return value
+
+
+def _aws_region(value: str) -> str:
+    if not _AWS_REGION.match(value):
+        raise ValueError(f"{value!r} is not an AWS region, e.g. eu-west-1")
     return value
 
 
@@ -42,6 +67,9 @@ def _gateway_api_version(value: str) -> str:
 
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+DnsName = Annotated[str, AfterValidator(_domain)]
+GcpProject = Annotated[str, AfterValidator(_gcp_project)]
+AwsRegion = Annotated[str, AfterValidator(_aws_region)]
 IstioVersion = Annotated[str, AfterValidator(_istio_version)]
 GatewayApiVersion = Annotated[str, AfterValidator(_gateway_api_version)]
 Cloud = Literal["local", "gcp", "aws"]
@@ -108,6 +136,72 @@ class MeshSettings(Section):
     )
 
 
+ExternalDnsSource = Literal[
+    "service",
+    "ingress",
+    "istio-gateway",
+    "istio-virtualservice",
+    "gateway-httproute",
+    "gateway-grpcroute",
+    "gateway-tlsroute",
+    "gateway-tcproute",
+    "gateway-udproute",
+]
+# Every source whose API the default (standard) Gateway API channel serves.
+DEFAULT_SOURCES: tuple[ExternalDnsSource, ...] = tuple(
+    source for source in get_args(ExternalDnsSource) if source not in versions.EXTERNAL_DNS_SOURCES_NEEDING_EXPERIMENTAL
+)
+
+
+class ZoneSettings(Section):
+    """The DNS zone external-dns writes to: an existing one by name or id, or one the stack creates."""
+
+    name: Optional[str] = Field(None, description="GCP: managed-zone name; AWS: hosted-zone name (the domain)")
+    id: Optional[str] = Field(None, description="GCP: numeric managed-zone id; AWS: hosted-zone id (Z...)")
+    create: bool = Field(False, description="create a public zone for dns.domain; its name servers are an output")
+
+
+class DnsSettings(Section):
+    enabled: Optional[bool] = Field(None, description="default: true on gcp and aws, false on local")
+    domain: Optional[DnsName] = Field(None, description="the domain external-dns manages (its domain filter)")
+    zone: ZoneSettings = ZoneSettings()
+    policy: Literal["upsert-only", "sync", "create-only"] = Field(
+        "upsert-only", description="upsert-only never deletes records; sync also deletes the ones it owns"
+    )
+    sources: tuple[ExternalDnsSource, ...] = DEFAULT_SOURCES
+    txt_owner_id: Optional[str] = Field(None, description="default: <project>-<stack>, unique per stack")
+    namespace: DnsLabel = "external-dns"
+
+
+class GcpSettings(Section):
+    """Google Cloud: the cluster's project, and where the DNS zone lives."""
+
+    project: GcpProject = Field(description="the GKE cluster's project (holds the DNS service account)")
+    dns_project: Optional[GcpProject] = Field(None, description="project of the managed zone; default: project")
+    identity: Literal["workload-identity", "key"] = Field(
+        "workload-identity", description="key: a service-account key in the Secret cloud-dns-key"
+    )
+    zone_visibility: Literal["public", "private"] = "public"
+
+    @property
+    def zone_project(self) -> str:
+        return self.dns_project or self.project
+
+
+class AwsSettings(Section):
+    region: AwsRegion
+    cluster_name: Optional[str] = Field(None, description="the EKS cluster (irsa: its OIDC issuer; pod-identity)")
+    oidc_issuer_url: Optional[str] = Field(None, description="irsa without a cluster lookup: the issuer URL")
+    identity: Literal["irsa", "pod-identity", "access-key"] = "irsa"
+    zone_type: Literal["public", "private"] = "public"
+
+    @model_validator(mode="after")
+    def _issuer_is_https(self) -> "AwsSettings":
+        if self.oidc_issuer_url is not None and not self.oidc_issuer_url.startswith("https://"):
+            raise ValueError(f"oidcIssuerUrl {self.oidc_issuer_url!r} must be an https:// URL")
+        return self
+
+
 class Settings(Section):
     """The whole stack's settings, one attribute per top-level config key."""
 
@@ -117,6 +211,22 @@ class Settings(Section):
     ingress: IngressSettings = IngressSettings()
     gateway_api: GatewayApiSettings = GatewayApiSettings()
     mesh: MeshSettings = MeshSettings()
+    dns: DnsSettings = DnsSettings()
+    gcp: Optional[GcpSettings] = None
+    aws: Optional[AwsSettings] = None
+
+    @property
+    def dns_enabled(self) -> bool:
+        return self.dns.enabled if self.dns.enabled is not None else self.cloud != "local"
+
+    @property
+    def dns_cloud(self) -> Optional[str]:
+        """Whose DNS external-dns writes to: the cluster's cloud, or on local the one cloud section given."""
+        if not self.dns_enabled:
+            return None
+        if self.cloud != "local":
+            return self.cloud
+        return "gcp" if self.gcp is not None else "aws" if self.aws is not None else None
 
     @property
     def ingress_service_type(self) -> str:
@@ -143,7 +253,10 @@ def cross_section_problems(settings: Settings) -> list[str]:
             f"{gateway_api.channel} channel of {gateway_api.version} does not serve; "
             "set gatewayApi.channel to experimental or tcpRoutes to false"
         )
+    problems += _dns_problems(settings)
     reserved = {ISTIO_NAMESPACE: "the Istio control plane", settings.ingress.namespace: "the ingress gateway"}
+    if settings.dns_enabled:
+        reserved[settings.dns.namespace] = "external-dns"
     seen: set[str] = set()
     for namespace in settings.mesh.injected_namespaces:
         if namespace in reserved:
@@ -152,6 +265,67 @@ def cross_section_problems(settings: Settings) -> list[str]:
             problems.append(f"mesh.injectedNamespaces: {namespace!r} is listed twice")
         seen.add(namespace)
     return problems
+
+
+def _dns_problems(settings: Settings) -> list[str]:
+    problems = []
+    for cloud in ("gcp", "aws"):
+        section = getattr(settings, cloud)
+        if settings.cloud == cloud and section is None:
+            problems.append(f"{cloud}: required with cloud {cloud} (see README, quick start for {cloud})")
+        if section is not None and settings.cloud not in (cloud, "local"):
+            problems.append(f"{cloud}: given, but cloud is {settings.cloud}; remove it")
+    if settings.cloud == "local" and settings.gcp is not None and settings.aws is not None:
+        problems.append("gcp, aws: on local, give the one section of the cloud that holds your DNS zone")
+    if not settings.dns_enabled:
+        return problems
+    dns = settings.dns
+    if settings.cloud == "local":
+        if settings.dns_cloud is None:
+            problems.append("dns.enabled: on local, external-dns needs the gcp or aws section of your DNS zone")
+        elif settings.gcp is not None and settings.gcp.identity != "key":
+            problems.append("gcp.identity: on local only key works (workload identity needs GKE)")
+        elif settings.aws is not None and settings.aws.identity != "access-key":
+            problems.append("aws.identity: on local only access-key works (irsa and pod-identity need EKS)")
+    if dns.domain is None:
+        problems.append("dns.domain: required when DNS is enabled, e.g. mesh.example.com")
+    zone = dns.zone
+    if zone.create:
+        if zone.id is not None:
+            problems.append("dns.zone.id: a zone to create has no id yet; give create or id, not both")
+        if settings.dns_cloud == "aws" and zone.name is not None and zone.name != dns.domain:
+            problems.append(f"dns.zone.name: an AWS zone to create is named after dns.domain ({dns.domain})")
+        visibility = settings.gcp.zone_visibility if settings.gcp else settings.aws.zone_type if settings.aws else None
+        if visibility == "private":
+            problems.append("dns.zone.create: only public zones are created; a private zone needs its networks")
+    elif zone.name is None and zone.id is None:
+        problems.append("dns.zone: give name or id of an existing zone, or create: true")
+    if settings.dns_cloud == "aws" and zone.id is not None and not _AWS_ZONE_ID.match(zone.id):
+        problems.append(f"dns.zone.id: {zone.id!r} is not a Route53 hosted-zone id (Z followed by letters and digits)")
+    if settings.dns_cloud == "gcp" and zone.id is not None and not zone.id.isdigit():
+        problems.append(f"dns.zone.id: {zone.id!r} is not a Cloud DNS managed-zone id (digits)")
+    if settings.dns_cloud == "gcp" and zone.name is not None and not _DNS_LABEL.match(zone.name):
+        problems.append(f"dns.zone.name: {zone.name!r} is not a Cloud DNS managed-zone name (e.g. example-com)")
+    if settings.dns_cloud == "aws" and zone.name is not None and dns.domain and not within(dns.domain, zone.name):
+        problems.append(f"dns.domain: {dns.domain} is not inside the zone {zone.name}")
+    aws = settings.aws
+    if aws is not None and aws.identity == "irsa" and not (aws.cluster_name or aws.oidc_issuer_url):
+        problems.append("aws.clusterName: irsa needs the EKS cluster name (or aws.oidcIssuerUrl)")
+    if aws is not None and aws.identity == "pod-identity" and not aws.cluster_name:
+        problems.append("aws.clusterName: pod-identity needs the EKS cluster name")
+    for source in dns.sources:
+        problem = versions.external_dns_source_problem(source, settings.gateway_api.channel)
+        if problem:
+            problems.append(f"dns.sources: {problem}")
+    if len(set(dns.sources)) != len(dns.sources):
+        problems.append("dns.sources: a source is listed twice")
+    return problems
+
+
+def within(domain: str, zone: str) -> bool:
+    """Whether `domain` is the zone's apex or below it (trailing dots ignored)."""
+    domain, zone = domain.rstrip("."), zone.rstrip(".")
+    return domain == zone or domain.endswith("." + zone)
 
 
 def load_settings(raw: dict[str, Any]) -> Settings:

@@ -28,7 +28,6 @@ ISTIO_CHARTS = ("base", "istiod", "gateway")
 # istiod flips its validating webhook from Ignore to Fail after install and every `pulumi up` fights it
 # (pulumi/pulumi-kubernetes#2210). Minor versions newer than the last listed one carry it too.
 ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY = {(1, 28): 10, (1, 29): 6, (1, 30): 3}
-ISTIO_MINIMUM_KUBERNETES = {(1, 28): "1.29", (1, 29): "1.30", (1, 30): "1.32"}
 
 GATEWAY_API_DEFAULT_VERSION = "v1.5.1"
 GATEWAY_API_CHANNELS = ("standard", "experimental")

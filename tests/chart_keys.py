@@ -25,6 +25,26 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     ("istiod", "1.30.3"): {"base.validationFailurePolicy", "meshConfig.*", "env.*"},
     # manifests/charts/gateway: values.schema.json ($defs.values, additionalProperties: false at the top).
     ("gateway", "1.30.3"): {"service.type", "service.annotations.*"},
+    # kubernetes-sigs/external-dns external-dns-helm-chart-1.21.1 charts/external-dns: values.yaml (schema allows
+    # unknown keys); templates/deployment.yaml renders provider.name, sources, policy, registry, txtOwnerId,
+    # domainFilters, logFormat, env, extraVolumes(Mounts), and extraArgs as a map (`--key=value`, chart >= 1.17);
+    # templates/serviceaccount.yaml renders serviceAccount.{create,name,annotations}.
+    ("external-dns", "1.21.1"): {
+        "provider.name",
+        "sources",
+        "policy",
+        "registry",
+        "txtOwnerId",
+        "domainFilters",
+        "logFormat",
+        "extraArgs.*",
+        "env",
+        "extraVolumes",
+        "extraVolumeMounts",
+        "serviceAccount.create",
+        "serviceAccount.name",
+        "serviceAccount.annotations.*",
+    },
 }
 
 

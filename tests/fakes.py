@@ -1,19 +1,88 @@
 """What the mocked engine answers: computed fields of resources and results of invokes.
 
 Shared by the test fixture and scripts/benchmark.py. A real provider computes these; without them the
-mocks return None and every input built on them silently vanishes (see ../shared/TESTING.md).
+mocks return None and every input built on them silently vanishes (see ../shared/TESTING.md). The values are
+shaped like the real ones, so the program's parsing of them is exercised.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
+ACCOUNT = "111122223333"
+GCP_ZONES = {
+    # managed-zone name -> (dns name, id, visibility), in every project
+    "example-com": ("example.com.", "4711", "public"),
+    "internal-example": ("internal.example.", "4712", "private"),
+}
+AWS_ZONES = {
+    # hosted-zone id -> (name, private)
+    "Z0EXAMPLE1234": ("example.com.", False),
+    "Z0PRIVATE5678": ("corp.example.", True),
+}
+OIDC_ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+GCP_PRIVATE_KEY_JSON = '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----fake"}'
+GCP_PRIVATE_KEY = base64.b64encode(GCP_PRIVATE_KEY_JSON.encode()).decode()
+AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+
 
 def computed_fields(args: MockResourceArgs) -> dict[str, Any]:
+    inputs = args.inputs
+    if args.typ == "gcp:serviceaccount/account:Account":
+        email = f"{inputs['accountId']}@{inputs['project']}.iam.gserviceaccount.com"
+        return {"email": email, "name": f"projects/{inputs['project']}/serviceAccounts/{email}"}
+    if args.typ == "gcp:serviceaccount/key:Key":
+        return {"privateKey": GCP_PRIVATE_KEY}
+    if args.typ == "gcp:dns/managedZone:ManagedZone":
+        return {"managedZoneId": "9001", "nameServers": ["ns-cloud-a1.googledomains.com."]}
+    if args.typ == "aws:iam/role:Role":
+        return {"arn": f"arn:aws:iam::{ACCOUNT}:role/{args.name}-1234567", "name": f"{args.name}-1234567"}
+    if args.typ == "aws:iam/user:User":
+        return {"arn": f"arn:aws:iam::{ACCOUNT}:user/{args.name}-1234567", "name": f"{args.name}-1234567"}
+    if args.typ == "aws:iam/accessKey:AccessKey":
+        return {"secret": AWS_SECRET_ACCESS_KEY}
+    if args.typ == "aws:route53/zone:Zone":
+        return {
+            "zoneId": "Z0CREATED9999",
+            "arn": "arn:aws:route53:::hostedzone/Z0CREATED9999",
+            "nameServers": ["ns-1.awsdns-01.org"],
+        }
     return {}
 
 
+def resource_id(args: MockResourceArgs) -> str:
+    if args.typ == "aws:iam/accessKey:AccessKey":
+        return AWS_ACCESS_KEY_ID
+    return f"{args.name}-id"
+
+
 def invoke(token: str, args: dict) -> dict:
+    if token == "gcp:dns/getManagedZone:getManagedZone":
+        return _gcp_zone(args["name"], args.get("project"))
+    if token == "gcp:dns/getManagedZones:getManagedZones":
+        return {"managedZones": [_gcp_zone(name, args.get("project")) for name in GCP_ZONES], "id": "zones"}
+    if token == "aws:route53/getZone:getZone":
+        if "zoneId" in args:
+            zone_id = args["zoneId"]
+        else:
+            zone_id = next(z for z, (name, private) in AWS_ZONES.items()
+                           if name.rstrip(".") == args["name"].rstrip(".") and private == args.get("privateZone", False))
+        name, private = AWS_ZONES[zone_id]
+        return {"zoneId": zone_id, "name": name, "privateZone": private, "arn": f"arn:aws:route53:::hostedzone/{zone_id}", "id": zone_id}
+    if token == "aws:eks/getCluster:getCluster":
+        return {"name": args["name"], "identities": [{"oidcs": [{"issuer": OIDC_ISSUER}]}], "id": args["name"]}
+    if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+        host = args["url"].removeprefix("https://")
+        return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}", "url": host, "id": host}
     raise AssertionError(f"unexpected invoke {token}")
+
+
+def _gcp_zone(name: str, project: str | None) -> dict[str, Any]:
+    dns_name, zone_id, visibility = GCP_ZONES[name]
+    return {"name": name, "dnsName": dns_name, "managedZoneId": zone_id, "visibility": visibility,
+            "nameServers": ["ns-cloud-b1.googledomains.com."], "project": project, "id": f"projects/{project}/managedZones/{name}"}

@@ -68,7 +68,7 @@ class Run:
     resources: list[Registration]
     outputs: dict[str, Any]
     raw_outputs: dict[str, Any]
-    calls: list[tuple[str, dict]] = field(default_factory=list)
+    calls: list[tuple[str, dict, str]] = field(default_factory=list)  # invokes: token, args, provider
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -97,17 +97,23 @@ class Run:
 class Mocks(pulumi_mocks.Mocks):
     """Echoes inputs back as state, plus the computed fields the program reads."""
 
-    def __init__(self, computed: Callable[[pulumi_mocks.MockResourceArgs], dict], calls: Callable[[str, dict], dict]):
+    def __init__(
+        self,
+        computed: Callable[[pulumi_mocks.MockResourceArgs], dict],
+        calls: Callable[[str, dict], dict],
+        resource_id: Callable[[pulumi_mocks.MockResourceArgs], str] = lambda args: f"{args.name}-id",
+    ):
         self.computed = computed
+        self.resource_id = resource_id
         self.answer = calls
-        self.calls: list[tuple[str, dict]] = []
+        self.calls: list[tuple[str, dict, str]] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = {**args.inputs, **self.computed(args)}
-        return f"{args.name}-id", state
+        return self.resource_id(args), state
 
     def call(self, args: pulumi_mocks.MockCallArgs):
-        self.calls.append((args.token, args.args))
+        self.calls.append((args.token, args.args, args.provider))
         return self.answer(args.token, args.args)
 
 
@@ -188,12 +194,13 @@ def run_program(
     *,
     computed: Callable[[pulumi_mocks.MockResourceArgs], dict],
     calls: Callable[[str, dict], dict],
+    resource_id: Callable[[pulumi_mocks.MockResourceArgs], str] = lambda args: f"{args.name}-id",
     stack: str = "test",
     secret_keys: tuple[str, ...] = (),
     preview: bool = False,
 ) -> Run:
     """Run `__main__.py` with `config` (top-level key -> value) and return what it registered."""
-    mocks = Mocks(computed, calls)
+    mocks = Mocks(computed, calls, resource_id)
     monitor = RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -95,9 +95,13 @@ def test_defaults():
     assert settings.ingress_service_type == "NodePort"
 
 
+CLOUD_SECTIONS = {"local": {}, "gcp": {"gcp": {"project": "gke-project"}}, "aws": {"aws": {"region": "eu-west-1"}}}
+
+
 @pytest.mark.parametrize("cloud,service_type", [("local", "NodePort"), ("gcp", "LoadBalancer"), ("aws", "LoadBalancer")])
 def test_ingress_service_type_follows_the_cloud(cloud, service_type):
-    assert load_settings({"cloud": cloud}).ingress_service_type == service_type
+    settings = load_settings({"cloud": cloud, "dns": {"enabled": False}, **CLOUD_SECTIONS[cloud]})
+    assert settings.ingress_service_type == service_type
 
 
 def test_settings_are_frozen():

@@ -1,0 +1,172 @@
+"""The AWS identity external-dns writes Route53 records with, scoped to one hosted zone."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.chart import child_opts
+from components.external_dns import DnsCredentials
+
+ACCESS_KEY_SECRET = "external-dns-aws-credentials"
+
+
+@dataclass(frozen=True)
+class IrsaIssuer:
+    """An EKS cluster's OIDC issuer and the IAM OIDC provider registered for it."""
+
+    url: str
+    provider_arn: str
+
+    @property
+    def host(self) -> str:
+        return self.url.removeprefix("https://")
+
+
+@dataclass(frozen=True)
+class AwsDnsIdentityArgs:
+    mode: str
+    region: str
+    zone_arn: pulumi.Input[str]
+    namespace: pulumi.Input[str]
+    service_account: str
+    zone_type: str
+    issuer: Optional[IrsaIssuer] = None
+    cluster_name: Optional[str] = None
+
+
+def route53_policy(zone_arn: str) -> dict[str, Any]:
+    """external-dns' documented permissions, with record changes limited to the one hosted zone."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "RecordsInTheZone",
+                "Effect": "Allow",
+                "Action": [
+                    "route53:ChangeResourceRecordSets",
+                    "route53:ListResourceRecordSets",
+                    "route53:ListTagsForResource",
+                    "route53:ListTagsForResources",
+                ],
+                "Resource": [zone_arn],
+            },
+            # Route53 cannot scope ListHostedZones to a zone: it is account-wide by design.
+            {"Sid": "FindTheZone", "Effect": "Allow", "Action": ["route53:ListHostedZones"], "Resource": "*"},
+        ],
+    }
+
+
+def irsa_trust(issuer: IrsaIssuer, namespace: str, service_account: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": issuer.provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer.host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                        f"{issuer.host}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
+
+
+def pod_identity_trust() -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+
+
+class AwsDnsIdentity(pulumi.ComponentResource):
+    credentials: DnsCredentials
+
+    def __init__(self, name: str, args: AwsDnsIdentityArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("servicemesh:dns:AwsDnsIdentity", name, None, opts)
+        policy = pulumi.Output.from_input(args.zone_arn).apply(lambda arn: json.dumps(route53_policy(arn)))
+        provider_args = {"aws-zone-type": args.zone_type}
+        region_env = [{"name": "AWS_DEFAULT_REGION", "value": args.region}]
+
+        if args.mode == "access-key":
+            user = aws.iam.User(name, opts=child_opts(self))
+            user_policy = aws.iam.UserPolicy(f"{name}-route53", user=user.name, policy=policy, opts=child_opts(self))
+            key = aws.iam.AccessKey(
+                name,
+                user=user.name,
+                opts=pulumi.ResourceOptions.merge(
+                    child_opts(self), pulumi.ResourceOptions(additional_secret_outputs=["secret"])
+                ),
+            )
+            secret = k8s.core.v1.Secret(
+                f"{name}-access-key",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCESS_KEY_SECRET, namespace=args.namespace),
+                string_data={
+                    "AWS_ACCESS_KEY_ID": pulumi.Output.secret(key.id),
+                    "AWS_SECRET_ACCESS_KEY": pulumi.Output.secret(key.secret),
+                },
+                opts=child_opts(self),
+            )
+            from_secret = [
+                {"name": variable, "valueFrom": {"secretKeyRef": {"name": ACCESS_KEY_SECRET, "key": variable}}}
+                for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+            ]
+            self.credentials = DnsCredentials(
+                provider="aws",
+                identity=user.arn,
+                provider_args=provider_args,
+                env=[*region_env, *from_secret],
+                ready=[user_policy, secret],
+            )
+            self.register_outputs({"identity": user.arn})
+            return
+
+        issuer = args.issuer
+        namespace = pulumi.Output.from_input(args.namespace)
+        if args.mode == "irsa" and issuer is not None:
+            trust = namespace.apply(lambda ns: json.dumps(irsa_trust(issuer, ns, args.service_account)))
+        elif args.mode == "pod-identity":
+            trust = pulumi.Output.from_input(json.dumps(pod_identity_trust()))
+        else:
+            raise ValueError(f"AWS DNS identity mode {args.mode!r} needs an OIDC issuer (irsa) or is unknown")
+        role = aws.iam.Role(name, assume_role_policy=trust, opts=child_opts(self))
+        role_policy = aws.iam.RolePolicy(f"{name}-route53", role=role.id, policy=policy, opts=child_opts(self))
+        ready: list[pulumi.Resource] = [role_policy]
+        annotations = {}
+        if args.mode == "irsa":
+            annotations = {"eks.amazonaws.com/role-arn": role.arn}
+        else:
+            ready.append(
+                aws.eks.PodIdentityAssociation(
+                    name,
+                    cluster_name=args.cluster_name,
+                    namespace=args.namespace,
+                    service_account=args.service_account,
+                    role_arn=role.arn,
+                    opts=child_opts(self),
+                )
+            )
+        self.credentials = DnsCredentials(
+            provider="aws",
+            identity=role.arn,
+            provider_args=provider_args,
+            service_account_annotations=annotations,
+            env=region_env,
+            ready=ready,
+        )
+        self.register_outputs({"identity": role.arn})

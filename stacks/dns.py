@@ -1,0 +1,100 @@
+"""The cloud-agnostic half of DNS automation: the zone a cloud module resolved, external-dns' namespace,
+and external-dns itself, installed after its credentials and every CRD its sources watch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.external_dns import DnsCredentials, ExternalDns, ExternalDnsArgs
+from stacks import addresses
+from stacks.mesh import Mesh, export_mesh
+from stacks.settings import Settings, SettingsError, within
+
+
+@dataclass(frozen=True)
+class DnsZone:
+    """The zone external-dns writes to, found by a lookup or created by the stack."""
+
+    name: pulumi.Input[str]
+    id: pulumi.Input[str]
+    name_servers: Optional[pulumi.Input[list[str]]] = None
+    arn: Optional[pulumi.Input[str]] = None
+
+
+@dataclass(frozen=True)
+class DnsAccess:
+    """What a cloud module prepares before the mesh: the zone, the credentials, external-dns' namespace."""
+
+    zone: DnsZone
+    credentials: DnsCredentials
+    namespace: k8s.core.v1.Namespace
+
+
+@dataclass(frozen=True)
+class Dns:
+    zone: DnsZone
+    credentials: DnsCredentials
+    external_dns: ExternalDns
+    txt_owner_id: str
+
+
+def check_zone_holds_domain(settings: Settings, zone_dns_name: str) -> None:
+    """A looked-up zone must contain dns.domain, or external-dns would filter every record out."""
+    if not within(settings.dns.domain or "", zone_dns_name):
+        raise SettingsError([f"dns.domain: {settings.dns.domain} is not inside the zone {zone_dns_name.rstrip('.')}"])
+
+
+def txt_owner_id(settings: Settings) -> str:
+    """Unique per project and stack by default, so two clusters never fight over the same records."""
+    return settings.dns.txt_owner_id or f"{pulumi.get_project()}-{pulumi.get_stack()}"
+
+
+def external_dns_namespace(settings: Settings, cluster: k8s.Provider) -> k8s.core.v1.Namespace:
+    return k8s.core.v1.Namespace(
+        settings.dns.namespace,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=settings.dns.namespace),
+        opts=pulumi.ResourceOptions(provider=cluster),
+    )
+
+
+def install_external_dns(settings: Settings, mesh: Mesh, access: DnsAccess) -> Dns:
+    crds: list[pulumi.Resource] = [mesh.control_plane.base]  # Istio Gateway / VirtualService
+    if mesh.gateway_api is not None:
+        crds.append(mesh.gateway_api)
+    owner = txt_owner_id(settings)
+    external_dns = ExternalDns(
+        "external-dns",
+        ExternalDnsArgs(
+            namespace=access.namespace.metadata.name,
+            release=addresses.EXTERNAL_DNS_RELEASE,
+            service_account=addresses.EXTERNAL_DNS_SERVICE_ACCOUNT,
+            credentials=access.credentials,
+            sources=settings.dns.sources,
+            policy=settings.dns.policy,
+            txt_owner_id=owner,
+            domain=settings.dns.domain or "",
+            wait_for=crds,
+        ),
+        opts=pulumi.ResourceOptions(providers=[mesh.provider]),
+    )
+    return Dns(access.zone, access.credentials, external_dns, owner)
+
+
+def export_stack(settings: Settings, mesh: Mesh, dns: Optional[Dns]) -> None:
+    export_mesh(settings, mesh)
+    if dns is None:
+        pulumi.export("dns", None)
+        return
+    pulumi.export(
+        "dns",
+        {
+            "identity": dns.credentials.identity,
+            "zone": {"name": dns.zone.name, "id": dns.zone.id},
+            "nameServers": dns.zone.name_servers,
+            "txtOwnerId": dns.txt_owner_id,
+        },
+    )
