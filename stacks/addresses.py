@@ -1,7 +1,9 @@
 """Release names, and every in-cluster address derived from them.
 
 Release names are API: a chart names its Services after its release, and other charts and the mesh config
-point at those Services. They are chosen here, once, and every address is derived here from them.
+point at those Services. They are chosen here, once; each Service name is derived here by the naming rule of
+the chart that makes it (its _helpers.tpl at the pinned version), and the ports are the ones this project
+sets in the charts' values or the charts' fixed ones.
 """
 
 from __future__ import annotations
@@ -12,7 +14,29 @@ ISTIO_NAMESPACE = "istio-system"
 # The gateway chart names its Service and Deployment after the release, and labels its pods
 # `istio: <release without "istio-">`, i.e. `istio: ingressgateway` as in Istio's own profiles.
 INGRESS_RELEASE = "istio-ingressgateway"
+INGRESS_HTTP_PORT = 80
+INGRESS_HTTPS_PORT = 443
 TRACING_PROVIDER = "jaeger"
+
+# external-dns names its ServiceAccount after the release (`external-dns`, as the release contains the chart
+# name); it is also set explicitly, because the IRSA trust, the pod-identity association and the GKE
+# Workload Identity member all name it.
+EXTERNAL_DNS_RELEASE = "external-dns"
+EXTERNAL_DNS_SERVICE_ACCOUNT = "external-dns"
+
+# The dashboards live next to the control plane, as in the source chapter.
+DASHBOARDS_NAMESPACE = ISTIO_NAMESPACE
+PROMETHEUS_RELEASE = "prometheus"
+PROMETHEUS_PORT = 9090  # server.service.servicePort (the chart's default is 80)
+GRAFANA_RELEASE = "grafana"
+GRAFANA_PORT = 3000  # service.port (the chart's default is 80)
+JAEGER_RELEASE = "jaeger"
+JAEGER_ZIPKIN_PORT = 9411  # fixed by the jaeger chart's Service
+JAEGER_QUERY_HTTP_PORT = 16686
+JAEGER_QUERY_GRPC_PORT = 16685
+KIALI_INSTANCE = "kiali"  # deployment.instance_name: the Kiali chart ignores the release name
+KIALI_PORT = 20001  # server.port
+KIALI_WEB_ROOT = "/kiali"  # the chart's web_root on Kubernetes
 
 
 @dataclass(frozen=True)
@@ -30,13 +54,36 @@ class ServiceAddress:
         return f"http://{self.host}:{self.port}"
 
 
+def helm_fullname(release: str, chart: str) -> str:
+    """The common Helm rule (grafana, jaeger, external-dns): the release if it contains the chart's name."""
+    return release if chart in release else f"{release}-{chart}"
+
+
+def prometheus_server_service(release: str) -> str:
+    """prometheus chart, `prometheus.server.fullname`: `<release>-server`, or `<release>-prometheus-server`."""
+    return f"{helm_fullname(release, 'prometheus')}-server"
+
+
+def prometheus() -> ServiceAddress:
+    return ServiceAddress(prometheus_server_service(PROMETHEUS_RELEASE), DASHBOARDS_NAMESPACE, PROMETHEUS_PORT)
+
+
+def grafana() -> ServiceAddress:
+    return ServiceAddress(helm_fullname(GRAFANA_RELEASE, "grafana"), DASHBOARDS_NAMESPACE, GRAFANA_PORT)
+
+
 def jaeger_zipkin() -> ServiceAddress:
     """Where the mesh sends spans, Zipkin protocol: the Jaeger the dashboards install."""
-    return ServiceAddress("jaeger", ISTIO_NAMESPACE, 9411)
+    return ServiceAddress(helm_fullname(JAEGER_RELEASE, "jaeger"), DASHBOARDS_NAMESPACE, JAEGER_ZIPKIN_PORT)
 
 
-# external-dns names its ServiceAccount after the release (`external-dns`, as the release contains the chart
-# name); it is also set explicitly, because the IRSA trust, the pod-identity association and the GKE
-# Workload Identity member all name it.
-EXTERNAL_DNS_RELEASE = "external-dns"
-EXTERNAL_DNS_SERVICE_ACCOUNT = "external-dns"
+def jaeger_query_grpc() -> ServiceAddress:
+    return ServiceAddress(helm_fullname(JAEGER_RELEASE, "jaeger"), DASHBOARDS_NAMESPACE, JAEGER_QUERY_GRPC_PORT)
+
+
+def jaeger_query_ui() -> ServiceAddress:
+    return ServiceAddress(helm_fullname(JAEGER_RELEASE, "jaeger"), DASHBOARDS_NAMESPACE, JAEGER_QUERY_HTTP_PORT)
+
+
+def kiali() -> ServiceAddress:
+    return ServiceAddress(KIALI_INSTANCE, DASHBOARDS_NAMESPACE, KIALI_PORT)

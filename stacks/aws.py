@@ -9,8 +9,10 @@ import pulumi_kubernetes as k8s
 
 from components.aws_dns_identity import AwsDnsIdentity, AwsDnsIdentityArgs, IrsaIssuer
 from stacks import addresses
-from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, export_stack, external_dns_namespace, install_external_dns
+from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace, install_external_dns
 from stacks.mesh import build_mesh, kubernetes_provider
+from stacks.observability import install_dashboards
+from stacks.outputs import export_stack
 from stacks.settings import AwsSettings, Settings, SettingsError
 
 # AWS Load Balancer Controller: an internet-facing NLB targeting pod IPs.
@@ -28,7 +30,8 @@ def build(settings: Settings) -> None:
     access = aws_dns(settings, settings.aws, amazon, cluster) if settings.dns_enabled else None
     mesh = build_mesh(settings, cluster, cloud_ingress_annotations=NLB_ANNOTATIONS)
     dns = install_external_dns(settings, mesh, access) if access else None
-    export_stack(settings, mesh, dns)
+    observability = install_dashboards(settings, mesh)
+    export_stack(settings, mesh, dns, observability)
 
 
 def aws_provider(aws_settings: AwsSettings) -> aws.Provider:

@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.external_dns import DnsCredentials, ExternalDns, ExternalDnsArgs
 from stacks import addresses
-from stacks.mesh import Mesh, export_mesh
+from stacks.mesh import Mesh
 from stacks.settings import Settings, SettingsError, within
 
 
@@ -82,19 +82,3 @@ def install_external_dns(settings: Settings, mesh: Mesh, access: DnsAccess) -> D
         opts=pulumi.ResourceOptions(providers=[mesh.provider]),
     )
     return Dns(access.zone, access.credentials, external_dns, owner)
-
-
-def export_stack(settings: Settings, mesh: Mesh, dns: Optional[Dns]) -> None:
-    export_mesh(settings, mesh)
-    if dns is None:
-        pulumi.export("dns", None)
-        return
-    pulumi.export(
-        "dns",
-        {
-            "identity": dns.credentials.identity,
-            "zone": {"name": dns.zone.name, "id": dns.zone.id},
-            "nameServers": dns.zone.name_servers,
-            "txtOwnerId": dns.txt_owner_id,
-        },
-    )

@@ -9,8 +9,10 @@ import pulumi_kubernetes as k8s
 
 from components.gcp_dns_identity import GcpDnsIdentity, GcpDnsIdentityArgs, account_id_for
 from stacks import addresses
-from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, export_stack, external_dns_namespace, install_external_dns
+from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace, install_external_dns
 from stacks.mesh import build_mesh, kubernetes_provider
+from stacks.observability import install_dashboards
+from stacks.outputs import export_stack
 from stacks.settings import GcpSettings, Settings, SettingsError
 
 
@@ -21,7 +23,8 @@ def build(settings: Settings) -> None:
     access = gcp_dns(settings, settings.gcp, google, cluster) if settings.dns_enabled else None
     mesh = build_mesh(settings, cluster, cloud_ingress_annotations={})
     dns = install_external_dns(settings, mesh, access) if access else None
-    export_stack(settings, mesh, dns)
+    observability = install_dashboards(settings, mesh)
+    export_stack(settings, mesh, dns, observability)
 
 
 def google_provider(google_settings: GcpSettings) -> gcp.Provider:

@@ -8,9 +8,11 @@ NodePort by default, because such clusters rarely have a load balancer and Pulum
 from __future__ import annotations
 
 from stacks.aws import aws_dns, aws_provider
-from stacks.dns import export_stack, install_external_dns
+from stacks.dns import install_external_dns
 from stacks.gcp import gcp_dns, google_provider
 from stacks.mesh import build_mesh, kubernetes_provider
+from stacks.observability import install_dashboards
+from stacks.outputs import export_stack
 from stacks.settings import Settings
 
 
@@ -23,4 +25,5 @@ def build(settings: Settings) -> None:
         access = aws_dns(settings, settings.aws, aws_provider(settings.aws), cluster)
     mesh = build_mesh(settings, cluster, cloud_ingress_annotations={})
     dns = install_external_dns(settings, mesh, access) if access else None
-    export_stack(settings, mesh, dns)
+    observability = install_dashboards(settings, mesh)
+    export_stack(settings, mesh, dns, observability)

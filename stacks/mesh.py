@@ -13,6 +13,7 @@ from components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
 from components.ingress_gateway import IngressGateway, IngressGatewayArgs
 from components.istio import IstioControlPlane, IstioControlPlaneArgs, ZipkinTracer
 from components.mesh_policy import MeshPolicy, MeshPolicyArgs, MeshTracing
+from components.shared_gateway import SharedGateway, SharedGatewayArgs
 from stacks import addresses
 from stacks.settings import KubernetesSettings, Settings
 
@@ -24,6 +25,7 @@ class Mesh:
     control_plane: IstioControlPlane
     ingress: IngressGateway
     policy: MeshPolicy
+    gateway: Optional[SharedGateway]
 
 
 def kubernetes_provider(settings: KubernetesSettings) -> k8s.Provider:
@@ -38,6 +40,8 @@ def zipkin_tracer(settings: Settings) -> Optional[ZipkinTracer]:
     if tracing.zipkin_address is not None:
         host, port = tracing.zipkin_address.rsplit(":", 1)
         return ZipkinTracer(addresses.TRACING_PROVIDER, host, int(port))
+    if not settings.dashboards.jaeger.enabled:
+        return None  # no collector: no provider, rather than a dangling address
     jaeger = addresses.jaeger_zipkin()
     return ZipkinTracer(addresses.TRACING_PROVIDER, jaeger.host, jaeger.port)
 
@@ -95,26 +99,21 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
         ),
         opts=on_cluster,
     )
-    return Mesh(provider, gateway_api, control_plane, ingress, policy)
-
-
-def export_mesh(settings: Settings, mesh: Mesh) -> None:
-    pulumi.export("cloud", settings.cloud)
-    pulumi.export(
-        "versions",
-        {
-            "istio": settings.istio.version,
-            "gatewayApi": settings.gateway_api.version if mesh.gateway_api else "managed by the cluster",
-            "gatewayApiChannel": settings.gateway_api.channel,
-        },
-    )
-    pulumi.export(
-        "ingress",
-        {
-            "service": mesh.ingress.service_name,
-            "namespace": settings.ingress.namespace,
-            "type": settings.ingress_service_type,
-            "address": mesh.ingress.address,
-        },
-    )
-    pulumi.export("injectedNamespaces", list(settings.mesh.injected_namespaces))
+    gateway = None
+    if settings.dns.domain is not None:
+        crds: list[pulumi.Resource] = [gateway_api] if gateway_api is not None else []
+        gateway = SharedGateway(
+            "shared-gateway",
+            SharedGatewayArgs(
+                name=settings.gateway.name,
+                namespace=ingress.namespace.metadata.name,
+                domain=settings.dns.domain,
+                ingress_service_host=f"{addresses.INGRESS_RELEASE}.{settings.ingress.namespace}.svc.cluster.local",
+                http_port=addresses.INGRESS_HTTP_PORT,
+                https_port=addresses.INGRESS_HTTPS_PORT,
+                tls_secret=settings.gateway.tls_secret,
+                wait_for=[*crds, control_plane.istiod, ingress.chart],
+            ),
+            opts=on_cluster,
+        )
+    return Mesh(provider, gateway_api, control_plane, ingress, policy, gateway)

@@ -202,6 +202,52 @@ class AwsSettings(Section):
         return self
 
 
+class Switch(Section):
+    enabled: bool = True
+
+
+class KialiOpenId(Section):
+    issuer_uri: str = Field(description="https:// URL of the OpenID provider")
+    client_id: str
+    client_secret: str = Field(description="set with `pulumi config set --secret`")
+
+
+class KialiSettings(Section):
+    enabled: bool = True
+    auth: Literal["token", "openid", "anonymous"] = Field(
+        "token", description="anonymous only while Kiali stays private (port-forward)"
+    )
+    openid: Optional[KialiOpenId] = None
+
+
+class ExposeSettings(Section):
+    """Publish Kiali and Grafana through the shared Gateway, over HTTPS, never anonymously."""
+
+    enabled: bool = False
+    kiali_host: Optional[DnsName] = Field(None, description="default: kiali.<dns.domain>")
+    grafana_host: Optional[DnsName] = Field(None, description="default: grafana.<dns.domain>")
+
+
+class DashboardsSettings(Section):
+    profile: Literal["dev", "production"] = Field(
+        "dev", description="dev: small requests, no persistence; production: persistent Prometheus, real sizing"
+    )
+    prometheus: Switch = Switch()
+    grafana: Switch = Switch()
+    jaeger: Switch = Switch()
+    kiali: KialiSettings = KialiSettings()
+    expose: ExposeSettings = ExposeSettings()
+
+
+class GatewaySettings(Section):
+    """The shared Gateway API Gateway serving *.<dns.domain> through the mesh's ingress gateway."""
+
+    name: DnsLabel = "mesh-gateway"
+    tls_secret: Optional[DnsLabel] = Field(
+        None, description="kubernetes.io/tls Secret in the ingress namespace; adds an HTTPS listener"
+    )
+
+
 class Settings(Section):
     """The whole stack's settings, one attribute per top-level config key."""
 
@@ -214,6 +260,8 @@ class Settings(Section):
     dns: DnsSettings = DnsSettings()
     gcp: Optional[GcpSettings] = None
     aws: Optional[AwsSettings] = None
+    dashboards: DashboardsSettings = DashboardsSettings()
+    gateway: GatewaySettings = GatewaySettings()
 
     @property
     def dns_enabled(self) -> bool:
@@ -254,6 +302,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
             "set gatewayApi.channel to experimental or tcpRoutes to false"
         )
     problems += _dns_problems(settings)
+    problems += _dashboard_problems(settings)
     reserved = {ISTIO_NAMESPACE: "the Istio control plane", settings.ingress.namespace: "the ingress gateway"}
     if settings.dns_enabled:
         reserved[settings.dns.namespace] = "external-dns"
@@ -319,6 +368,38 @@ def _dns_problems(settings: Settings) -> list[str]:
             problems.append(f"dns.sources: {problem}")
     if len(set(dns.sources)) != len(dns.sources):
         problems.append("dns.sources: a source is listed twice")
+    return problems
+
+
+def _dashboard_problems(settings: Settings) -> list[str]:
+    problems = []
+    dashboards = settings.dashboards
+    kiali = dashboards.kiali
+    if kiali.enabled and not dashboards.prometheus.enabled:
+        problems.append("dashboards.kiali.enabled: Kiali draws its graph from Prometheus; enable dashboards.prometheus")
+    if kiali.enabled and kiali.auth == "openid" and kiali.openid is None:
+        problems.append("dashboards.kiali.openid: required with auth openid (issuerUri, clientId, clientSecret)")
+    if kiali.openid is not None and not kiali.openid.issuer_uri.startswith("https://"):
+        problems.append("dashboards.kiali.openid.issuerUri: must be an https:// URL")
+    tracing = settings.mesh.tracing
+    if not dashboards.jaeger.enabled and tracing.zipkin_address is None and tracing.enabled:
+        explicit = {"sampling", "enabled"} & tracing.model_fields_set
+        if explicit:
+            problems.append(
+                f"mesh.tracing.{sorted(explicit)[0]}: tracing is off without Jaeger (no collector to send spans to); "
+                "enable dashboards.jaeger or give mesh.tracing.zipkinAddress"
+            )
+    expose = dashboards.expose
+    if expose.enabled:
+        if settings.dns.domain is None and not (expose.kiali_host and expose.grafana_host):
+            problems.append("dashboards.expose: needs dns.domain for the hostnames (or kialiHost and grafanaHost)")
+        if settings.gateway.tls_secret is None:
+            problems.append("dashboards.expose: needs gateway.tlsSecret; dashboards are exposed over HTTPS only")
+        if kiali.enabled and kiali.auth == "anonymous":
+            problems.append("dashboards.kiali.auth: anonymous Kiali cannot be exposed; use token or openid")
+        for key, host in (("kialiHost", expose.kiali_host), ("grafanaHost", expose.grafana_host)):
+            if host and settings.dns.domain and not within(host, settings.dns.domain):
+                problems.append(f"dashboards.expose.{key}: {host} is outside dns.domain {settings.dns.domain}")
     return problems
 
 

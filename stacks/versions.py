@@ -120,3 +120,16 @@ def external_dns_source_problem(source: str, gateway_api_channel: str) -> str | 
             f"use gatewayApi.channel experimental or drop the source"
         )
     return None
+
+# Istio's Grafana dashboards on grafana.com: id -> revision. The ids are Istio's own (istio/istio
+# prow/release-commit.sh); Istio publishes a new revision of each with every release, and these are the
+# revisions published with Istio 1.29.2, the newest known here. Always pinned: without a revision the grafana
+# chart downloads revision 1, Istio 1.0's dashboards.
+ISTIO_GRAFANA_DASHBOARDS = {
+    "istio-mesh": (7639, 300),
+    "istio-service": (7636, 300),
+    "istio-workload": (7630, 300),
+    "istio-control-plane": (7645, 300),
+    "istio-performance": (11829, 300),
+    "istio-wasm-extension": (13277, 258),
+}

@@ -45,6 +45,61 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "serviceAccount.name",
         "serviceAccount.annotations.*",
     },
+    # prometheus-community/helm-charts prometheus-29.27.0 charts/prometheus: values.yaml (subchart conditions
+    # alertmanager/kube-state-metrics/prometheus-node-exporter/prometheus-pushgateway.enabled; server.*);
+    # values.schema.json types them but allows unknown keys.
+    ("prometheus", "29.27.0"): {
+        "alertmanager.enabled",
+        "prometheus-pushgateway.enabled",
+        "kube-state-metrics.enabled",
+        "prometheus-node-exporter.enabled",
+        "server.service.servicePort",
+        "server.podLabels.*",
+        "server.global.scrape_interval",
+        "server.resources.*",
+        "server.persistentVolume.enabled",
+        "server.persistentVolume.size",
+        "server.retention",
+        "server.retentionSize",
+    },
+    # grafana-community/helm-charts grafana-12.11.1 charts/grafana: values.yaml; podLabels is read by
+    # templates/deployment.yaml; _config.tpl reads datasources, dashboardProviders["dashboardproviders.yaml"]
+    # and dashboards.<provider>.<name>.{gnetId,revision,datasource}.
+    ("grafana", "12.11.1"): {
+        "service.port",
+        "podLabels.*",
+        "testFramework.enabled",
+        "rbac.create",
+        "admin.existingSecret",
+        "admin.userKey",
+        "admin.passwordKey",
+        "grafana.ini.*",
+        "resources.*",
+        "persistence.enabled",
+        "persistence.size",
+        "deploymentStrategy.type",
+        "datasources.*",
+        "dashboardProviders.*",
+        "dashboards.*",
+    },
+    # jaegertracing/helm-charts jaeger-4.11.1 charts/jaeger: templates/jaeger/jaeger-deploy.yaml reads
+    # jaeger.podLabels and jaeger.resources.
+    ("jaeger", "4.11.1"): {"jaeger.podLabels.*", "jaeger.resources.*"},
+    # kiali/helm-charts v2.29.0 kiali-server: values.yaml; templates/configmap.yaml passes the values through as
+    # Kiali's config (external_services.* is Kiali's own schema, kiali/kiali v2.29.0 config/config.go);
+    # _helpers.tpl resolves `secret:<name>:<key>` in login_token.signing_key and external_services auth;
+    # the OpenID client secret is read from Secret deployment.secret_name (`kiali`), key oidc-secret.
+    ("kiali-server", "2.29.0"): {
+        "auth.strategy",
+        "auth.openid.client_id",
+        "auth.openid.issuer_uri",
+        "deployment.instance_name",
+        "deployment.pod_labels.*",
+        "deployment.image_pull_policy",
+        "deployment.resources.*",
+        "login_token.signing_key",
+        "external_services.*",
+    },
 }
 
 

@@ -46,6 +46,8 @@ def computed_fields(args: MockResourceArgs) -> dict[str, Any]:
         return {"arn": f"arn:aws:iam::{ACCOUNT}:user/{args.name}-1234567", "name": f"{args.name}-1234567"}
     if args.typ == "aws:iam/accessKey:AccessKey":
         return {"secret": AWS_SECRET_ACCESS_KEY}
+    if args.typ == "random:index/randomPassword:RandomPassword":
+        return {"result": f"generated-{args.name}-" + "x" * 16}
     if args.typ == "aws:route53/zone:Zone":
         return {
             "zoneId": "Z0CREATED9999",

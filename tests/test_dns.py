@@ -64,7 +64,7 @@ def test_gcp_workload_identity_resources(run_stack):
     assert binding["role"] == "roles/iam.workloadIdentityUser"
     assert binding["member"] == "serviceAccount:gke-project.svc.id.goog[external-dns/external-dns]"
     assert run.of_type("gcp:serviceaccount/key:Key") == []
-    assert run.of_type("kubernetes:core/v1:Secret") == []
+    assert [r for r in run.of_type("kubernetes:core/v1:Secret") if r.inputs["metadata"]["name"] == "cloud-dns-key"] == []
     assert run.outputs["dns"]["identity"] == email
 
 
@@ -105,7 +105,7 @@ def test_gcp_key_mode(run_stack):
     run = run_stack(merged(GCP, gcp={"identity": "key"}))
     key = run.one("gcp:serviceaccount/key:Key")
     assert key.inputs["serviceAccountId"].endswith("external-dns-test@gke-project.iam.gserviceaccount.com")
-    secret = run.one("kubernetes:core/v1:Secret")
+    secret = run.one("kubernetes:core/v1:Secret", "external-dns-gcp-key")
     assert secret.inputs["metadata"] == {"name": "cloud-dns-key", "namespace": "external-dns"}
     assert secret.inputs["data"] == {"credentials.json": fakes.GCP_PRIVATE_KEY}
     assert base64.b64decode(secret.inputs["data"]["credentials.json"]).decode() == fakes.GCP_PRIVATE_KEY_JSON
@@ -258,7 +258,7 @@ def test_aws_access_key(run_stack):
     run = run_stack(merged(AWS, aws={"identity": "access-key", "clusterName": None}))
     check_route53_policy(json.loads(run.one("aws:iam/userPolicy:UserPolicy").inputs["policy"]))
     assert run.of_type("aws:iam/role:Role") == []
-    secret = run.one("kubernetes:core/v1:Secret")
+    secret = run.one("kubernetes:core/v1:Secret", "external-dns-aws-access-key")
     assert secret.inputs["metadata"] == {"name": "external-dns-aws-credentials", "namespace": "external-dns"}
     assert secret.inputs["stringData"] == {
         "AWS_ACCESS_KEY_ID": fakes.AWS_ACCESS_KEY_ID,
@@ -369,7 +369,7 @@ def test_local_keeps_external_dns_off(run_stack):
 def test_local_with_a_gcp_zone_uses_a_key(run_stack):
     run = run_stack(merged(GCP, cloud="local", gcp={"identity": "key"}, dns={"enabled": True}))
     assert values(run)["provider"] == {"name": "google"}
-    assert run.one("kubernetes:core/v1:Secret").inputs["metadata"]["name"] == "cloud-dns-key"
+    assert run.one("kubernetes:core/v1:Secret", "external-dns-gcp-key").inputs["metadata"]["name"] == "cloud-dns-key"
     assert run.chart("gateway").inputs["values"]["service"]["type"] == "NodePort"
 
 

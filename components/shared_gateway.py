@@ -1,0 +1,85 @@
+"""The shared Gateway API `Gateway` every published hostname goes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.chart import child_opts
+
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+
+
+@dataclass(frozen=True)
+class SharedGatewayArgs:
+    name: str
+    namespace: pulumi.Input[str]
+    domain: str
+    ingress_service_host: str
+    http_port: int
+    https_port: int
+    tls_secret: Optional[str]
+    # The CRDs, istiod (it owns the `istio` GatewayClass) and the ingress gateway it binds to.
+    wait_for: list[pulumi.Resource] = field(default_factory=list)
+
+
+def gateway_spec(args: SharedGatewayArgs) -> dict[str, Any]:
+    """One listener per protocol for `*.<domain>`, open to routes from every namespace.
+
+    Bound to the ingress gateway of the mesh core through `spec.addresses` (Istio's manual deployment)
+    instead of letting Istio deploy another one: exactly one ingress data path and one load balancer, whose
+    address Istio writes into this Gateway's status, where external-dns reads it for every route's hostname.
+    Listener ports are the ingress Service's ports, as manual deployment requires.
+    """
+    hostname = f"*.{args.domain}"
+    every_namespace = {"namespaces": {"from": "All"}}
+    listeners: list[dict[str, Any]] = [
+        {"name": "http", "port": args.http_port, "protocol": "HTTP", "hostname": hostname, "allowedRoutes": every_namespace}
+    ]
+    if args.tls_secret is not None:
+        listeners.append(
+            {
+                "name": "https",
+                "port": args.https_port,
+                "protocol": "HTTPS",
+                "hostname": hostname,
+                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": args.tls_secret}]},
+                "allowedRoutes": every_namespace,
+            }
+        )
+    return {
+        "gatewayClassName": "istio",
+        "addresses": [{"type": "Hostname", "value": args.ingress_service_host}],
+        "listeners": listeners,
+    }
+
+
+class SharedGateway(pulumi.ComponentResource):
+    gateway: k8s.apiextensions.CustomResource
+    name: str
+    namespace: pulumi.Output[str]
+    https: bool
+
+    def __init__(self, name: str, args: SharedGatewayArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("servicemesh:gateway:SharedGateway", name, None, opts)
+        self.name = args.name
+        self.https = args.tls_secret is not None
+        self.gateway = k8s.apiextensions.CustomResource(
+            name,
+            api_version=GATEWAY_API,
+            kind="Gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace),
+            spec=gateway_spec(args),
+            opts=child_opts(self, args.wait_for),
+        )
+        self.namespace = pulumi.Output.from_input(args.namespace)
+        self.register_outputs({"name": args.name})
+
+    def parent_ref(self, https_only: bool = False) -> dict[str, Any]:
+        ref: dict[str, Any] = {"name": self.name, "namespace": self.namespace}
+        if https_only:
+            ref["sectionName"] = "https"
+        return ref

@@ -1,0 +1,55 @@
+"""The stack's outputs: what was installed, where, and how to reach it."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+
+from stacks.dns import Dns
+from stacks.mesh import Mesh
+from stacks.observability import Observability, export_dashboards
+from stacks.settings import Settings
+
+
+def export_stack(settings: Settings, mesh: Mesh, dns: Optional[Dns], observability: Optional[Observability]) -> None:
+    export_mesh(settings, mesh)
+    export_dns(dns)
+    export_dashboards(settings, observability)
+
+
+def export_mesh(settings: Settings, mesh: Mesh) -> None:
+    pulumi.export("cloud", settings.cloud)
+    pulumi.export(
+        "versions",
+        {
+            "istio": settings.istio.version,
+            "gatewayApi": settings.gateway_api.version if mesh.gateway_api else "managed by the cluster",
+            "gatewayApiChannel": settings.gateway_api.channel,
+        },
+    )
+    pulumi.export(
+        "ingress",
+        {
+            "service": mesh.ingress.service_name,
+            "namespace": settings.ingress.namespace,
+            "type": settings.ingress_service_type,
+            "address": mesh.ingress.address,
+        },
+    )
+    pulumi.export("injectedNamespaces", list(settings.mesh.injected_namespaces))
+
+
+def export_dns(dns: Optional[Dns]) -> None:
+    if dns is None:
+        pulumi.export("dns", None)
+        return
+    pulumi.export(
+        "dns",
+        {
+            "identity": dns.credentials.identity,
+            "zone": {"name": dns.zone.name, "id": dns.zone.id},
+            "nameServers": dns.zone.name_servers,
+            "txtOwnerId": dns.txt_owner_id,
+        },
+    )

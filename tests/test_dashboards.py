@@ -1,0 +1,323 @@
+"""Dashboards: pinned charts, one source of truth for every address, private by default, never anonymous
+when exposed, sized by profile, installed in parallel with the mesh."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks import addresses
+from stacks.settings import SettingsError
+from tests.harness import ProgramFailed, plain_occurrences
+
+CHART = "kubernetes:helm.sh/v4:Chart"
+NOT_INJECTED = {"sidecar.istio.io/inject": "false"}
+EXPOSED = {
+    "cloud": "local",
+    "dns": {"domain": "mesh.example.com"},
+    "gateway": {"tlsSecret": "wildcard-cert"},
+    "dashboards": {"expose": {"enabled": True}},
+}
+
+
+def chart_values(run, chart: str) -> dict:
+    return run.chart(chart).inputs["values"]
+
+
+@pytest.fixture
+def dev(run_stack):
+    return run_stack("dev")
+
+
+def test_the_four_charts_are_pinned(dev):
+    expected = {
+        "prometheus": ("29.27.0", "https://prometheus-community.github.io/helm-charts", "prometheus"),
+        "grafana": ("12.11.1", "https://grafana-community.github.io/helm-charts", "grafana"),
+        "jaeger": ("4.11.1", "https://jaegertracing.github.io/helm-charts", "jaeger"),
+        "kiali-server": ("2.29.0", "https://kiali.org/helm-charts", "kiali"),
+    }
+    for chart, (version, repo, release) in expected.items():
+        inputs = dev.chart(chart).inputs
+        assert (inputs["version"], inputs["repositoryOpts"]["repo"], inputs["name"]) == (version, repo, release)
+        assert inputs["namespace"] == "istio-system"
+
+
+# --- addresses: one source of truth, agreeing with each chart's naming rule ------------------------------
+
+
+@pytest.mark.parametrize(
+    "release,chart,expected",
+    [("grafana", "grafana", "grafana"), ("mesh", "grafana", "mesh-grafana"), ("jaeger", "jaeger", "jaeger")],
+)
+def test_helm_fullname_rule(release, chart, expected):
+    assert addresses.helm_fullname(release, chart) == expected
+
+
+@pytest.mark.parametrize(
+    "release,expected",
+    [("prometheus", "prometheus-server"), ("metrics", "metrics-prometheus-server")],
+)
+def test_prometheus_server_naming_rule(release, expected):
+    assert addresses.prometheus_server_service(release) == expected
+
+
+def test_mesh_traces_to_the_jaeger_service_the_chart_creates(dev):
+    jaeger = dev.chart("jaeger").inputs
+    service = addresses.helm_fullname(jaeger["name"], "jaeger")
+    provider = chart_values(dev, "istiod")["meshConfig"]["extensionProviders"][0]
+    assert provider["zipkin"] == {"service": f"{service}.{jaeger['namespace']}.svc.cluster.local", "port": 9411}
+
+
+def test_grafana_datasource_is_the_prometheus_service_the_chart_creates(dev):
+    prometheus = dev.chart("prometheus").inputs
+    service = addresses.prometheus_server_service(prometheus["name"])
+    port = int(prometheus["values"]["server"]["service"]["servicePort"])
+    [datasource] = chart_values(dev, "grafana")["datasources"]["datasources.yaml"]["datasources"]
+    assert datasource["url"] == f"http://{service}.{prometheus['namespace']}.svc.cluster.local:{port}"
+    assert (datasource["name"], datasource["type"], datasource["isDefault"]) == ("Prometheus", "prometheus", True)
+
+
+def test_kiali_points_at_the_services_the_charts_create(dev):
+    services = chart_values(dev, "kiali-server")["external_services"]
+    prometheus = dev.chart("prometheus").inputs
+    assert services["prometheus"]["url"] == (
+        f"http://{addresses.prometheus_server_service(prometheus['name'])}.istio-system.svc.cluster.local:"
+        f"{int(prometheus['values']['server']['service']['servicePort'])}"
+    )
+    grafana = dev.chart("grafana").inputs
+    assert services["grafana"]["internal_url"] == (
+        f"http://{addresses.helm_fullname(grafana['name'], 'grafana')}.istio-system.svc.cluster.local:"
+        f"{int(grafana['values']['service']['port'])}"
+    )
+    jaeger = dev.chart("jaeger").inputs
+    assert services["tracing"]["internal_url"] == (
+        f"http://{addresses.helm_fullname(jaeger['name'], 'jaeger')}.istio-system.svc.cluster.local:16685"
+    )
+    assert services["tracing"]["use_grpc"] is True and services["tracing"]["provider"] == "jaeger"
+
+
+def test_kiali_links_grafana_dashboards_with_the_admin_secret(dev):
+    grafana = chart_values(dev, "kiali-server")["external_services"]["grafana"]
+    assert grafana["auth"] == {"type": "basic", "username": "admin", "password": "secret:grafana-admin:admin-password"}
+    assert grafana["external_url"] == "http://localhost:3000"
+    assert {d["name"] for d in grafana["dashboards"]} >= {"Istio Mesh Dashboard", "Istio Service Dashboard"}
+
+
+# --- values per chart -----------------------------------------------------------------------------------
+
+
+def test_prometheus_dev_values(dev):
+    values = chart_values(dev, "prometheus")
+    for subchart in ("alertmanager", "prometheus-pushgateway", "kube-state-metrics", "prometheus-node-exporter"):
+        assert values[subchart] == {"enabled": False}
+    server = values["server"]
+    assert server["podLabels"] == NOT_INJECTED
+    assert server["persistentVolume"] == {"enabled": False}
+    assert server["service"] == {"servicePort": 9090}
+    assert server["resources"]["requests"] == {"cpu": "50m", "memory": "256Mi"}
+    # the chart's default kubernetes-pods job scrapes Istio's merged metrics: never overridden
+    assert "scrapeConfigs" not in values and "serverFiles" not in values
+
+
+def test_grafana_values(dev):
+    values = chart_values(dev, "grafana")
+    assert values["podLabels"] == NOT_INJECTED
+    assert values["grafana.ini"]["auth.anonymous"] == {"enabled": False}
+    assert values["admin"] == {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"}
+    assert "adminPassword" not in values
+    assert values["service"] == {"port": 3000}
+    assert values["persistence"] == {"enabled": False}
+    providers = values["dashboardProviders"]["dashboardproviders.yaml"]["providers"]
+    assert [p["options"]["path"] for p in providers] == ["/var/lib/grafana/dashboards/istio"]
+    dashboards = values["dashboards"]["istio"]
+    assert {name: d["gnetId"] for name, d in dashboards.items()} == {
+        "istio-mesh": 7639,
+        "istio-service": 7636,
+        "istio-workload": 7630,
+        "istio-control-plane": 7645,
+        "istio-performance": 11829,
+        "istio-wasm-extension": 13277,
+    }
+    for dashboard in dashboards.values():
+        assert dashboard["revision"] > 1  # unpinned means revision 1: Istio 1.0's dashboards
+        assert dashboard["datasource"] == [{"name": "DS_PROMETHEUS", "value": "Prometheus"}]
+
+
+def test_grafana_admin_password_is_a_secret(dev):
+    secret = dev.one("kubernetes:core/v1:Secret", "grafana-admin")
+    assert secret.inputs["metadata"] == {"name": "grafana-admin", "namespace": "istio-system"}
+    assert set(secret.inputs["stringData"]) == {"admin-user", "admin-password"}
+    password = secret.inputs["stringData"]["admin-password"]
+    assert password.startswith("generated-grafana-admin-password")
+    for registration in dev.resources:
+        if registration.type != "random:index/randomPassword:RandomPassword":
+            assert plain_occurrences(registration.raw_inputs, password) == [], registration.name
+    assert plain_occurrences(dev.raw_outputs, password) == []
+    assert dev.chart("grafana").depends_on(secret)
+
+
+def test_jaeger_values(dev):
+    assert chart_values(dev, "jaeger") == {
+        "jaeger": {"podLabels": NOT_INJECTED, "resources": {"requests": {"cpu": "25m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}}
+    }
+
+
+def test_kiali_values(dev):
+    values = chart_values(dev, "kiali-server")
+    assert values["auth"] == {"strategy": "anonymous"}  # dev: private, port-forward only
+    assert values["deployment"]["pod_labels"] == NOT_INJECTED
+    assert values["deployment"]["instance_name"] == "kiali"
+    assert "login_token" not in values
+
+
+def test_kiali_token_auth_gets_a_stable_signing_key(run_stack):
+    run = run_stack("dev", dashboards={"kiali": {"auth": "token"}})
+    values = chart_values(run, "kiali-server")
+    assert values["auth"] == {"strategy": "token"}
+    assert values["login_token"] == {"signing_key": "secret:kiali-signing-key:key"}
+    secret = run.one("kubernetes:core/v1:Secret", "kiali-signing-key")
+    assert run.chart("kiali-server").depends_on(secret)
+    password = run.one("random:index/randomPassword:RandomPassword", "kiali-signing-key")
+    assert password.inputs["length"] in (16, 24, 32)
+
+
+def test_kiali_openid(run_stack):
+    run = run_stack(
+        "dev",
+        dashboards={"kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "kiali", "clientSecret": "s3cr3t-oidc"}}},
+    )
+    assert chart_values(run, "kiali-server")["auth"] == {
+        "strategy": "openid",
+        "openid": {"client_id": "kiali", "issuer_uri": "https://idp.example"},
+    }
+    secret = run.one("kubernetes:core/v1:Secret", "kiali")
+    assert secret.inputs["stringData"] == {"oidc-secret": "s3cr3t-oidc"}
+    for registration in run.resources:
+        assert plain_occurrences(registration.raw_inputs, "s3cr3t-oidc") == [], registration.name
+
+
+def test_production_profile(run_stack):
+    run = run_stack("dev", dashboards={"profile": "production"})
+    server = chart_values(run, "prometheus")["server"]
+    assert server["persistentVolume"] == {"enabled": True, "size": "50Gi"}
+    assert (server["retention"], server["retentionSize"]) == ("15d", "45GB")
+    assert server["resources"] == {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
+    grafana = chart_values(run, "grafana")
+    assert grafana["persistence"] == {"enabled": True, "size": "10Gi"}
+    assert grafana["deploymentStrategy"] == {"type": "Recreate"}
+    assert chart_values(run, "kiali-server")["deployment"]["resources"]["limits"] == {"memory": "1Gi"}
+
+
+# --- order ----------------------------------------------------------------------------------------------
+
+
+def test_dashboards_wait_only_for_their_namespace_and_kiali_for_istiod_and_prometheus(dev):
+    namespace = dev.one("kubernetes:core/v1:Namespace", "istio-system")
+    charts = [r for r in dev.of_type(CHART)]
+    for name in ("prometheus", "grafana", "jaeger"):
+        chart = dev.chart(name)
+        assert chart.depends_on(namespace)
+        assert [c.name for c in charts if chart.depends_on(c)] == [], name
+    kiali = dev.chart("kiali-server")
+    assert sorted(c.name for c in charts if kiali.depends_on(c)) == ["istio-istiod", "prometheus"]
+
+
+# --- switches -------------------------------------------------------------------------------------------
+
+
+def test_each_dashboard_can_be_turned_off(run_stack):
+    run = run_stack("dev", dashboards={"grafana": {"enabled": False}, "kiali": {"enabled": False}})
+    assert {"prometheus", "jaeger"} <= set(run.charts()) and not {"grafana", "kiali-server"} & set(run.charts())
+    assert set(run.outputs["dashboards"]) == {"prometheus", "jaeger"}
+
+
+def test_kiali_without_grafana_or_jaeger_links_neither(run_stack):
+    run = run_stack({"cloud": "local", "dashboards": {"grafana": {"enabled": False}, "jaeger": {"enabled": False}}})
+    services = chart_values(run, "kiali-server")["external_services"]
+    assert services["grafana"] == {"enabled": False}
+    assert services["tracing"] == {"enabled": False}
+
+
+def test_jaeger_off_turns_the_mesh_tracing_provider_off(run_stack):
+    run = run_stack({"cloud": "local", "dashboards": {"jaeger": {"enabled": False}}})
+    assert "extensionProviders" not in chart_values(run, "istiod")["meshConfig"]
+    assert run.of_type("kubernetes:telemetry.istio.io/v1:Telemetry") == []
+
+
+def test_jaeger_off_with_another_collector_keeps_tracing(run_stack):
+    run = run_stack(
+        {"cloud": "local", "dashboards": {"jaeger": {"enabled": False}}, "mesh": {"tracing": {"zipkinAddress": "otel.obs:9411"}}}
+    )
+    assert chart_values(run, "istiod")["meshConfig"]["extensionProviders"][0]["zipkin"]["service"] == "otel.obs"
+
+
+# --- private by default, exposure -----------------------------------------------------------------------
+
+
+def test_private_by_default(dev):
+    assert dev.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") == []
+    assert dev.outputs["exposedDashboards"] == {}
+    for chart in ("prometheus", "grafana", "jaeger", "kiali-server"):
+        values = chart_values(dev, chart)
+        assert "ingress" not in values and "LoadBalancer" not in str(values), chart
+    assert dev.outputs["dashboards"] == {
+        "kiali": "kubectl -n istio-system port-forward svc/kiali 20001:20001  # then open http://localhost:20001/kiali",
+        "grafana": "kubectl -n istio-system port-forward svc/grafana 3000:3000  # then open http://localhost:3000/",
+        "jaeger": "kubectl -n istio-system port-forward svc/jaeger 16686:16686  # then open http://localhost:16686/",
+        "prometheus": "kubectl -n istio-system port-forward svc/prometheus-server 9090:9090  # then open http://localhost:9090/",
+    }
+
+
+def test_port_forward_commands_name_the_context(run_stack):
+    run = run_stack("dev", kubernetes={"context": "kind-mesh"})
+    assert run.outputs["dashboards"]["kiali"].startswith("kubectl --context kind-mesh -n istio-system")
+
+
+def test_exposure_publishes_kiali_and_grafana_over_https(run_stack):
+    run = run_stack({**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}})
+    routes = {r.inputs["metadata"]["name"]: r for r in run.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
+    assert set(routes) == {"kiali", "grafana"}
+    kiali = routes["kiali"].inputs["spec"]
+    assert kiali["hostnames"] == ["kiali.mesh.example.com"]
+    assert kiali["parentRefs"] == [{"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "https"}]
+    assert kiali["rules"] == [{"backendRefs": [{"name": "kiali", "port": 20001}]}]
+    assert routes["grafana"].inputs["spec"]["rules"] == [{"backendRefs": [{"name": "grafana", "port": 3000}]}]
+    gateway = run.one("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+    for route in routes.values():
+        assert route.depends_on(gateway)
+    grafana = chart_values(run, "grafana")
+    assert grafana["grafana.ini"] == {"auth.anonymous": {"enabled": False}, "server": {"root_url": "https://grafana.mesh.example.com/"}}
+    assert chart_values(run, "kiali-server")["external_services"]["grafana"]["external_url"] == "https://grafana.mesh.example.com/"
+    assert run.outputs["exposedDashboards"] == {
+        "kiali": "https://kiali.mesh.example.com/kiali",
+        "grafana": "https://grafana.mesh.example.com/",
+    }
+
+
+def test_prometheus_and_jaeger_are_never_exposed(run_stack):
+    run = run_stack({**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}})
+    hosts = [h for r in run.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") for h in r.inputs["spec"]["hostnames"]]
+    assert not [h for h in hosts if "jaeger" in h or "prometheus" in h]
+
+
+BAD_INPUTS = [
+    ("unknown profile", {"dashboards": {"profile": "large"}}, "dashboards.profile", "'dev' or 'production'"),
+    ("exposure without a domain", {"gateway": {"tlsSecret": "c"}, "dashboards": {"expose": {"enabled": True}}}, "dashboards.expose", "needs dns.domain"),
+    ("exposure without TLS", {"dns": {"domain": "mesh.example.com"}, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}}, "dashboards.expose", "HTTPS only"),
+    ("anonymous exposure", {**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "anonymous"}}}, "dashboards.kiali.auth", "anonymous Kiali cannot be exposed"),
+    ("kiali without prometheus", {"dashboards": {"prometheus": {"enabled": False}}}, "dashboards.kiali.enabled", "enable dashboards.prometheus"),
+    ("sampling with jaeger off", {"dashboards": {"jaeger": {"enabled": False}}, "mesh": {"tracing": {"sampling": 10}}}, "mesh.tracing.sampling", "tracing is off without Jaeger"),
+    ("openid without settings", {"dashboards": {"kiali": {"auth": "openid"}}}, "dashboards.kiali.openid", "required with auth openid"),
+    ("unknown kiali auth", {"dashboards": {"kiali": {"auth": "header"}}}, "dashboards.kiali.auth", "'token', 'openid' or 'anonymous'"),
+    ("exposed host outside the domain", {**EXPOSED, "dashboards": {"expose": {"enabled": True, "kialiHost": "kiali.other.org"}, "kiali": {"auth": "token"}}}, "dashboards.expose.kialiHost", "outside dns.domain"),
+    ("typo", {"dashboards": {"grafanna": {"enabled": False}}}, "dashboards.grafanna", "did you mean 'grafana'"),
+]
+
+
+@pytest.mark.parametrize("case,config,key,words", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+def test_bad_dashboard_input_is_refused_before_any_resource(run_stack, case, config, key, words):
+    with pytest.raises(ProgramFailed) as failure:
+        run_stack({"cloud": "local", **config})
+    assert failure.value.registered == []
+    assert isinstance(failure.value.error, SettingsError)
+    matching = [p for p in failure.value.error.problems if p.startswith(f"{key}: ")]
+    assert matching and words in matching[0], failure.value.error.problems
