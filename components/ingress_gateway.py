@@ -19,12 +19,23 @@ class IngressGatewayArgs:
     release: str
     service_type: str
     annotations: Mapping[str, str]
+    # TCP routes: name -> port, opened on the Service besides the chart's status, http2 and https ports.
+    tcp_ports: Mapping[str, int] = field(default_factory=dict)
     # The gateway's pods are injected with the `gateway` template: istiod's webhook must be serving.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
 
+# The chart's default Service ports (manifests/charts/gateway/values.yaml): a list, replaced as a whole when
+# TCP ports are added, so they are repeated here.
+DEFAULT_PORTS = (("status-port", 15021), ("http2", 80), ("https", 443))
+
+
 def gateway_values(args: IngressGatewayArgs) -> dict[str, Any]:
-    return {"service": {"type": args.service_type, "annotations": dict(args.annotations)}}
+    service: dict[str, Any] = {"type": args.service_type, "annotations": dict(args.annotations)}
+    if args.tcp_ports:
+        ports = [*DEFAULT_PORTS, *args.tcp_ports.items()]
+        service["ports"] = [{"name": name, "port": port, "protocol": "TCP", "targetPort": port} for name, port in ports]
+    return {"service": service}
 
 
 def load_balancer_address(status: Optional[k8s.core.v1.outputs.ServiceStatus]) -> Optional[str]:

@@ -33,7 +33,7 @@ class MeshPolicyArgs:
 class MeshPolicy(pulumi.ComponentResource):
     peer_authentication: k8s.apiextensions.CustomResource
     telemetry: Optional[k8s.apiextensions.CustomResource]
-    namespaces: list[k8s.core.v1.Namespace]
+    namespaces: dict[str, k8s.core.v1.Namespace]
 
     def __init__(self, name: str, args: MeshPolicyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:istio:MeshPolicy", name, None, opts)
@@ -64,12 +64,12 @@ class MeshPolicy(pulumi.ComponentResource):
                 },
                 opts=after_istiod,
             )
-        self.namespaces = [
-            k8s.core.v1.Namespace(
+        self.namespaces = {
+            namespace: k8s.core.v1.Namespace(
                 namespace,
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=INJECTION_LABEL),
                 opts=after_istiod,
             )
             for namespace in args.injected_namespaces
-        ]
+        }
         self.register_outputs({"injected_namespaces": list(args.injected_namespaces)})

@@ -22,6 +22,8 @@ class SharedGatewayArgs:
     http_port: int
     https_port: int
     tls_secret: Optional[str]
+    # TCP routes: listener name -> port (the same port is opened on the ingress Service).
+    tcp_listeners: dict[str, int] = field(default_factory=dict)
     # The CRDs, istiod (it owns the `istio` GatewayClass) and the ingress gateway it binds to.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -48,6 +50,15 @@ def gateway_spec(args: SharedGatewayArgs) -> dict[str, Any]:
                 "hostname": hostname,
                 "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": args.tls_secret}]},
                 "allowedRoutes": every_namespace,
+            }
+        )
+    for listener, port in args.tcp_listeners.items():
+        listeners.append(
+            {
+                "name": listener,
+                "port": port,
+                "protocol": "TCP",
+                "allowedRoutes": {**every_namespace, "kinds": [{"kind": "TCPRoute"}]},
             }
         )
     return {
@@ -78,8 +89,9 @@ class SharedGateway(pulumi.ComponentResource):
         self.namespace = pulumi.Output.from_input(args.namespace)
         self.register_outputs({"name": args.name})
 
-    def parent_ref(self, https_only: bool = False) -> dict[str, Any]:
+    def parent_ref(self, section: Optional[str] = None) -> dict[str, Any]:
+        """A route's reference to this Gateway; without a section, every listener whose hostname matches."""
         ref: dict[str, Any] = {"name": self.name, "namespace": self.namespace}
-        if https_only:
-            ref["sectionName"] = "https"
+        if section is not None:
+            ref["sectionName"] = section
         return ref

@@ -13,6 +13,7 @@ from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns
 from stacks.mesh import build_mesh, kubernetes_provider
 from stacks.observability import install_dashboards
 from stacks.outputs import export_stack
+from stacks.routes import publish_routes
 from stacks.settings import AwsSettings, Settings, SettingsError
 
 # AWS Load Balancer Controller: an internet-facing NLB targeting pod IPs.
@@ -31,7 +32,8 @@ def build(settings: Settings) -> None:
     mesh = build_mesh(settings, cluster, cloud_ingress_annotations=NLB_ANNOTATIONS)
     dns = install_external_dns(settings, mesh, access) if access else None
     observability = install_dashboards(settings, mesh)
-    export_stack(settings, mesh, dns, observability)
+    published = publish_routes(settings, mesh)
+    export_stack(settings, mesh, dns, observability, published)
 
 
 def aws_provider(aws_settings: AwsSettings) -> aws.Provider:

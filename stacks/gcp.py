@@ -13,6 +13,7 @@ from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns
 from stacks.mesh import build_mesh, kubernetes_provider
 from stacks.observability import install_dashboards
 from stacks.outputs import export_stack
+from stacks.routes import publish_routes
 from stacks.settings import GcpSettings, Settings, SettingsError
 
 
@@ -24,7 +25,8 @@ def build(settings: Settings) -> None:
     mesh = build_mesh(settings, cluster, cloud_ingress_annotations={})
     dns = install_external_dns(settings, mesh, access) if access else None
     observability = install_dashboards(settings, mesh)
-    export_stack(settings, mesh, dns, observability)
+    published = publish_routes(settings, mesh)
+    export_stack(settings, mesh, dns, observability, published)
 
 
 def google_provider(google_settings: GcpSettings) -> gcp.Provider:

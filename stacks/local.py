@@ -13,6 +13,7 @@ from stacks.gcp import gcp_dns, google_provider
 from stacks.mesh import build_mesh, kubernetes_provider
 from stacks.observability import install_dashboards
 from stacks.outputs import export_stack
+from stacks.routes import publish_routes
 from stacks.settings import Settings
 
 
@@ -26,4 +27,5 @@ def build(settings: Settings) -> None:
     mesh = build_mesh(settings, cluster, cloud_ingress_annotations={})
     dns = install_external_dns(settings, mesh, access) if access else None
     observability = install_dashboards(settings, mesh)
-    export_stack(settings, mesh, dns, observability)
+    published = publish_routes(settings, mesh)
+    export_stack(settings, mesh, dns, observability, published)

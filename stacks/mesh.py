@@ -46,6 +46,15 @@ def zipkin_tracer(settings: Settings) -> Optional[ZipkinTracer]:
     return ZipkinTracer(addresses.TRACING_PROVIDER, jaeger.host, jaeger.port)
 
 
+def tcp_listeners(settings: Settings) -> dict[str, int]:
+    """Listener (and ingress Service port) name -> port, one per TCP route."""
+    return {
+        f"tcp-{route.listener_port}": route.listener_port
+        for route in settings.published_routes
+        if route.kind == "tcp" and route.listener_port is not None
+    }
+
+
 def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotations: Mapping[str, str]) -> Mesh:
     on_cluster = pulumi.ResourceOptions(providers=[provider])
 
@@ -83,6 +92,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             release=addresses.INGRESS_RELEASE,
             service_type=settings.ingress_service_type,
             annotations={**cloud_ingress_annotations, **settings.ingress.annotations},
+            tcp_ports=tcp_listeners(settings),
             wait_for=[control_plane.istiod],
         ),
         opts=on_cluster,
@@ -94,7 +104,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             root_namespace=addresses.ISTIO_NAMESPACE,
             mtls_mode=settings.mesh.mtls,
             tracing=MeshTracing(tracer.provider_name, settings.mesh.tracing.sampling) if tracer else None,
-            injected_namespaces=settings.mesh.injected_namespaces,
+            injected_namespaces=settings.injected_namespaces,
             wait_for=[control_plane.istiod],
         ),
         opts=on_cluster,
@@ -112,6 +122,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
                 http_port=addresses.INGRESS_HTTP_PORT,
                 https_port=addresses.INGRESS_HTTPS_PORT,
                 tls_secret=settings.gateway.tls_secret,
+                tcp_listeners=tcp_listeners(settings),
                 wait_for=[*crds, control_plane.istiod, ingress.chart],
             ),
             opts=on_cluster,

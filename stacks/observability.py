@@ -66,7 +66,7 @@ def install_dashboards(settings: Settings, mesh: Mesh) -> Optional[Observability
                 kind="HTTPRoute",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=dashboard, namespace=addresses.DASHBOARDS_NAMESPACE),
                 spec={
-                    "parentRefs": [mesh.gateway.parent_ref(https_only=True)],
+                    "parentRefs": [mesh.gateway.parent_ref("https")],
                     "hostnames": [host],
                     "rules": [{"backendRefs": [{"name": ports[dashboard].service, "port": ports[dashboard].port}]}],
                 },

@@ -9,13 +9,23 @@ import pulumi
 from stacks.dns import Dns
 from stacks.mesh import Mesh
 from stacks.observability import Observability, export_dashboards
+from stacks.routes import Published
 from stacks.settings import Settings
 
 
-def export_stack(settings: Settings, mesh: Mesh, dns: Optional[Dns], observability: Optional[Observability]) -> None:
+def export_stack(
+    settings: Settings,
+    mesh: Mesh,
+    dns: Optional[Dns],
+    observability: Optional[Observability],
+    published: Optional[Published],
+) -> None:
     export_mesh(settings, mesh)
     export_dns(dns)
     export_dashboards(settings, observability)
+    pulumi.export("routes", published.urls if published else {})
+    if published is not None and published.demo_curl is not None:
+        pulumi.export("demo", {"url": published.urls["demo"], "curl": published.demo_curl})
 
 
 def export_mesh(settings: Settings, mesh: Mesh) -> None:
@@ -37,7 +47,7 @@ def export_mesh(settings: Settings, mesh: Mesh) -> None:
             "address": mesh.ingress.address,
         },
     )
-    pulumi.export("injectedNamespaces", list(settings.mesh.injected_namespaces))
+    pulumi.export("injectedNamespaces", list(settings.injected_namespaces))
 
 
 def export_dns(dns: Optional[Dns]) -> None:

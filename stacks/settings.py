@@ -16,13 +16,30 @@ from typing import Annotated, Any, Literal, Optional, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
-from stacks import versions
+from stacks import durations, versions
 from stacks.addresses import ISTIO_NAMESPACE
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _AWS_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+# Envoy retry conditions Istio's VirtualService accepts in retryOn (besides status codes).
+ENVOY_RETRY_CONDITIONS = (
+    "5xx",
+    "gateway-error",
+    "reset",
+    "connect-failure",
+    "envoy-ratelimited",
+    "retriable-4xx",
+    "refused-stream",
+    "retriable-status-codes",
+    "retriable-headers",
+    "cancelled",
+    "deadline-exceeded",
+    "internal",
+    "resource-exhausted",
+    "unavailable",
+)
 
 
 def _dns_label(value: str) -> str:
@@ -42,6 +59,23 @@ def _domain(value: str) -> str:
             "at least two labels, no trailing dot), e.g. mesh.example.com"
         )
     return value
+
+
+def _duration(value: str) -> str:
+    durations.milliseconds(value)
+    return value
+
+
+def _path_prefix(value: str) -> str:
+    if not value.startswith("/") or "//" in value or "/../" in value or "/./" in value or "#" in value:
+        raise ValueError(f"{value!r} is not a path prefix (starts with /, no //, /./, /../ or #)")
+    return value
+
+
+def _retry_condition(value: str) -> str:
+    if value in ENVOY_RETRY_CONDITIONS or (value.isdigit() and 400 <= int(value) <= 599):
+        return value
+    raise ValueError(f"{value!r} is not a retry condition: an HTTP status 400-599 or one of {', '.join(ENVOY_RETRY_CONDITIONS)}")
 
 
 def _gcp_project(value: str) -> str:
@@ -68,6 +102,10 @@ def _gateway_api_version(value: str) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 DnsName = Annotated[str, AfterValidator(_domain)]
+Duration = Annotated[str, AfterValidator(_duration)]
+PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
+RetryCondition = Annotated[str, AfterValidator(_retry_condition)]
+Port = Annotated[int, Field(ge=1, le=65535)]
 GcpProject = Annotated[str, AfterValidator(_gcp_project)]
 AwsRegion = Annotated[str, AfterValidator(_aws_region)]
 IstioVersion = Annotated[str, AfterValidator(_istio_version)]
@@ -248,6 +286,71 @@ class GatewaySettings(Section):
     )
 
 
+class RetrySettings(Section):
+    attempts: int = Field(ge=0, description="0 turns retries off")
+    per_try_timeout: Optional[Duration] = None
+    conditions: tuple[RetryCondition, ...] = Field(
+        (), description="kind http: status codes; kind istio: status codes and Envoy conditions (retryOn)"
+    )
+
+
+class OutlierDetectionSettings(Section):
+    consecutive5xx_errors: int = Field(5, ge=0, alias="consecutive5xxErrors")
+    interval: Duration = "10s"
+    base_ejection_time: Duration = "30s"
+    max_ejection_percent: int = Field(50, ge=0, le=100)
+
+
+class ConnectionPoolSettings(Section):
+    max_connections: Optional[int] = Field(None, ge=1)
+    http1_max_pending_requests: Optional[int] = Field(None, ge=1, alias="http1MaxPendingRequests")
+    max_requests_per_connection: Optional[int] = Field(None, ge=1)
+
+
+class DestinationSettings(Section):
+    """Failure handling for the route's service, as an Istio DestinationRule."""
+
+    outlier_detection: Optional[OutlierDetectionSettings] = None
+    connection_pool: Optional[ConnectionPoolSettings] = None
+
+
+class RouteSettings(Section):
+    """A service published through the mesh at a hostname under dns.domain."""
+
+    name: DnsLabel
+    namespace: DnsLabel
+    kind: Literal["http", "istio", "tcp"] = Field(
+        "http", description="http: Gateway API HTTPRoute; istio: Istio Gateway + VirtualService; tcp: TCPRoute"
+    )
+    hostname: Optional[DnsName] = Field(None, description="default: <name>.<dns.domain>")
+    service: Optional[DnsLabel] = Field(None, description="default: the route's name")
+    port: Port = 80
+    path_prefix: Optional[PathPrefix] = Field(None, description="default / (http and istio only)")
+    timeout: Optional[Duration] = None
+    retries: Optional[RetrySettings] = None
+    listener_port: Optional[Port] = Field(None, description="tcp: the port opened on the ingress load balancer")
+    destination: Optional[DestinationSettings] = None
+
+    @property
+    def service_name(self) -> str:
+        return self.service or self.name
+
+    @property
+    def path(self) -> str:
+        return self.path_prefix or "/"
+
+
+DEMO_SERVICE = "httpbin"
+DEMO_PORT = 8000
+
+
+class DemoSettings(Section):
+    """An httpbin workload published at demo.<dns.domain>, to prove the path end to end."""
+
+    enabled: bool = False
+    namespace: DnsLabel = "demo"
+
+
 class Settings(Section):
     """The whole stack's settings, one attribute per top-level config key."""
 
@@ -262,6 +365,27 @@ class Settings(Section):
     aws: Optional[AwsSettings] = None
     dashboards: DashboardsSettings = DashboardsSettings()
     gateway: GatewaySettings = GatewaySettings()
+    routes: tuple[RouteSettings, ...] = ()
+    demo: DemoSettings = DemoSettings()
+
+    @property
+    def injected_namespaces(self) -> tuple[str, ...]:
+        """Namespaces created for workloads: the configured ones, plus the demo's."""
+        demo = (self.demo.namespace,) if self.demo.enabled else ()
+        return self.mesh.injected_namespaces + tuple(n for n in demo if n not in self.mesh.injected_namespaces)
+
+    def hostname(self, route: RouteSettings) -> str:
+        return route.hostname or f"{route.name}.{self.dns.domain}"
+
+    @property
+    def published_routes(self) -> tuple[RouteSettings, ...]:
+        """The configured routes, plus the demo's."""
+        if not self.demo.enabled:
+            return self.routes
+        demo = RouteSettings.model_validate(
+            {"name": "demo", "namespace": self.demo.namespace, "service": DEMO_SERVICE, "port": DEMO_PORT, "timeout": "10s"}
+        )
+        return self.routes + (demo,)
 
     @property
     def dns_enabled(self) -> bool:
@@ -303,10 +427,13 @@ def cross_section_problems(settings: Settings) -> list[str]:
         )
     problems += _dns_problems(settings)
     problems += _dashboard_problems(settings)
+    problems += _route_problems(settings)
     reserved = {ISTIO_NAMESPACE: "the Istio control plane", settings.ingress.namespace: "the ingress gateway"}
     if settings.dns_enabled:
         reserved[settings.dns.namespace] = "external-dns"
     seen: set[str] = set()
+    if settings.demo.enabled and settings.demo.namespace in reserved:
+        problems.append(f"demo.namespace: {settings.demo.namespace!r} is the namespace of {reserved[settings.demo.namespace]}")
     for namespace in settings.mesh.injected_namespaces:
         if namespace in reserved:
             problems.append(f"mesh.injectedNamespaces: {namespace!r} is the namespace of {reserved[namespace]}")
@@ -400,6 +527,90 @@ def _dashboard_problems(settings: Settings) -> list[str]:
         for key, host in (("kialiHost", expose.kiali_host), ("grafanaHost", expose.grafana_host)):
             if host and settings.dns.domain and not within(host, settings.dns.domain):
                 problems.append(f"dashboards.expose.{key}: {host} is outside dns.domain {settings.dns.domain}")
+    return problems
+
+
+RESERVED_INGRESS_PORTS = (80, 443, 15021)
+
+
+def _route_problems(settings: Settings) -> list[str]:
+    problems: list[str] = []
+    routes = settings.published_routes
+    if routes and settings.dns.domain is None:
+        problems.append("dns.domain: routes and the demo publish <name>.<dns.domain>; set it (on local e.g. mesh.localhost)")
+    if settings.dns_enabled and any(r.kind == "tcp" for r in routes) and "gateway-tcproute" not in settings.dns.sources:
+        problems.append("dns.sources: add gateway-tcproute, so external-dns publishes the tcp routes' hostnames")
+    names: set[tuple[str, str]] = set()
+    paths: set[tuple[str, str]] = set()
+    listener_ports: set[int] = set()
+    for index, route in enumerate(routes):
+        key = f"routes[{index}]"
+        if (route.namespace, route.name) in names:
+            problems.append(f"{key}.name: {route.name!r} is used twice in namespace {route.namespace}")
+        names.add((route.namespace, route.name))
+        if route.namespace not in settings.injected_namespaces:
+            problems.append(
+                f"{key}.namespace: {route.namespace!r} is not in mesh.injectedNamespaces "
+                "(a published service gets mTLS to its pods only in an injected namespace)"
+            )
+        hostname = settings.hostname(route) if settings.dns.domain or route.hostname else None
+        if hostname and settings.dns.domain and not within(hostname, settings.dns.domain):
+            problems.append(f"{key}.hostname: {hostname} is outside dns.domain {settings.dns.domain}")
+        if hostname and hostname == settings.dns.domain:
+            problems.append(f"{key}.hostname: the shared Gateway serves *.{settings.dns.domain}, not the apex")
+        if route.kind == "tcp":
+            problems += _tcp_route_problems(settings, route, key, listener_ports)
+            continue
+        if hostname and (hostname, route.path) in paths:
+            problems.append(f"{key}: hostname {hostname} with path {route.path} is already routed")
+        paths.add((hostname or "", route.path))
+        problems += _retry_problems(settings, route, key)
+    return problems
+
+
+def _tcp_route_problems(settings: Settings, route: RouteSettings, key: str, listener_ports: set[int]) -> list[str]:
+    problems = []
+    if not settings.gateway_api.tcp_routes:
+        problems.append(
+            f"{key}.kind: tcp needs TCPRoute, which Istio 1.30 reads only as v1alpha2 from the experimental "
+            "channel: set gatewayApi.channel experimental and gatewayApi.tcpRoutes true"
+        )
+    for field_name, value in (("pathPrefix", route.path_prefix), ("timeout", route.timeout), ("retries", route.retries)):
+        if value is not None:
+            problems.append(f"{key}.{field_name}: not for a tcp route")
+    if route.listener_port is None:
+        problems.append(f"{key}.listenerPort: required for a tcp route (the port opened on the load balancer)")
+    elif route.listener_port in RESERVED_INGRESS_PORTS or route.listener_port in listener_ports:
+        problems.append(f"{key}.listenerPort: {route.listener_port} is already taken on the ingress gateway")
+    else:
+        listener_ports.add(route.listener_port)
+    return problems
+
+
+def _retry_problems(settings: Settings, route: RouteSettings, key: str) -> list[str]:
+    problems = []
+    retries = route.retries
+    if route.listener_port is not None:
+        problems.append(f"{key}.listenerPort: only for a tcp route")
+    if retries is None:
+        return problems
+    if retries.per_try_timeout and route.timeout and durations.milliseconds(retries.per_try_timeout) > durations.milliseconds(route.timeout):
+        problems.append(
+            f"{key}.retries.perTryTimeout: {retries.per_try_timeout} is longer than the route timeout {route.timeout}"
+        )
+    if route.kind == "http":
+        if settings.gateway_api.channel != "experimental":
+            problems.append(
+                f"{key}.retries: HTTPRoute retry is experimental in Gateway API {settings.gateway_api.version}, "
+                "and the standard CRDs drop the field; set gatewayApi.channel experimental, or kind istio "
+                "(VirtualService retries)"
+            )
+        words = [c for c in retries.conditions if not c.isdigit()]
+        if words:
+            problems.append(
+                f"{key}.retries.conditions: an HTTPRoute retries on status codes only (Istio adds connection "
+                f"failures itself); {', '.join(words)} needs kind istio"
+            )
     return problems
 
 

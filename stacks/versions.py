@@ -133,3 +133,7 @@ ISTIO_GRAFANA_DASHBOARDS = {
     "istio-performance": (11829, 300),
     "istio-wasm-extension": (13277, 258),
 }
+
+# The demo workload: the httpbin Istio's own samples run (samples/httpbin/httpbin.yaml at 1.30.3).
+DEMO_IMAGE = "docker.io/mccutchen/go-httpbin:v2.15.0"
+DEMO_CONTAINER_PORT = 8080

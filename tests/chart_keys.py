@@ -24,7 +24,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     # `istio`; values are flat since 1.24 (deployment.yaml renders `env` as container env vars).
     ("istiod", "1.30.3"): {"base.validationFailurePolicy", "meshConfig.*", "env.*"},
     # manifests/charts/gateway: values.schema.json ($defs.values, additionalProperties: false at the top).
-    ("gateway", "1.30.3"): {"service.type", "service.annotations.*"},
+    ("gateway", "1.30.3"): {"service.type", "service.annotations.*", "service.ports"},
     # kubernetes-sigs/external-dns external-dns-helm-chart-1.21.1 charts/external-dns: values.yaml (schema allows
     # unknown keys); templates/deployment.yaml renders provider.name, sources, policy, registry, txtOwnerId,
     # domainFilters, logFormat, env, extraVolumes(Mounts), and extraArgs as a map (`--key=value`, chart >= 1.17);

@@ -254,7 +254,8 @@ def test_jaeger_off_with_another_collector_keeps_tracing(run_stack):
 
 
 def test_private_by_default(dev):
-    assert dev.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") == []
+    routes = dev.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+    assert [r for r in routes if r.inputs["metadata"]["namespace"] == "istio-system"] == []
     assert dev.outputs["exposedDashboards"] == {}
     for chart in ("prometheus", "grafana", "jaeger", "kiali-server"):
         values = chart_values(dev, chart)

@@ -227,7 +227,7 @@ def test_outputs(dev):
     assert dev.outputs["ingress"]["service"] == "istio-ingressgateway"
     assert dev.outputs["ingress"]["namespace"] == "istio-ingress"
     assert dev.outputs["ingress"]["type"] == "NodePort"
-    assert dev.outputs["injectedNamespaces"] == ["apps"]
+    assert dev.outputs["injectedNamespaces"] == ["apps", "demo"]
 
 
 @pytest.mark.parametrize(

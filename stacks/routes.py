@@ -1,0 +1,145 @@
+"""Publishing applications: each route of the settings (and the demo's) on the shared ingress, the classic
+Istio Gateway for `kind: istio` routes, and the demo workload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.demo import DemoApp, DemoAppArgs
+from components.routes import (
+    ISTIO_NETWORKING,
+    ConnectionPool,
+    OutlierDetection,
+    PublishedRoute,
+    Retry,
+    RouteArgs,
+)
+from stacks import addresses, versions
+from stacks.mesh import Mesh
+from stacks.settings import DEMO_PORT, DEMO_SERVICE, RouteSettings, Settings
+
+ISTIO_GATEWAY = "mesh-istio-gateway"
+
+
+@dataclass(frozen=True)
+class Published:
+    urls: dict[str, str]  # route name -> URL
+    demo_curl: Optional[str]
+
+
+def istio_gateway_spec(settings: Settings, hostnames: list[str]) -> dict:
+    """The classic Istio Gateway for `kind: istio` routes, on the same ingress gateway pods (one data path).
+
+    It lists the routes' hostnames rather than `*.<domain>`, so external-dns' istio-gateway source publishes
+    exactly those names, as the istio-virtualservice and gateway-httproute sources do for theirs.
+    """
+    servers = [{"port": {"number": addresses.INGRESS_HTTP_PORT, "name": "http", "protocol": "HTTP"}, "hosts": hostnames}]
+    if settings.gateway.tls_secret:
+        servers.append(
+            {
+                "port": {"number": addresses.INGRESS_HTTPS_PORT, "name": "https", "protocol": "HTTPS"},
+                "hosts": hostnames,
+                "tls": {"mode": "SIMPLE", "credentialName": settings.gateway.tls_secret},
+            }
+        )
+    # The gateway chart labels its pods `istio: <release without "istio-">`.
+    return {"selector": {"istio": addresses.INGRESS_RELEASE.removeprefix("istio-")}, "servers": servers}
+
+
+def route_args(settings: Settings, mesh: Mesh, route: RouteSettings, namespace: pulumi.Input[str]) -> RouteArgs:
+    assert mesh.gateway is not None  # settings refuse routes without dns.domain
+    retry = route.retries
+    destination = route.destination
+    outlier = destination.outlier_detection if destination else None
+    pool = destination.connection_pool if destination else None
+    return RouteArgs(
+        name=route.name,
+        namespace=namespace,
+        kind=route.kind,
+        hostname=settings.hostname(route),
+        service=route.service_name,
+        service_namespace=route.namespace,
+        port=route.port,
+        path=route.path,
+        timeout=route.timeout,
+        retry=Retry(retry.attempts, retry.per_try_timeout, retry.conditions) if retry else None,
+        parent_ref=mesh.gateway.parent_ref(f"tcp-{route.listener_port}" if route.kind == "tcp" else None),
+        istio_gateway=f"{settings.ingress.namespace}/{ISTIO_GATEWAY}",
+        outlier_detection=OutlierDetection(
+            outlier.consecutive5xx_errors, outlier.interval, outlier.base_ejection_time, outlier.max_ejection_percent
+        ) if outlier else None,
+        connection_pool=ConnectionPool(
+            pool.max_connections, pool.http1_max_pending_requests, pool.max_requests_per_connection
+        ) if pool else None,
+        wait_for=[*([mesh.gateway_api] if mesh.gateway_api else []), mesh.control_plane.istiod, mesh.gateway.gateway],
+    )
+
+
+def publish_routes(settings: Settings, mesh: Mesh) -> Optional[Published]:
+    routes = settings.published_routes
+    if not routes or mesh.gateway is None:
+        return None
+    on_cluster = pulumi.ResourceOptions(providers=[mesh.provider])
+    injected = mesh.policy.namespaces
+
+    istio_hosts = [settings.hostname(r) for r in routes if r.kind == "istio"]
+    istio_gateway = None
+    if istio_hosts:
+        istio_gateway = k8s.apiextensions.CustomResource(
+            "istio-gateway",
+            api_version=ISTIO_NETWORKING,
+            kind="Gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ISTIO_GATEWAY, namespace=mesh.ingress.namespace.metadata.name),
+            spec=istio_gateway_spec(settings, istio_hosts),
+            opts=pulumi.ResourceOptions(provider=mesh.provider, depends_on=[mesh.control_plane.istiod, mesh.ingress.chart]),
+        )
+
+    scheme = "https" if settings.gateway.tls_secret else "http"
+    urls = {}
+    for route in routes:
+        args = route_args(settings, mesh, route, injected[route.namespace].metadata.name)
+        if istio_gateway is not None and route.kind == "istio":
+            args = replace(args, wait_for=[*args.wait_for, istio_gateway])
+        PublishedRoute(f"route-{route.namespace}-{route.name}", args, opts=on_cluster)
+        if route.kind == "tcp":
+            urls[route.name] = f"tcp://{args.hostname}:{route.listener_port}"
+        else:
+            urls[route.name] = f"{scheme}://{args.hostname}{route.path}"
+
+    demo_curl = None
+    if settings.demo.enabled:
+        DemoApp(
+            "demo",
+            DemoAppArgs(
+                namespace=injected[settings.demo.namespace].metadata.name,
+                name=DEMO_SERVICE,
+                image=versions.DEMO_IMAGE,
+                container_port=versions.DEMO_CONTAINER_PORT,
+                service_port=DEMO_PORT,
+                wait_for=[mesh.control_plane.istiod],
+            ),
+            opts=on_cluster,
+        )
+        demo_curl = demo_command(settings, urls["demo"])
+    return Published(urls, demo_curl)
+
+
+def demo_command(settings: Settings, url: str) -> str:
+    """A curl whose answer shows the request crossed the mesh: the trace headers Envoy added (X-B3-*) and the
+    client certificate of the mTLS hop from the ingress gateway (X-Forwarded-Client-Cert)."""
+    show = " | grep -iE 'x-b3-traceid|x-forwarded-client-cert'"
+    if settings.ingress_service_type == "LoadBalancer":
+        return f"curl -s {url}headers{show}"
+    # No load balancer (local): through a port-forward to the ingress gateway; *.localhost resolves to loopback,
+    # any other domain is given as the Host header.
+    context = f" --context {settings.kubernetes.context}" if settings.kubernetes.context else ""
+    forward = (
+        f"kubectl{context} -n {settings.ingress.namespace} port-forward svc/{addresses.INGRESS_RELEASE} "
+        f"8080:{addresses.INGRESS_HTTP_PORT} &"
+    )
+    host = url.split("://", 1)[1].split("/", 1)[0]
+    return f"{forward} curl -s -H 'Host: {host}' http://localhost:8080/headers{show}"
