@@ -100,56 +100,30 @@ class AwsDnsIdentity(pulumi.ComponentResource):
     def __init__(self, name: str, args: AwsDnsIdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:dns:AwsDnsIdentity", name, None, opts)
         policy = pulumi.Output.from_input(args.zone_arn).apply(lambda arn: json.dumps(route53_policy(arn)))
-        provider_args = {"aws-zone-type": args.zone_type}
-        region_env = [{"name": "AWS_DEFAULT_REGION", "value": args.region}]
-
         if args.mode == "access-key":
-            user = aws.iam.User(name, opts=child_opts(self))
-            user_policy = aws.iam.UserPolicy(f"{name}-route53", user=user.name, policy=policy, opts=child_opts(self))
-            key = aws.iam.AccessKey(
-                name,
-                user=user.name,
-                opts=pulumi.ResourceOptions.merge(
-                    child_opts(self), pulumi.ResourceOptions(additional_secret_outputs=["secret"])
-                ),
-            )
-            secret = k8s.core.v1.Secret(
-                f"{name}-access-key",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCESS_KEY_SECRET, namespace=args.namespace),
-                string_data={
-                    "AWS_ACCESS_KEY_ID": pulumi.Output.secret(key.id),
-                    "AWS_SECRET_ACCESS_KEY": pulumi.Output.secret(key.secret),
-                },
-                opts=child_opts(self),
-            )
-            from_secret = [
-                {"name": variable, "valueFrom": {"secretKeyRef": {"name": ACCESS_KEY_SECRET, "key": variable}}}
-                for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-            ]
-            self.credentials = DnsCredentials(
-                provider="aws",
-                identity=user.arn,
-                provider_args=provider_args,
-                env=[*region_env, *from_secret],
-                ready=[user_policy, secret],
-            )
-            self.register_outputs({"identity": user.arn})
-            return
+            self.credentials = self._access_key(name, args, policy)
+        else:
+            self.credentials = self._role(name, args, policy)
+        self.register_outputs({"identity": self.credentials.identity})
 
+    def _role(self, name: str, args: AwsDnsIdentityArgs, policy: pulumi.Output[str]) -> DnsCredentials:
+        """irsa or pod-identity: a role only external-dns' service account can assume."""
         issuer = args.issuer
-        namespace = pulumi.Output.from_input(args.namespace)
         if args.mode == "irsa" and issuer is not None:
-            trust = namespace.apply(lambda ns: json.dumps(irsa_trust(issuer, ns, args.service_account)))
+            trust = pulumi.Output.from_input(args.namespace).apply(
+                lambda namespace: json.dumps(irsa_trust(issuer, namespace, args.service_account))
+            )
         elif args.mode == "pod-identity":
             trust = pulumi.Output.from_input(json.dumps(pod_identity_trust()))
         else:
-            raise ValueError(f"AWS DNS identity mode {args.mode!r} needs an OIDC issuer (irsa) or is unknown")
+            raise ValueError(f"AWS DNS identity mode {args.mode!r}: irsa needs an OIDC issuer")
         role = aws.iam.Role(name, assume_role_policy=trust, opts=child_opts(self))
-        role_policy = aws.iam.RolePolicy(f"{name}-route53", role=role.id, policy=policy, opts=child_opts(self))
-        ready: list[pulumi.Resource] = [role_policy]
-        annotations = {}
+        ready: list[pulumi.Resource] = [
+            aws.iam.RolePolicy(f"{name}-route53", role=role.id, policy=policy, opts=child_opts(self))
+        ]
+        annotations: dict[str, pulumi.Input[str]] = {}
         if args.mode == "irsa":
-            annotations = {"eks.amazonaws.com/role-arn": role.arn}
+            annotations["eks.amazonaws.com/role-arn"] = role.arn
         else:
             ready.append(
                 aws.eks.PodIdentityAssociation(
@@ -161,12 +135,45 @@ class AwsDnsIdentity(pulumi.ComponentResource):
                     opts=child_opts(self),
                 )
             )
-        self.credentials = DnsCredentials(
+        return DnsCredentials(
             provider="aws",
             identity=role.arn,
-            provider_args=provider_args,
+            provider_args={"aws-zone-type": args.zone_type},
             service_account_annotations=annotations,
-            env=region_env,
+            env=[region_env(args.region)],
             ready=ready,
         )
-        self.register_outputs({"identity": role.arn})
+
+    def _access_key(self, name: str, args: AwsDnsIdentityArgs, policy: pulumi.Output[str]) -> DnsCredentials:
+        """For clusters outside EKS: an IAM user whose key lives in a Kubernetes Secret, secret end to end."""
+        user = aws.iam.User(name, opts=child_opts(self))
+        user_policy = aws.iam.UserPolicy(f"{name}-route53", user=user.name, policy=policy, opts=child_opts(self))
+        key = aws.iam.AccessKey(
+            name,
+            user=user.name,
+            opts=pulumi.ResourceOptions.merge(child_opts(self), pulumi.ResourceOptions(additional_secret_outputs=["secret"])),
+        )
+        secret = k8s.core.v1.Secret(
+            f"{name}-access-key",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCESS_KEY_SECRET, namespace=args.namespace),
+            string_data={
+                "AWS_ACCESS_KEY_ID": pulumi.Output.secret(key.id),
+                "AWS_SECRET_ACCESS_KEY": pulumi.Output.secret(key.secret),
+            },
+            opts=child_opts(self),
+        )
+        from_secret = [
+            {"name": variable, "valueFrom": {"secretKeyRef": {"name": ACCESS_KEY_SECRET, "key": variable}}}
+            for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        ]
+        return DnsCredentials(
+            provider="aws",
+            identity=user.arn,
+            provider_args={"aws-zone-type": args.zone_type},
+            env=[region_env(args.region), *from_secret],
+            ready=[user_policy, secret],
+        )
+
+
+def region_env(region: str) -> dict[str, str]:
+    return {"name": "AWS_DEFAULT_REGION", "value": region}

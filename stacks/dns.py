@@ -12,7 +12,8 @@ import pulumi_kubernetes as k8s
 from components.external_dns import DnsCredentials, ExternalDns, ExternalDnsArgs
 from stacks import addresses
 from stacks.mesh import Mesh
-from stacks.settings import Settings, SettingsError, within
+from stacks.rules import within
+from stacks.settings import Settings, SettingsError
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.alias_generators import to_camel
 
 from stacks import durations, versions
-from stacks.addresses import ISTIO_NAMESPACE
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_AWS_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+AWS_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 # Envoy retry conditions Istio's VirtualService accepts in retryOn (besides status codes).
 ENVOY_RETRY_CONDITIONS = (
     "5xx",
@@ -43,7 +42,7 @@ ENVOY_RETRY_CONDITIONS = (
 
 
 def _dns_label(value: str) -> str:
-    if len(value) > 63 or not _DNS_LABEL.match(value):
+    if len(value) > 63 or not DNS_LABEL.match(value):
         raise ValueError(
             f"{value!r} is not a DNS-1123 label (lower-case letters, digits and '-', "
             "starting and ending with a letter or digit, at most 63 characters)"
@@ -53,7 +52,7 @@ def _dns_label(value: str) -> str:
 
 def _domain(value: str) -> str:
     labels = value.split(".")
-    if len(value) > 253 or len(labels) < 2 or not all(len(l) <= 63 and _DNS_LABEL.match(l) for l in labels):
+    if len(value) > 253 or len(labels) < 2 or not all(len(l) <= 63 and DNS_LABEL.match(l) for l in labels):
         raise ValueError(
             f"{value!r} is not a DNS name (lower-case labels of letters, digits and '-', separated by dots, "
             "at least two labels, no trailing dot), e.g. mesh.example.com"
@@ -415,211 +414,6 @@ class SettingsError(Exception):
         super().__init__("invalid stack config:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def cross_section_problems(settings: Settings) -> list[str]:
-    """Rules that span several sections; each problem names the key to change."""
-    problems = []
-    gateway_api = settings.gateway_api
-    if gateway_api.tcp_routes and not versions.gateway_api_serves_tcproute(gateway_api.version, gateway_api.channel):
-        problems.append(
-            "gatewayApi.tcpRoutes: Istio reads TCPRoute only as v1alpha2, which the "
-            f"{gateway_api.channel} channel of {gateway_api.version} does not serve; "
-            "set gatewayApi.channel to experimental or tcpRoutes to false"
-        )
-    problems += _dns_problems(settings)
-    problems += _dashboard_problems(settings)
-    problems += _route_problems(settings)
-    reserved = {ISTIO_NAMESPACE: "the Istio control plane", settings.ingress.namespace: "the ingress gateway"}
-    if settings.dns_enabled:
-        reserved[settings.dns.namespace] = "external-dns"
-    seen: set[str] = set()
-    if settings.demo.enabled and settings.demo.namespace in reserved:
-        problems.append(f"demo.namespace: {settings.demo.namespace!r} is the namespace of {reserved[settings.demo.namespace]}")
-    for namespace in settings.mesh.injected_namespaces:
-        if namespace in reserved:
-            problems.append(f"mesh.injectedNamespaces: {namespace!r} is the namespace of {reserved[namespace]}")
-        if namespace in seen:
-            problems.append(f"mesh.injectedNamespaces: {namespace!r} is listed twice")
-        seen.add(namespace)
-    return problems
-
-
-def _dns_problems(settings: Settings) -> list[str]:
-    problems = []
-    for cloud in ("gcp", "aws"):
-        section = getattr(settings, cloud)
-        if settings.cloud == cloud and section is None:
-            problems.append(f"{cloud}: required with cloud {cloud} (see README, quick start for {cloud})")
-        if section is not None and settings.cloud not in (cloud, "local"):
-            problems.append(f"{cloud}: given, but cloud is {settings.cloud}; remove it")
-    if settings.cloud == "local" and settings.gcp is not None and settings.aws is not None:
-        problems.append("gcp, aws: on local, give the one section of the cloud that holds your DNS zone")
-    if not settings.dns_enabled:
-        return problems
-    dns = settings.dns
-    if settings.cloud == "local":
-        if settings.dns_cloud is None:
-            problems.append("dns.enabled: on local, external-dns needs the gcp or aws section of your DNS zone")
-        elif settings.gcp is not None and settings.gcp.identity != "key":
-            problems.append("gcp.identity: on local only key works (workload identity needs GKE)")
-        elif settings.aws is not None and settings.aws.identity != "access-key":
-            problems.append("aws.identity: on local only access-key works (irsa and pod-identity need EKS)")
-    if dns.domain is None:
-        problems.append("dns.domain: required when DNS is enabled, e.g. mesh.example.com")
-    zone = dns.zone
-    if zone.create:
-        if zone.id is not None:
-            problems.append("dns.zone.id: a zone to create has no id yet; give create or id, not both")
-        if settings.dns_cloud == "aws" and zone.name is not None and zone.name != dns.domain:
-            problems.append(f"dns.zone.name: an AWS zone to create is named after dns.domain ({dns.domain})")
-        visibility = settings.gcp.zone_visibility if settings.gcp else settings.aws.zone_type if settings.aws else None
-        if visibility == "private":
-            problems.append("dns.zone.create: only public zones are created; a private zone needs its networks")
-    elif zone.name is None and zone.id is None:
-        problems.append("dns.zone: give name or id of an existing zone, or create: true")
-    if settings.dns_cloud == "aws" and zone.id is not None and not _AWS_ZONE_ID.match(zone.id):
-        problems.append(f"dns.zone.id: {zone.id!r} is not a Route53 hosted-zone id (Z followed by letters and digits)")
-    if settings.dns_cloud == "gcp" and zone.id is not None and not zone.id.isdigit():
-        problems.append(f"dns.zone.id: {zone.id!r} is not a Cloud DNS managed-zone id (digits)")
-    if settings.dns_cloud == "gcp" and zone.name is not None and not _DNS_LABEL.match(zone.name):
-        problems.append(f"dns.zone.name: {zone.name!r} is not a Cloud DNS managed-zone name (e.g. example-com)")
-    if settings.dns_cloud == "aws" and zone.name is not None and dns.domain and not within(dns.domain, zone.name):
-        problems.append(f"dns.domain: {dns.domain} is not inside the zone {zone.name}")
-    aws = settings.aws
-    if aws is not None and aws.identity == "irsa" and not (aws.cluster_name or aws.oidc_issuer_url):
-        problems.append("aws.clusterName: irsa needs the EKS cluster name (or aws.oidcIssuerUrl)")
-    if aws is not None and aws.identity == "pod-identity" and not aws.cluster_name:
-        problems.append("aws.clusterName: pod-identity needs the EKS cluster name")
-    for source in dns.sources:
-        problem = versions.external_dns_source_problem(source, settings.gateway_api.channel)
-        if problem:
-            problems.append(f"dns.sources: {problem}")
-    if len(set(dns.sources)) != len(dns.sources):
-        problems.append("dns.sources: a source is listed twice")
-    return problems
-
-
-def _dashboard_problems(settings: Settings) -> list[str]:
-    problems = []
-    dashboards = settings.dashboards
-    kiali = dashboards.kiali
-    if kiali.enabled and not dashboards.prometheus.enabled:
-        problems.append("dashboards.kiali.enabled: Kiali draws its graph from Prometheus; enable dashboards.prometheus")
-    if kiali.enabled and kiali.auth == "openid" and kiali.openid is None:
-        problems.append("dashboards.kiali.openid: required with auth openid (issuerUri, clientId, clientSecret)")
-    if kiali.openid is not None and not kiali.openid.issuer_uri.startswith("https://"):
-        problems.append("dashboards.kiali.openid.issuerUri: must be an https:// URL")
-    tracing = settings.mesh.tracing
-    if not dashboards.jaeger.enabled and tracing.zipkin_address is None and tracing.enabled:
-        explicit = {"sampling", "enabled"} & tracing.model_fields_set
-        if explicit:
-            problems.append(
-                f"mesh.tracing.{sorted(explicit)[0]}: tracing is off without Jaeger (no collector to send spans to); "
-                "enable dashboards.jaeger or give mesh.tracing.zipkinAddress"
-            )
-    expose = dashboards.expose
-    if expose.enabled:
-        if settings.dns.domain is None and not (expose.kiali_host and expose.grafana_host):
-            problems.append("dashboards.expose: needs dns.domain for the hostnames (or kialiHost and grafanaHost)")
-        if settings.gateway.tls_secret is None:
-            problems.append("dashboards.expose: needs gateway.tlsSecret; dashboards are exposed over HTTPS only")
-        if kiali.enabled and kiali.auth == "anonymous":
-            problems.append("dashboards.kiali.auth: anonymous Kiali cannot be exposed; use token or openid")
-        for key, host in (("kialiHost", expose.kiali_host), ("grafanaHost", expose.grafana_host)):
-            if host and settings.dns.domain and not within(host, settings.dns.domain):
-                problems.append(f"dashboards.expose.{key}: {host} is outside dns.domain {settings.dns.domain}")
-    return problems
-
-
-RESERVED_INGRESS_PORTS = (80, 443, 15021)
-
-
-def _route_problems(settings: Settings) -> list[str]:
-    problems: list[str] = []
-    routes = settings.published_routes
-    if routes and settings.dns.domain is None:
-        problems.append("dns.domain: routes and the demo publish <name>.<dns.domain>; set it (on local e.g. mesh.localhost)")
-    if settings.dns_enabled and any(r.kind == "tcp" for r in routes) and "gateway-tcproute" not in settings.dns.sources:
-        problems.append("dns.sources: add gateway-tcproute, so external-dns publishes the tcp routes' hostnames")
-    names: set[tuple[str, str]] = set()
-    paths: set[tuple[str, str]] = set()
-    listener_ports: set[int] = set()
-    for index, route in enumerate(routes):
-        key = f"routes[{index}]"
-        if (route.namespace, route.name) in names:
-            problems.append(f"{key}.name: {route.name!r} is used twice in namespace {route.namespace}")
-        names.add((route.namespace, route.name))
-        if route.namespace not in settings.injected_namespaces:
-            problems.append(
-                f"{key}.namespace: {route.namespace!r} is not in mesh.injectedNamespaces "
-                "(a published service gets mTLS to its pods only in an injected namespace)"
-            )
-        hostname = settings.hostname(route) if settings.dns.domain or route.hostname else None
-        if hostname and settings.dns.domain and not within(hostname, settings.dns.domain):
-            problems.append(f"{key}.hostname: {hostname} is outside dns.domain {settings.dns.domain}")
-        if hostname and hostname == settings.dns.domain:
-            problems.append(f"{key}.hostname: the shared Gateway serves *.{settings.dns.domain}, not the apex")
-        if route.kind == "tcp":
-            problems += _tcp_route_problems(settings, route, key, listener_ports)
-            continue
-        if hostname and (hostname, route.path) in paths:
-            problems.append(f"{key}: hostname {hostname} with path {route.path} is already routed")
-        paths.add((hostname or "", route.path))
-        problems += _retry_problems(settings, route, key)
-    return problems
-
-
-def _tcp_route_problems(settings: Settings, route: RouteSettings, key: str, listener_ports: set[int]) -> list[str]:
-    problems = []
-    if not settings.gateway_api.tcp_routes:
-        problems.append(
-            f"{key}.kind: tcp needs TCPRoute, which Istio 1.30 reads only as v1alpha2 from the experimental "
-            "channel: set gatewayApi.channel experimental and gatewayApi.tcpRoutes true"
-        )
-    for field_name, value in (("pathPrefix", route.path_prefix), ("timeout", route.timeout), ("retries", route.retries)):
-        if value is not None:
-            problems.append(f"{key}.{field_name}: not for a tcp route")
-    if route.listener_port is None:
-        problems.append(f"{key}.listenerPort: required for a tcp route (the port opened on the load balancer)")
-    elif route.listener_port in RESERVED_INGRESS_PORTS or route.listener_port in listener_ports:
-        problems.append(f"{key}.listenerPort: {route.listener_port} is already taken on the ingress gateway")
-    else:
-        listener_ports.add(route.listener_port)
-    return problems
-
-
-def _retry_problems(settings: Settings, route: RouteSettings, key: str) -> list[str]:
-    problems = []
-    retries = route.retries
-    if route.listener_port is not None:
-        problems.append(f"{key}.listenerPort: only for a tcp route")
-    if retries is None:
-        return problems
-    if retries.per_try_timeout and route.timeout and durations.milliseconds(retries.per_try_timeout) > durations.milliseconds(route.timeout):
-        problems.append(
-            f"{key}.retries.perTryTimeout: {retries.per_try_timeout} is longer than the route timeout {route.timeout}"
-        )
-    if route.kind == "http":
-        if settings.gateway_api.channel != "experimental":
-            problems.append(
-                f"{key}.retries: HTTPRoute retry is experimental in Gateway API {settings.gateway_api.version}, "
-                "and the standard CRDs drop the field; set gatewayApi.channel experimental, or kind istio "
-                "(VirtualService retries)"
-            )
-        words = [c for c in retries.conditions if not c.isdigit()]
-        if words:
-            problems.append(
-                f"{key}.retries.conditions: an HTTPRoute retries on status codes only (Istio adds connection "
-                f"failures itself); {', '.join(words)} needs kind istio"
-            )
-    return problems
-
-
-def within(domain: str, zone: str) -> bool:
-    """Whether `domain` is the zone's apex or below it (trailing dots ignored)."""
-    domain, zone = domain.rstrip("."), zone.rstrip(".")
-    return domain == zone or domain.endswith("." + zone)
-
-
 def load_settings(raw: dict[str, Any]) -> Settings:
     """Parse the project's config (top-level key -> value, objects as dicts or JSON strings)."""
     data = {key: _decode(value) for key, value in raw.items()}
@@ -627,6 +421,8 @@ def load_settings(raw: dict[str, Any]) -> Settings:
         settings = Settings.model_validate(data)
     except ValidationError as error:
         raise SettingsError([_describe(e) for e in error.errors()]) from None
+    from stacks.rules import cross_section_problems  # the rules read these models: imported when used
+
     problems = cross_section_problems(settings)
     if problems:
         raise SettingsError(problems)

@@ -8,7 +8,6 @@ shaped like the real ones, so the program's parsing of them is exercised.
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs

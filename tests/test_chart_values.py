@@ -6,11 +6,25 @@ import pytest
 
 from tests.chart_keys import VERIFIED_KEYS, unverified_paths
 from tests.harness import shipped_stacks
+from tests.test_mesh import EVERYTHING
 
 VARIANTS = {
     "tracing-off": {"mesh": {"tracing": {"enabled": False}}},
     "tcp-routes": {"gatewayApi": {"channel": "experimental", "tcpRoutes": True}},
     "ingress-annotated": {"ingress": {"annotations": {"x.example/y": "z"}, "serviceType": "ClusterIP"}},
+    "production": {"dashboards": {"profile": "production", "kiali": {"auth": "token"}}},
+    "tcp-route": {
+        "gatewayApi": {"channel": "experimental", "tcpRoutes": True},
+        "routes": [{"name": "db", "namespace": "apps", "kind": "tcp", "port": 5432, "listenerPort": 5432}],
+    },
+}
+CONFIGS = {
+    "everything": EVERYTHING,
+    "aws-access-key": {
+        "cloud": "local",
+        "aws": {"region": "eu-west-1", "identity": "access-key"},
+        "dns": {"enabled": True, "domain": "mesh.example.com", "zone": {"id": "Z0EXAMPLE1234"}},
+    },
 }
 
 
@@ -31,6 +45,11 @@ def test_shipped_stacks_use_only_verified_keys(run_stack, stack):
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_variants_use_only_verified_keys(run_stack, variant):
     _check_every_chart(run_stack("dev", **VARIANTS[variant]))
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_configs_use_only_verified_keys(run_stack, config):
+    _check_every_chart(run_stack(CONFIGS[config]))
 
 
 def test_an_unverified_key_is_caught():

@@ -10,6 +10,8 @@ from components.ingress_gateway import load_balancer_address
 import pulumi
 import pulumi_kubernetes as k8s
 
+from tests.harness import shipped_stacks
+
 CHART = "kubernetes:helm.sh/v4:Chart"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 
@@ -62,13 +64,30 @@ def test_nothing_else_is_serialised(dev):
     }
 
 
-def test_every_kubernetes_object_goes_through_the_explicit_provider(dev):
-    provider = dev.one("pulumi:providers:kubernetes")
-    kubernetes_objects = [r for r in dev.resources if r.type.startswith("kubernetes:")]
+EVERYTHING = {
+    "cloud": "local",
+    "gcp": {"project": "gke-project", "identity": "key"},
+    "dns": {"enabled": True, "domain": "mesh.example.com", "zone": {"name": "example-com"}},
+    "gateway": {"tlsSecret": "cert"},
+    "mesh": {"injectedNamespaces": ["shop"]},
+    "demo": {"enabled": True},
+    "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "k", "clientSecret": "s"}}},
+    "routes": [
+        {"name": "shop", "namespace": "shop", "destination": {"outlierDetection": {}}},
+        {"name": "legacy", "namespace": "shop", "kind": "istio"},
+    ],
+}
+
+
+@pytest.mark.parametrize("config", [*shipped_stacks(), "everything"])
+def test_every_kubernetes_object_goes_through_the_explicit_provider(run_stack, config):
+    run = run_stack(EVERYTHING if config == "everything" else config)
+    provider = run.one("pulumi:providers:kubernetes")
+    kubernetes_objects = [r for r in run.resources if r.type.startswith("kubernetes:")]
     assert len(kubernetes_objects) >= 8
     for resource in kubernetes_objects:
         if resource.remote:
-            assert resource.providers == {"kubernetes": provider.urn + "::" + "cluster-id"}, resource.name
+            assert resource.providers == {"kubernetes": provider.urn + "::cluster-id"}, resource.name
         else:
             assert resource.provider == provider.urn + "::cluster-id", resource.name
 
