@@ -54,9 +54,8 @@ class DashboardsArgs:
     kiali: bool
     kiali_auth: str
     kiali_openid: Optional[KialiOpenIdArgs] = None
-    # Browser URLs Kiali links to: the exposed hostnames, else the port-forward addresses.
-    grafana_url: str = f"http://localhost:{addresses.GRAFANA_PORT}"
-    jaeger_url: str = f"http://localhost:{addresses.JAEGER_QUERY_HTTP_PORT}"
+    # Grafana's URL when exposed through the ingress; private dashboards are reached by port-forward.
+    grafana_public_url: Optional[str] = None
     # Kiali reads Istio's config and needs istiod serving.
     kiali_waits_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -168,7 +167,14 @@ KIALI_GRAFANA_DASHBOARDS = [
 ]
 
 
+def browser_urls(args: DashboardsArgs) -> tuple[str, str]:
+    """Grafana's and Jaeger's URLs as a browser reaches them, for Kiali's links."""
+    grafana = args.grafana_public_url or f"http://localhost:{addresses.GRAFANA_PORT}"
+    return grafana, f"http://localhost:{addresses.JAEGER_QUERY_HTTP_PORT}"
+
+
 def kiali_values(args: DashboardsArgs) -> dict[str, Any]:
+    grafana_url, jaeger_url = browser_urls(args)
     auth: dict[str, Any] = {"strategy": args.kiali_auth}
     if args.kiali_openid is not None:
         auth["openid"] = {"client_id": args.kiali_openid.client_id, "issuer_uri": args.kiali_openid.issuer_uri}
@@ -193,7 +199,7 @@ def kiali_values(args: DashboardsArgs) -> dict[str, Any]:
         values["external_services"]["grafana"] = {
             "enabled": True,
             "internal_url": addresses.grafana().url,
-            "external_url": args.grafana_url,
+            "external_url": grafana_url,
             "auth": {
                 "type": "basic",
                 "username": "admin",
@@ -208,7 +214,7 @@ def kiali_values(args: DashboardsArgs) -> dict[str, Any]:
             # Kiali queries Jaeger over gRPC at the host and port of internal_url.
             "use_grpc": True,
             "internal_url": addresses.jaeger_query_grpc().url,
-            "external_url": args.jaeger_url,
+            "external_url": jaeger_url,
         }
     return values
 
@@ -233,7 +239,7 @@ class Dashboards(pulumi.ComponentResource):
             )
             self.charts["grafana"] = pinned_chart(
                 "grafana", versions.GRAFANA, release=addresses.GRAFANA_RELEASE, namespace=namespace,
-                values=grafana_values(args.profile, args.grafana_url if args.grafana_url.startswith("https") else None),
+                values=grafana_values(args.profile, args.grafana_public_url),
                 opts=child_opts(self, [grafana_secret]),
             )
         if args.jaeger:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.dashboards import Dashboards, DashboardsArgs, KialiOpenIdArgs
-from components.shared_gateway import GATEWAY_API
+from components.routes import PublishedRoute, RouteArgs
 from stacks import addresses
 from stacks.mesh import Mesh
 from stacks.settings import Settings
@@ -53,29 +52,33 @@ def install_dashboards(settings: Settings, mesh: Mesh) -> Optional[Observability
         kiali_auth=dashboards.kiali.auth,
         kiali_openid=KialiOpenIdArgs(openid.issuer_uri, openid.client_id, openid.client_secret) if openid else None,
         kiali_waits_for=[mesh.control_plane.istiod],
-        **({"grafana_url": f"https://{hosts['grafana']}/"} if "grafana" in hosts else {}),
+        grafana_public_url=f"https://{hosts['grafana']}/" if "grafana" in hosts else None,
     )
     installed = Dashboards("dashboards", args, opts=pulumi.ResourceOptions(providers=[mesh.provider]))
-    ports = {"kiali": addresses.kiali(), "grafana": addresses.grafana()}
     if hosts:
         assert mesh.gateway is not None  # settings refuse exposure without a domain and a TLS listener
+        backends = {"kiali": addresses.kiali(), "grafana": addresses.grafana()}
         for dashboard, host in hosts.items():
-            k8s.apiextensions.CustomResource(
+            PublishedRoute(
                 f"expose-{dashboard}",
-                api_version=GATEWAY_API,
-                kind="HTTPRoute",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=dashboard, namespace=addresses.DASHBOARDS_NAMESPACE),
-                spec={
-                    "parentRefs": [mesh.gateway.parent_ref("https")],
-                    "hostnames": [host],
-                    "rules": [{"backendRefs": [{"name": ports[dashboard].service, "port": ports[dashboard].port}]}],
-                },
-                opts=pulumi.ResourceOptions(provider=mesh.provider, depends_on=[mesh.gateway.gateway]),
+                RouteArgs(
+                    name=dashboard,
+                    namespace=mesh.control_plane.namespace.metadata.name,
+                    kind="http",
+                    hostname=host,
+                    service=backends[dashboard].service,
+                    service_namespace=backends[dashboard].namespace,
+                    port=backends[dashboard].port,
+                    path="/",
+                    timeout=None,
+                    retry=None,
+                    parent_ref=mesh.gateway.parent_ref("https"),  # logins never travel in clear text
+                    wait_for=[mesh.control_plane.istiod, mesh.gateway.gateway],
+                ),
+                opts=pulumi.ResourceOptions(providers=[mesh.provider]),
             )
-    urls = {"kiali": f"https://{hosts['kiali']}{addresses.KIALI_WEB_ROOT}"} if "kiali" in hosts else {}
-    if "grafana" in hosts:
-        urls["grafana"] = f"https://{hosts['grafana']}/"
-    return Observability(installed, urls)
+    paths = {"kiali": addresses.KIALI_WEB_ROOT, "grafana": "/"}
+    return Observability(installed, {dashboard: f"https://{host}{paths[dashboard]}" for dashboard, host in hosts.items()})
 
 
 def port_forward_commands(settings: Settings) -> dict[str, str]:

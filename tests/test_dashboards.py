@@ -280,8 +280,8 @@ def test_exposure_publishes_kiali_and_grafana_over_https(run_stack):
     kiali = routes["kiali"].inputs["spec"]
     assert kiali["hostnames"] == ["kiali.mesh.example.com"]
     assert kiali["parentRefs"] == [{"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "https"}]
-    assert kiali["rules"] == [{"backendRefs": [{"name": "kiali", "port": 20001}]}]
-    assert routes["grafana"].inputs["spec"]["rules"] == [{"backendRefs": [{"name": "grafana", "port": 3000}]}]
+    assert kiali["rules"] == [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}], "backendRefs": [{"name": "kiali", "port": 20001}]}]
+    assert routes["grafana"].inputs["spec"]["rules"][0]["backendRefs"] == [{"name": "grafana", "port": 3000}]
     gateway = run.one("kubernetes:gateway.networking.k8s.io/v1:Gateway")
     for route in routes.values():
         assert route.depends_on(gateway)
