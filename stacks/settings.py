@@ -414,8 +414,16 @@ class SettingsError(Exception):
         super().__init__("invalid stack config:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def load_settings(raw: dict[str, Any]) -> Settings:
-    """Parse the project's config (top-level key -> value, objects as dicts or JSON strings)."""
+# Values that must come from `pulumi config set --secret`: (top-level key, path, how to read it from settings).
+SECRET_VALUES = (("dashboards", "dashboards.kiali.openid.clientSecret", lambda s: s.dashboards.kiali.openid),)
+
+
+def load_settings(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Parse the project's config (top-level key -> value, objects as dicts or JSON strings).
+
+    `secret_keys` are the top-level keys Pulumi holds encrypted; a secret value under any other key would sit
+    in plain text in the stack's YAML, so it is refused.
+    """
     data = {key: _decode(value) for key, value in raw.items()}
     try:
         settings = Settings.model_validate(data)
@@ -424,6 +432,9 @@ def load_settings(raw: dict[str, Any]) -> Settings:
     from stacks.rules import cross_section_problems  # the rules read these models: imported when used
 
     problems = cross_section_problems(settings)
+    for key, path, present in SECRET_VALUES:
+        if present(settings) is not None and key not in secret_keys:
+            problems.append(f"{path}: stored in plain text; set it with `pulumi config set --secret --path {path} ...`")
     if problems:
         raise SettingsError(problems)
     return settings
@@ -431,11 +442,13 @@ def load_settings(raw: dict[str, Any]) -> Settings:
 
 def load_from_pulumi_config(project: str) -> Settings:
     """Read every `<project>:<key>` of the running stack, so unknown top-level keys are refused too."""
-    from pulumi.runtime.config import CONFIG, get_config_env
+    from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
 
     prefix = f"{project}:"
     config = {**get_config_env(), **CONFIG.get()}
-    return load_settings({key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)})
+    raw = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+    secret = set(get_config_secret_keys_env())
+    return load_settings(raw, frozenset(key for key in raw if is_config_secret(prefix + key) or prefix + key in secret))
 
 
 def _decode(value: Any) -> Any:

@@ -180,11 +180,21 @@ def test_kiali_token_auth_gets_a_stable_signing_key(run_stack):
     assert password.inputs["length"] in (16, 24, 32)
 
 
+OPENID = {"kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "kiali", "clientSecret": "s3cr3t-oidc"}}}
+
+
+def test_kiali_openid_client_secret_must_be_a_pulumi_secret(run_stack):
+    with pytest.raises(ProgramFailed) as failure:
+        run_stack("dev", dashboards=OPENID)
+    assert failure.value.registered == []
+    assert failure.value.error.problems == [
+        "dashboards.kiali.openid.clientSecret: stored in plain text; set it with "
+        "`pulumi config set --secret --path dashboards.kiali.openid.clientSecret ...`"
+    ]
+
+
 def test_kiali_openid(run_stack):
-    run = run_stack(
-        "dev",
-        dashboards={"kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "kiali", "clientSecret": "s3cr3t-oidc"}}},
-    )
+    run = run_stack("dev", dashboards=OPENID, secret_keys=("dashboards",))
     assert chart_values(run, "kiali-server")["auth"] == {
         "strategy": "openid",
         "openid": {"client_id": "kiali", "issuer_uri": "https://idp.example"},

@@ -3,6 +3,8 @@ and nothing is registered."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from stacks.settings import SettingsError, load_settings
@@ -118,3 +120,18 @@ def test_istio_versions_with_the_failure_policy_are_accepted(version):
 def test_tcp_routes_are_accepted_on_the_experimental_channel():
     settings = load_settings({"gatewayApi": {"channel": "experimental", "tcpRoutes": True}})
     assert settings.gateway_api.tcp_routes
+
+
+def test_config_and_secret_keys_from_the_pulumi_cli_environment(monkeypatch):
+    from pulumi.runtime.config import set_all_config
+
+    from stacks.settings import load_from_pulumi_config
+
+    dashboards = '{"kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "k", "clientSecret": "s"}}}'
+    set_all_config({}, [])
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"service-mesh:cloud": "local", "service-mesh:dashboards": dashboards, "other:key": "x"}))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["service-mesh:dashboards"]))
+    assert load_from_pulumi_config("service-mesh").dashboards.kiali.openid.client_id == "k"
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", "[]")
+    with pytest.raises(SettingsError, match="clientSecret: stored in plain text"):
+        load_from_pulumi_config("service-mesh")
