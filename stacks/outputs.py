@@ -36,6 +36,7 @@ def export_mesh(settings: Settings, mesh: Mesh) -> None:
             "istio": settings.istio.version,
             "gatewayApi": settings.gateway_api.version if mesh.gateway_api else "managed by the cluster",
             "gatewayApiChannel": settings.gateway_api.channel,
+            "gatewayApiBundle": mesh.gateway_api.url if mesh.gateway_api else None,
         },
     )
     pulumi.export(

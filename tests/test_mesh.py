@@ -242,7 +242,12 @@ def test_retain_transform_sets_retain_on_delete_on_each_object():
 
 
 def test_outputs(dev):
-    assert dev.outputs["versions"] == {"istio": "1.30.3", "gatewayApi": "v1.5.1", "gatewayApiChannel": "standard"}
+    assert dev.outputs["versions"] == {
+        "istio": "1.30.3",
+        "gatewayApi": "v1.5.1",
+        "gatewayApiChannel": "standard",
+        "gatewayApiBundle": "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml",
+    }
     assert dev.outputs["ingress"]["service"] == "istio-ingressgateway"
     assert dev.outputs["ingress"]["namespace"] == "istio-ingress"
     assert dev.outputs["ingress"]["type"] == "NodePort"
