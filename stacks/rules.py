@@ -21,9 +21,16 @@ def cross_section_problems(settings: Settings) -> list[str]:
             f"{gateway_api.channel} channel of {gateway_api.version} does not serve; "
             "set gatewayApi.channel to experimental or tcpRoutes to false"
         )
+    problems += _namespace_problems(settings)
     problems += _dns_problems(settings)
     problems += _dashboard_problems(settings)
     problems += _route_problems(settings)
+    return problems
+
+
+def _namespace_problems(settings: Settings) -> list[str]:
+    """Workload namespaces are created by this stack: never one of its own, never twice."""
+    problems = []
     reserved = {ISTIO_NAMESPACE: "the Istio control plane", settings.ingress.namespace: "the ingress gateway"}
     if settings.dns_enabled:
         reserved[settings.dns.namespace] = "external-dns"
