@@ -9,11 +9,9 @@ import pulumi_kubernetes as k8s
 
 from components.gcp_dns_identity import GcpDnsIdentity, GcpDnsIdentityArgs, account_id_for
 from stacks import addresses
-from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace, install_external_dns
-from stacks.mesh import build_mesh, kubernetes_provider
-from stacks.observability import install_dashboards
-from stacks.outputs import export_stack
-from stacks.routes import publish_routes
+from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace
+from stacks.mesh import kubernetes_provider
+from stacks.platform import build_platform
 from stacks.settings import GcpSettings, Settings, SettingsError
 
 
@@ -22,11 +20,8 @@ def build(settings: Settings) -> None:
     google = google_provider(settings.gcp)
     cluster = kubernetes_provider(settings.kubernetes)
     access = gcp_dns(settings, settings.gcp, google, cluster) if settings.dns_enabled else None
-    mesh = build_mesh(settings, cluster, cloud_ingress_annotations={})
-    dns = install_external_dns(settings, mesh, access) if access else None
-    observability = install_dashboards(settings, mesh)
-    published = publish_routes(settings, mesh)
-    export_stack(settings, mesh, dns, observability, published)
+    # the mesh core, external-dns, the dashboards, the routes: stacks/platform.py
+    build_platform(settings, cluster, access, cloud_ingress_annotations={})
 
 
 def google_provider(google_settings: GcpSettings) -> gcp.Provider:

@@ -8,12 +8,9 @@ NodePort by default, because such clusters rarely have a load balancer and Pulum
 from __future__ import annotations
 
 from stacks.aws import aws_dns, aws_provider
-from stacks.dns import install_external_dns
 from stacks.gcp import gcp_dns, google_provider
-from stacks.mesh import build_mesh, kubernetes_provider
-from stacks.observability import install_dashboards
-from stacks.outputs import export_stack
-from stacks.routes import publish_routes
+from stacks.mesh import kubernetes_provider
+from stacks.platform import build_platform
 from stacks.settings import Settings
 
 
@@ -24,8 +21,5 @@ def build(settings: Settings) -> None:
         access = gcp_dns(settings, settings.gcp, google_provider(settings.gcp), cluster)
     elif settings.dns_cloud == "aws" and settings.aws is not None:
         access = aws_dns(settings, settings.aws, aws_provider(settings.aws), cluster)
-    mesh = build_mesh(settings, cluster, cloud_ingress_annotations={})
-    dns = install_external_dns(settings, mesh, access) if access else None
-    observability = install_dashboards(settings, mesh)
-    published = publish_routes(settings, mesh)
-    export_stack(settings, mesh, dns, observability, published)
+    # the mesh core, external-dns, the dashboards, the routes: stacks/platform.py
+    build_platform(settings, cluster, access, cloud_ingress_annotations={})

@@ -1,0 +1,28 @@
+"""Everything a cloud module installs on its cluster once its providers and DNS access exist, in install order:
+the mesh core, external-dns, the dashboards, the published routes, then the stack's outputs."""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+import pulumi_kubernetes as k8s
+
+from stacks.dns import DnsAccess, install_external_dns
+from stacks.mesh import build_mesh
+from stacks.observability import install_dashboards
+from stacks.outputs import export_stack
+from stacks.routes import publish_routes
+from stacks.settings import Settings
+
+
+def build_platform(
+    settings: Settings,
+    cluster: k8s.Provider,
+    access: Optional[DnsAccess],
+    cloud_ingress_annotations: Mapping[str, str],
+) -> None:
+    mesh = build_mesh(settings, cluster, cloud_ingress_annotations)
+    dns = install_external_dns(settings, mesh, access) if access else None
+    observability = install_dashboards(settings, mesh)
+    published = publish_routes(settings, mesh)
+    export_stack(settings, mesh, dns, observability, published)
