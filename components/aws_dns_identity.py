@@ -151,7 +151,7 @@ class AwsDnsIdentity(pulumi.ComponentResource):
         key = aws.iam.AccessKey(
             name,
             user=user.name,
-            opts=pulumi.ResourceOptions.merge(child_opts(self), pulumi.ResourceOptions(additional_secret_outputs=["secret"])),
+            opts=child_opts(self),  # pulumi-aws marks secret secret in state
         )
         secret = k8s.core.v1.Secret(
             f"{name}-access-key",

@@ -92,9 +92,7 @@ class GcpDnsIdentity(pulumi.ComponentResource):
             key = gcp.serviceaccount.Key(
                 f"{name}-key",
                 service_account_id=self.account.name,
-                opts=pulumi.ResourceOptions.merge(
-                    child_opts(self), pulumi.ResourceOptions(additional_secret_outputs=["private_key"])
-                ),
+                opts=child_opts(self),  # pulumi-gcp marks privateKey secret in state
             )
             secret = k8s.core.v1.Secret(
                 f"{name}-key",

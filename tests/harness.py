@@ -43,6 +43,7 @@ class Registration:
     provider: str
     providers: dict[str, str]
     retain_on_delete: bool
+    additional_secret_outputs: list[str]
     transforms: list[Callable]
     inputs: dict[str, Any]
     raw_inputs: dict[str, Any]
@@ -140,6 +141,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     providers=dict(request.providers),
                     retain_on_delete=request.retainOnDelete,
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
                     transforms=pulumi_mocks._resolve_callbacks(request.transforms),
                     inputs=reveal(raw),
                     raw_inputs=raw,

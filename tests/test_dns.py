@@ -128,7 +128,8 @@ def test_gcp_private_key_is_never_plain(run_stack):
         for registration in run.resources:
             assert plain_occurrences(registration.raw_inputs, needle) == [], registration.name
         assert plain_occurrences(run.raw_outputs, needle) == []
-    assert "additionalSecretOutputs" not in run.one("gcp:serviceaccount/key:Key").raw_inputs
+    # the engine keeps the key secret in state
+    assert "privateKey" in run.one("gcp:serviceaccount/key:Key").additional_secret_outputs
 
 
 def test_gcp_zone_by_id(run_stack):
@@ -273,6 +274,7 @@ def test_aws_access_key(run_stack):
     for registration in run.resources:
         assert plain_occurrences(registration.raw_inputs, fakes.AWS_SECRET_ACCESS_KEY) == [], registration.name
     assert plain_occurrences(run.raw_outputs, fakes.AWS_SECRET_ACCESS_KEY) == []
+    assert "secret" in run.one("aws:iam/accessKey:AccessKey").additional_secret_outputs
 
 
 def test_aws_zone_by_id(run_stack):
