@@ -3,7 +3,7 @@
 import pulumi
 
 from stacks import aws, gcp, local
-from stacks.settings import load_from_pulumi_config
+from stacks.loader import load_from_pulumi_config
 
 STACK_BUILDERS = {"local": local.build, "gcp": gcp.build, "aws": aws.build}
 

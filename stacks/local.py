@@ -7,8 +7,8 @@ NodePort by default, because such clusters rarely have a load balancer and Pulum
 
 from __future__ import annotations
 
-from stacks.aws import aws_dns, aws_provider
-from stacks.gcp import gcp_dns, google_provider
+from stacks.aws_dns import aws_dns, aws_provider
+from stacks.gcp_dns import gcp_dns, google_provider
 from stacks.mesh import kubernetes_provider
 from stacks.platform import build_platform
 from stacks.settings import Settings

@@ -1,6 +1,6 @@
 """Rules that span several settings sections: each problem names the key to change and what is accepted.
 
-Run by `load_settings` after every section has parsed, so a combination that cannot work (a source whose API
+Run by `stacks.loader.load_settings` after every section has parsed, so a combination that cannot work (a source whose API
 the CRDs do not serve, exposure without TLS, a route outside the domain...) fails before any resource exists.
 """
 

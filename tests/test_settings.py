@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from stacks.settings import SettingsError, load_settings
+from stacks.loader import load_settings
+from stacks.settings import SettingsError
 from tests.harness import ProgramFailed
 
 # (config, the key named in the error, words the message must contain)
@@ -125,7 +126,7 @@ def test_tcp_routes_are_accepted_on_the_experimental_channel():
 def test_config_and_secret_keys_from_the_pulumi_cli_environment(monkeypatch):
     from pulumi.runtime.config import set_all_config
 
-    from stacks.settings import load_from_pulumi_config
+    from stacks.loader import load_from_pulumi_config
 
     dashboards = '{"kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "k", "clientSecret": "s"}}}'
     set_all_config({}, [])

@@ -1,0 +1,82 @@
+"""Route53 access, shared by the `aws` stack and by `local` with a Route53 zone: the AWS provider, the hosted
+zone and the OIDC issuer (looked up before anything is created), and the identity external-dns writes it with,
+scoped to that zone."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.aws_dns_identity import AwsDnsIdentity, AwsDnsIdentityArgs, IrsaIssuer
+from stacks import addresses
+from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace
+from stacks.settings import AwsSettings, Settings, SettingsError
+
+
+def aws_provider(aws_settings: AwsSettings) -> aws.Provider:
+    return aws.Provider("aws", region=aws_settings.region)
+
+
+def aws_dns(
+    settings: Settings, aws_settings: AwsSettings, amazon: aws.Provider, cluster: k8s.Provider
+) -> DnsAccess:
+    """The hosted zone and the OIDC issuer (looked up before anything is created), then a zone-scoped identity."""
+    zone = hosted_zone(settings, aws_settings, amazon)
+    issuer = irsa_issuer(aws_settings, amazon) if aws_settings.identity == "irsa" else None
+    namespace = external_dns_namespace(settings, cluster)
+    identity = AwsDnsIdentity(
+        "external-dns-aws",
+        AwsDnsIdentityArgs(
+            mode=aws_settings.identity,
+            region=aws_settings.region,
+            zone_arn=zone.arn,
+            namespace=namespace.metadata.name,
+            service_account=addresses.EXTERNAL_DNS_SERVICE_ACCOUNT,
+            zone_type=aws_settings.zone_type,
+            issuer=issuer,
+            cluster_name=aws_settings.cluster_name,
+        ),
+        opts=pulumi.ResourceOptions(providers=[amazon, cluster]),
+    )
+    return DnsAccess(zone, identity.credentials, namespace)
+
+
+def hosted_zone(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provider) -> DnsZone:
+    dns = settings.dns
+    if dns.zone.create:
+        # Retained on destroy: the zone holds records external-dns never deletes, and a registrar may
+        # delegate to its name servers.
+        created = aws.route53.Zone(
+            "dns-zone",
+            name=dns.domain,
+            comment="managed by external-dns",
+            opts=pulumi.ResourceOptions(provider=amazon, retain_on_delete=True),
+        )
+        return DnsZone(name=created.name, id=created.zone_id, name_servers=created.name_servers, arn=created.arn)
+
+    lookup = pulumi.InvokeOptions(provider=amazon)
+    if dns.zone.id is not None:
+        found = aws.route53.get_zone(zone_id=dns.zone.id, opts=lookup)
+        if dns.zone.name is not None and found.name.rstrip(".") != dns.zone.name.rstrip("."):
+            raise SettingsError(
+                [f"dns.zone: id {dns.zone.id} is the zone {found.name.rstrip('.')}, not {dns.zone.name}; give one of them"]
+            )
+    else:
+        found = aws.route53.get_zone(name=dns.zone.name, private_zone=aws_settings.zone_type == "private", opts=lookup)
+    check_zone_holds_domain(settings, found.name)
+    if found.private_zone != (aws_settings.zone_type == "private"):
+        kind = "private" if found.private_zone else "public"
+        raise SettingsError([f"aws.zoneType: zone {found.name.rstrip('.')} is {kind}, not {aws_settings.zone_type}"])
+    return DnsZone(name=found.name.rstrip("."), id=found.zone_id, arn=found.arn)
+
+
+def irsa_issuer(aws_settings: AwsSettings, amazon: aws.Provider) -> IrsaIssuer:
+    """The cluster's OIDC issuer, and the IAM OIDC provider IRSA trusts (it must already exist)."""
+    lookup = pulumi.InvokeOptions(provider=amazon)
+    url = aws_settings.oidc_issuer_url
+    if url is None:
+        cluster = aws.eks.get_cluster(name=aws_settings.cluster_name, opts=lookup)
+        url = cluster.identities[0].oidcs[0].issuer
+    provider = aws.iam.get_open_id_connect_provider(url=url, opts=lookup)
+    return IrsaIssuer(url=url, provider_arn=provider.arn)

@@ -1,0 +1,80 @@
+"""Google Cloud DNS access, shared by the `gcp` stack and by `local` with a Cloud DNS zone: the Google
+provider, the managed zone (looked up before anything is created, or created), and the identity external-dns
+writes it with, scoped to that zone."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from components.gcp_dns_identity import GcpDnsIdentity, GcpDnsIdentityArgs, account_id_for
+from stacks import addresses
+from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace
+from stacks.settings import GcpSettings, Settings, SettingsError
+
+
+def google_provider(google_settings: GcpSettings) -> gcp.Provider:
+    return gcp.Provider("gcp", project=google_settings.project)
+
+
+def gcp_dns(
+    settings: Settings, google_settings: GcpSettings, google: gcp.Provider, cluster: k8s.Provider
+) -> DnsAccess:
+    """The managed zone (looked up before anything is created, or created) and a service account scoped to it."""
+    zone = managed_zone(settings, google_settings, google)
+    namespace = external_dns_namespace(settings, cluster)
+    identity = GcpDnsIdentity(
+        "external-dns-gcp",
+        GcpDnsIdentityArgs(
+            project=google_settings.project,
+            dns_project=google_settings.zone_project,
+            managed_zone=zone.name,
+            mode=google_settings.identity,
+            namespace=namespace.metadata.name,
+            service_account=addresses.EXTERNAL_DNS_SERVICE_ACCOUNT,
+            account_id=account_id_for(pulumi.get_stack()),
+            zone_visibility=google_settings.zone_visibility,
+        ),
+        opts=pulumi.ResourceOptions(providers=[google, cluster]),
+    )
+    return DnsAccess(zone, identity.credentials, namespace)
+
+
+def managed_zone(settings: Settings, google_settings: GcpSettings, google: gcp.Provider) -> DnsZone:
+    dns = settings.dns
+    project = google_settings.zone_project
+    if dns.zone.create:
+        # Retained on destroy: the zone holds records external-dns never deletes, and a registrar may
+        # delegate to its name servers.
+        created = gcp.dns.ManagedZone(
+            "dns-zone",
+            name=dns.zone.name or (dns.domain or "").replace(".", "-"),
+            dns_name=f"{dns.domain}.",
+            project=project,
+            visibility="public",
+            description="managed by external-dns",
+            opts=pulumi.ResourceOptions(provider=google, retain_on_delete=True),
+        )
+        return DnsZone(name=created.name, id=created.managed_zone_id, name_servers=created.name_servers)
+
+    lookup = pulumi.InvokeOptions(provider=google)
+    if dns.zone.name is not None:
+        found = gcp.dns.get_managed_zone(name=dns.zone.name, project=project, opts=lookup)
+        if dns.zone.id is not None and str(found.managed_zone_id) != dns.zone.id:
+            raise SettingsError(
+                [f"dns.zone: name {dns.zone.name} has id {found.managed_zone_id}, not {dns.zone.id}; give one of them"]
+            )
+        name, zone_id, dns_name, visibility = found.name, str(found.managed_zone_id), found.dns_name, found.visibility
+    else:
+        zones = gcp.dns.get_managed_zones(project=project, opts=lookup).managed_zones
+        match = next((z for z in zones if str(z.managed_zone_id) == dns.zone.id), None)
+        if match is None:
+            raise SettingsError([f"dns.zone.id: no managed zone with id {dns.zone.id} in project {project}"])
+        name, zone_id, dns_name, visibility = match.name, str(match.managed_zone_id), match.dns_name, match.visibility
+    check_zone_holds_domain(settings, dns_name)
+    if visibility != google_settings.zone_visibility:
+        raise SettingsError(
+            [f"gcp.zoneVisibility: zone {name} is {visibility}, not {google_settings.zone_visibility}"]
+        )
+    return DnsZone(name=name, id=zone_id)

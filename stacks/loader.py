@@ -1,0 +1,105 @@
+"""Reading the stack's config: field validation of every section (stacks/settings.py), then the rules that
+span sections (stacks/rules.py), all problems reported at once before any resource is registered.
+
+The dependency is one-way: this loader imports the models and the rules; the rules read the models only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from stacks.rules import cross_section_problems
+from stacks.settings import Settings, SettingsError
+
+# Values that must come from `pulumi config set --secret`: (top-level key, path, how to read it from settings).
+SECRET_VALUES = (("dashboards", "dashboards.kiali.openid.clientSecret", lambda s: s.dashboards.kiali.openid),)
+
+
+def load_settings(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Parse the project's config (top-level key -> value, objects as dicts or JSON strings).
+
+    `secret_keys` are the top-level keys Pulumi holds encrypted; a secret value under any other key would sit
+    in plain text in the stack's YAML, so it is refused.
+    """
+    data = {key: _decode(value) for key, value in raw.items()}
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as error:
+        raise SettingsError([_describe(e) for e in error.errors()]) from None
+    problems = cross_section_problems(settings)
+    for key, path, present in SECRET_VALUES:
+        if present(settings) is not None and key not in secret_keys:
+            problems.append(f"{path}: stored in plain text; set it with `pulumi config set --secret --path {path} ...`")
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def load_from_pulumi_config(project: str) -> Settings:
+    """Read every `<project>:<key>` of the running stack, so unknown top-level keys are refused too."""
+    from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
+
+    prefix = f"{project}:"
+    config = {**get_config_env(), **CONFIG.get()}
+    raw = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+    secret = set(get_config_secret_keys_env())
+    return load_settings(raw, frozenset(key for key in raw if is_config_secret(prefix + key) or prefix + key in secret))
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = error["loc"]
+    key = _dotted(loc)
+    if error["type"] == "extra_forbidden":
+        accepted = _keys_at(loc[:-1])
+        guess = difflib.get_close_matches(str(loc[-1]), accepted, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        return f"{key}: unknown key{hint} (accepted: {', '.join(accepted)})"
+    message = error["msg"].removeprefix("Value error, ")
+    given = error.get("input")
+    if error["type"] != "value_error" and isinstance(given, (str, int, float, bool)):
+        message += f" (got {given!r})"
+    return f"{key}: {message}" if key else message
+
+
+def _dotted(loc: tuple) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] = f"{parts[-1]}[{part}]" if parts else f"[{part}]"
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def _keys_at(loc: tuple) -> list[str]:
+    """The accepted camelCase keys of the section found by following `loc` from the root."""
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = next(f for name, f in model.model_fields.items() if (f.alias or name) == part)
+        model = _section_type(field.annotation)
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _section_type(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _section_type(arg)
+        if found is not None:
+            return found
+    return None
