@@ -12,6 +12,8 @@ import pulumi_random as random
 
 from components.chart import child_opts, pinned_chart
 from stacks import addresses, versions
+from stacks.istio_dashboards import IstioDashboard
+from stacks.profiles import Sizing
 
 NOT_INJECTED = {"sidecar.istio.io/inject": "false"}
 GRAFANA_ADMIN_SECRET = "grafana-admin"
@@ -19,22 +21,10 @@ KIALI_SIGNING_SECRET = "kiali-signing-key"
 KIALI_OPENID_SECRET = "kiali"  # Kiali reads the OpenID client secret from Secret `kiali`, key `oidc-secret`
 PROMETHEUS_DATASOURCE = "Prometheus"  # the name Istio's dashboards refer to
 
-# Requests and limits per profile. production also keeps Prometheus' data on a volume.
-SIZING: dict[str, dict[str, dict[str, Any]]] = {
-    "dev": {
-        "prometheus": {"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
-        "grafana": {"requests": {"cpu": "25m", "memory": "96Mi"}, "limits": {"memory": "256Mi"}},
-        "jaeger": {"requests": {"cpu": "25m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-        "kiali": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "512Mi"}},
-    },
-    "production": {
-        "prometheus": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
-        "grafana": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
-        "jaeger": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}},
-        "kiali": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "1Gi"}},
-    },
-}
-PROMETHEUS_STORAGE = {"dev": None, "production": {"size": "50Gi", "retention": "15d", "retentionSize": "45GB"}}
+# Prometheus' data on a volume when the profile keeps data; without one it keeps two days.
+PROMETHEUS_STORAGE = {"size": "50Gi", "retention": "15d", "retentionSize": "45GB"}
+# Where the grafana chart mounts `dashboardsConfigMaps.<provider>` (templates/_pod.tpl at grafana-12.11.1).
+GRAFANA_DASHBOARDS_DIR = "/var/lib/grafana/dashboards"
 
 
 @dataclass(frozen=True)
@@ -47,7 +37,9 @@ class KialiOpenIdArgs:
 @dataclass(frozen=True)
 class DashboardsArgs:
     namespace: pulumi.Input[str]
-    profile: str
+    sizing: Sizing
+    # Istio's dashboards for the installed version, delivered as ConfigMaps (stacks/istio_dashboards.py).
+    istio_dashboards: tuple[IstioDashboard, ...]
     prometheus: bool
     grafana: bool
     jaeger: bool
@@ -60,15 +52,15 @@ class DashboardsArgs:
     kiali_waits_for: list[pulumi.Resource] = field(default_factory=list)
 
 
-def prometheus_values(profile: str) -> dict[str, Any]:
-    storage = PROMETHEUS_STORAGE[profile]
+def prometheus_values(sizing: Sizing) -> dict[str, Any]:
+    storage = PROMETHEUS_STORAGE if sizing.highly_available else None
     server: dict[str, Any] = {
         "service": {"servicePort": addresses.PROMETHEUS_PORT},
         # Not injected: it scrapes each pod's merged metrics on 15020, which Istio serves outside mTLS,
         # through the chart's default `kubernetes-pods` job (prometheus.io/* annotations set by injection).
         "podLabels": NOT_INJECTED,
         "global": {"scrape_interval": "15s"},
-        "resources": SIZING[profile]["prometheus"],
+        "resources": sizing.prometheus.values(),
         "persistentVolume": {"enabled": storage is not None},
     }
     if storage is not None:
@@ -82,14 +74,21 @@ def prometheus_values(profile: str) -> dict[str, Any]:
         "prometheus-pushgateway": {"enabled": False},
         "kube-state-metrics": {"enabled": False},
         "prometheus-node-exporter": {"enabled": False},
+        # The server pod's second container (templates/deploy.yaml); the chart gives it no resources.
+        "configmapReload": {"prometheus": {"resources": sizing.prometheus_reloader.values()}},
         "server": server,
     }
 
 
-def grafana_values(profile: str, root_url: Optional[str]) -> dict[str, Any]:
+def dashboard_config_map(dashboard: IstioDashboard) -> str:
+    return f"grafana-{dashboard.name}"
+
+
+def grafana_values(sizing: Sizing, root_url: Optional[str], dashboards: tuple[IstioDashboard, ...]) -> dict[str, Any]:
     ini: dict[str, Any] = {"auth.anonymous": {"enabled": False}}
     if root_url:
         ini["server"] = {"root_url": root_url}
+    persistent = sizing.highly_available
     values: dict[str, Any] = {
         "service": {"port": addresses.GRAFANA_PORT},
         "podLabels": NOT_INJECTED,
@@ -99,8 +98,8 @@ def grafana_values(profile: str, root_url: Optional[str]) -> dict[str, Any]:
         # generate a new one on every render.
         "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
         "grafana.ini": ini,
-        "resources": SIZING[profile]["grafana"],
-        "persistence": {"enabled": profile == "production"},
+        "resources": sizing.grafana.values(),
+        "persistence": {"enabled": persistent},
         "datasources": {
             "datasources.yaml": {
                 "apiVersion": 1,
@@ -117,44 +116,41 @@ def grafana_values(profile: str, root_url: Optional[str]) -> dict[str, Any]:
                 ],
             }
         },
+        # One file provider per dashboard, reading the directory its ConfigMap is mounted at. Istio's
+        # dashboards pick their datasource through a `datasource` variable (the default one: Prometheus).
         # The chart looks providers up under this literal key.
         "dashboardProviders": {
             "dashboardproviders.yaml": {
                 "apiVersion": 1,
                 "providers": [
                     {
-                        "name": "istio",
+                        "name": dashboard.name,
                         "orgId": 1,
                         "folder": "Istio",
                         "type": "file",
                         "disableDeletion": False,
-                        "options": {"path": "/var/lib/grafana/dashboards/istio"},
+                        "options": {"path": f"{GRAFANA_DASHBOARDS_DIR}/{dashboard.name}"},
                     }
+                    for dashboard in dashboards
                 ],
             }
         },
-        # Downloaded from grafana.com by the chart's init container at pod start (needs egress): Istio's
-        # published dashboards, not vendored JSON.
-        "dashboards": {
-            "istio": {
-                name: {
-                    "gnetId": gnet_id,
-                    "revision": revision,
-                    "datasource": [{"name": "DS_PROMETHEUS", "value": PROMETHEUS_DATASOURCE}],
-                }
-                for name, (gnet_id, revision) in versions.ISTIO_GRAFANA_DASHBOARDS.items()
-            }
-        },
+        # provider -> ConfigMap this stack creates, mounted at <dir>/<provider> (no download at pod start, so
+        # no `dashboards` value and no download-dashboards init container).
+        "dashboardsConfigMaps": {dashboard.name: dashboard_config_map(dashboard) for dashboard in dashboards},
     }
-    if profile == "production":
+    if persistent:
         values["persistence"]["size"] = "10Gi"
         values["deploymentStrategy"] = {"type": "Recreate"}  # a ReadWriteOnce volume
+        # With persistence the chart adds the init container init-chown-data (templates/_pod.tpl; its
+        # `initChownData.enabled` defaults to true) and gives it no resources.
+        values["initChownData"] = {"resources": sizing.grafana_init.values()}
     return values
 
 
-def jaeger_values(profile: str) -> dict[str, Any]:
+def jaeger_values(sizing: Sizing) -> dict[str, Any]:
     # No userconfig: Jaeger v2's built-in all-in-one config (memory storage) receives OTLP and Zipkin on 9411.
-    return {"jaeger": {"podLabels": NOT_INJECTED, "resources": SIZING[profile]["jaeger"]}}
+    return {"jaeger": {"podLabels": NOT_INJECTED, "resources": sizing.jaeger.values()}}
 
 
 KIALI_GRAFANA_DASHBOARDS = [
@@ -184,7 +180,7 @@ def kiali_values(args: DashboardsArgs) -> dict[str, Any]:
             "instance_name": addresses.KIALI_INSTANCE,
             "pod_labels": NOT_INJECTED,
             "image_pull_policy": "IfNotPresent",
-            "resources": SIZING[args.profile]["kiali"],
+            "resources": args.sizing.kiali.values(),
         },
         "external_services": {
             "prometheus": {"url": addresses.prometheus().url},
@@ -229,7 +225,7 @@ class Dashboards(pulumi.ComponentResource):
         if args.prometheus:
             self.charts["prometheus"] = pinned_chart(
                 "prometheus", versions.PROMETHEUS, release=addresses.PROMETHEUS_RELEASE,
-                namespace=namespace, values=prometheus_values(args.profile), opts=child_opts(self),
+                namespace=namespace, values=prometheus_values(args.sizing), opts=child_opts(self),
             )
         grafana_secret = None
         if args.grafana:
@@ -237,15 +233,16 @@ class Dashboards(pulumi.ComponentResource):
                 GRAFANA_ADMIN_SECRET, namespace,
                 {"admin-user": "admin", "admin-password": self._password("grafana-admin-password")},
             )
+            config_maps = [self._dashboard(dashboard, namespace) for dashboard in args.istio_dashboards]
             self.charts["grafana"] = pinned_chart(
                 "grafana", versions.GRAFANA, release=addresses.GRAFANA_RELEASE, namespace=namespace,
-                values=grafana_values(args.profile, args.grafana_public_url),
-                opts=child_opts(self, [grafana_secret]),
+                values=grafana_values(args.sizing, args.grafana_public_url, args.istio_dashboards),
+                opts=child_opts(self, [grafana_secret, *config_maps]),
             )
         if args.jaeger:
             self.charts["jaeger"] = pinned_chart(
                 "jaeger", versions.JAEGER, release=addresses.JAEGER_RELEASE,
-                namespace=namespace, values=jaeger_values(args.profile), opts=child_opts(self),
+                namespace=namespace, values=jaeger_values(args.sizing), opts=child_opts(self),
             )
         if args.kiali:
             secrets: list[pulumi.Resource] = [grafana_secret] if grafana_secret else []
@@ -262,6 +259,15 @@ class Dashboards(pulumi.ComponentResource):
                 opts=child_opts(self, [self.charts["prometheus"], *args.kiali_waits_for, *secrets]),
             )
         self.register_outputs({"charts": sorted(self.charts)})
+
+    def _dashboard(self, dashboard: IstioDashboard, namespace: pulumi.Input[str]) -> k8s.core.v1.ConfigMap:
+        name = dashboard_config_map(dashboard)
+        return k8s.core.v1.ConfigMap(
+            name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+            data={f"{dashboard.name}.json": dashboard.json},
+            opts=child_opts(self),
+        )
 
     def _password(self, name: str) -> pulumi.Output[str]:
         # 32 characters: also a valid Kiali signing-key length (16, 24 or 32).

@@ -9,6 +9,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts
+from stacks.profiles import Resources
+
+# httpbin answers 200 on /status/200 without touching anything else (go-httpbin httpbin/httpbin.go).
+PROBE_PATH = "/status/200"
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,10 @@ class DemoAppArgs:
     name: str
     image: str
     container_port: int
+    # The image's own non-root user (kept explicit, so runAsNonRoot holds whatever the image says).
+    run_as_user: int
     service_port: int
+    resources: Resources
     # Its namespace is injected only once istiod's webhook is serving.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -44,13 +51,39 @@ class DemoApp(pulumi.ComponentResource):
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                     spec=k8s.core.v1.PodSpecArgs(
                         service_account_name=account.metadata.name,
+                        # It never calls the Kubernetes API: no token in the pod.
+                        automount_service_account_token=False,
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            run_as_non_root=True,
+                            run_as_user=args.run_as_user,
+                            run_as_group=args.run_as_user,
+                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                        ),
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name=args.name,
                                 image=args.image,
-                                ports=[k8s.core.v1.ContainerPortArgs(container_port=args.container_port)],
+                                ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=args.container_port)],
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "10m", "memory": "32Mi"}, limits={"memory": "64Mi"}
+                                    requests={"cpu": args.resources.cpu, "memory": args.resources.memory},
+                                    limits={"memory": args.resources.memory_limit},
+                                ),
+                                security_context=k8s.core.v1.SecurityContextArgs(
+                                    allow_privilege_escalation=False,
+                                    read_only_root_filesystem=True,
+                                    run_as_non_root=True,
+                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                                    seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                                ),
+                                # Istio rewrites HTTP probes to go through its agent, so they work under STRICT mTLS.
+                                readiness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(path=PROBE_PATH, port="http"),
+                                    period_seconds=5,
+                                ),
+                                liveness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(path=PROBE_PATH, port="http"),
+                                    period_seconds=10,
+                                    failure_threshold=3,
                                 ),
                             )
                         ],

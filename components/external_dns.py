@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
 from stacks import versions
+from stacks.profiles import Resources
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ExternalDnsArgs:
     policy: str
     txt_owner_id: str
     domain: str
+    resources: Resources
     # Every CRD a source watches must be served before external-dns starts, or it crash-loops.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -53,6 +55,8 @@ def external_dns_values(args: ExternalDnsArgs) -> dict[str, Any]:
         "txtOwnerId": args.txt_owner_id,
         "domainFilters": [args.domain],
         "logFormat": credentials.log_format,
+        # The chart sets none (values.yaml `resources: {}`); templates/deployment.yaml runs one replica.
+        "resources": args.resources.values(),
         "serviceAccount": {
             "create": True,
             "name": args.service_account,

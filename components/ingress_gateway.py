@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
 from stacks import versions
+from stacks.profiles import Replicas, Resources, spread
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,9 @@ class IngressGatewayArgs:
     release: str
     service_type: str
     annotations: Mapping[str, str]
+    resources: Resources
+    replicas: Replicas
+    highly_available: bool
     # TCP routes: name -> port, opened on the Service besides the chart's status, http2 and https ports.
     tcp_ports: Mapping[str, int] = field(default_factory=dict)
     # The gateway's pods are injected with the `gateway` template: istiod's webhook must be serving.
@@ -35,7 +39,27 @@ def gateway_values(args: IngressGatewayArgs) -> dict[str, Any]:
     if args.tcp_ports:
         ports = [*DEFAULT_PORTS, *args.tcp_ports.items()]
         service["ports"] = [{"name": name, "port": port, "protocol": "TCP", "targetPort": port} for name, port in ports]
-    return {"service": service}
+    values: dict[str, Any] = {
+        "service": service,
+        "resources": args.resources.values(),
+        # The autoscaler's range, never `replicaCount`: the chart renders .spec.replicas only with autoscaling
+        # off (templates/deployment.yaml), so the HPA alone owns it.
+        "autoscaling": {"enabled": True, "minReplicas": args.replicas.min, "maxReplicas": args.replicas.max},
+    }
+    if args.highly_available:
+        # templates/poddisruptionbudget.yaml renders it only with minReplicas > 1.
+        values["podDisruptionBudget"] = {"minAvailable": 1}
+        # Required across nodes: two gateways on one node drop all ingress traffic when that node dies, which
+        # the PDB (drains only) cannot prevent. maxSkew 1 never blocks a single-node cluster (one domain) or a
+        # surge pod (skew stays <= 1), and nodeTaintsPolicy Honor leaves cordoned/tainted nodes out.
+        values["topologySpreadConstraints"] = spread(gateway_pod_labels(args.release), "DoNotSchedule")
+    return values
+
+
+def gateway_pod_labels(release: str) -> dict[str, str]:
+    """The chart's selector labels (templates/_helpers.tpl gateway.selectorLabels): app = the release name,
+    istio = the release name without "istio-"."""
+    return {"app": release, "istio": release.removeprefix("istio-")}
 
 
 def load_balancer_address(status: Optional[k8s.core.v1.outputs.ServiceStatus]) -> Optional[str]:

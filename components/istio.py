@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
 from stacks import versions
+from stacks.profiles import Replicas, Resources, spread
 
 # Given to base AND istiod from the first install, so istiod never flips its webhook from Ignore to Fail
 # and later `up`s show no diff (pulumi/pulumi-kubernetes#2210, istio/istio#57643).
@@ -31,6 +32,12 @@ class IstioControlPlaneArgs:
     namespace: str
     access_logs: bool
     tracer: Optional[ZipkinTracer]
+    resources: Resources
+    replicas: Replicas
+    # Every injected pod's istio-proxy and istio-init (injection template "resources" at 1.30.3; the chart has
+    # no separate global.proxy_init.resources).
+    sidecar: Resources
+    highly_available: bool
     alpha_gateway_api: bool = False
     # istiod reads the Gateway API CRDs at start: it waits for them (and for base) to be installed.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
@@ -45,8 +52,29 @@ def mesh_config(args: IstioControlPlaneArgs) -> dict[str, Any]:
     return config
 
 
+# The istiod pods' labels (templates/deployment.yaml at 1.30.3): `istio.io/rev` is the chart's `revision`,
+# "default" when unset, so the spread counts this release's pods only.
+ISTIOD_POD_LABELS = {"app": "istiod", "istio.io/rev": "default"}
+
+
 def istiod_values(args: IstioControlPlaneArgs) -> dict[str, Any]:
-    values: dict[str, Any] = {**WEBHOOK_FAILURE_POLICY, "meshConfig": mesh_config(args)}
+    values: dict[str, Any] = {
+        **WEBHOOK_FAILURE_POLICY,
+        "meshConfig": mesh_config(args),
+        # The chart's default asks 500m and 2048Mi (values.yaml `resources`), most of a laptop cluster.
+        "resources": args.resources.values(),
+        # The autoscaler's range, never `replicaCount`: with autoscaleEnabled (the chart's default, true) the
+        # Deployment leaves .spec.replicas to the HPA (templates/deployment.yaml, autoscale.yaml).
+        "autoscaleMin": args.replicas.min,
+        "autoscaleMax": args.replicas.max,
+        "global": {"proxy": {"resources": args.sidecar.values()}},
+    }
+    if args.highly_available:
+        # templates/poddisruptionbudget.yaml: rendered with autoscaleMin > 1 (pdb.minAvailable: 1 by default).
+        values["global"]["defaultPodDisruptionBudget"] = {"enabled": True}
+        # Best effort on nodes too: while one istiod is away, proxies keep their config and the PDB keeps a
+        # drain from taking both; a required spread could leave a rollout's surge pod pending.
+        values["topologySpreadConstraints"] = spread(ISTIOD_POD_LABELS, "ScheduleAnyway")
     if args.alpha_gateway_api:
         # TCPRoute is read only as v1alpha2, behind this flag.
         values["env"] = {"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"}

@@ -48,7 +48,7 @@ def critical_path(run: harness.Run) -> list[str]:
 
 
 def run_stack(stack: str) -> harness.Run:
-    return harness.run_program(harness.stack_config(stack), computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, stack=stack)
+    return harness.run_program(harness.stack_config(stack), computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, stack=stack, dashboards=fakes.istio_dashboards)
 
 
 def main() -> None:

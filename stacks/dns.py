@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.external_dns import DnsCredentials, ExternalDns, ExternalDnsArgs
-from stacks import addresses
+from stacks import addresses, profiles
 from stacks.mesh import Mesh
 from stacks.rules import within
 from stacks.settings import Settings, SettingsError
@@ -78,6 +78,7 @@ def install_external_dns(settings: Settings, mesh: Mesh, access: DnsAccess) -> D
             policy=settings.dns.policy,
             txt_owner_id=owner,
             domain=settings.dns.domain or "",
+            resources=profiles.sizing(settings).external_dns,
             wait_for=crds,
         ),
         opts=pulumi.ResourceOptions(providers=[mesh.provider]),

@@ -18,6 +18,12 @@ from stacks.settings import Settings, SettingsError
 # Values that must come from `pulumi config set --secret`: (top-level key, path, how to read it from settings).
 SECRET_VALUES = (("dashboards", "dashboards.kiali.openid.clientSecret", lambda s: s.dashboards.kiali.openid),)
 
+# Keys that moved: the old path -> why, and what to set instead. Refused like any unknown key, with directions.
+MOVED_KEYS = {
+    ("dashboards", "profile"): "moved to the top-level key `profile` (dev or production), which now sizes the whole "
+    "stack, not only the dashboards; remove dashboards.profile and set `profile`",
+}
+
 
 def load_settings(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> Settings:
     """Parse the project's config (top-level key -> value, objects as dicts or JSON strings).
@@ -62,6 +68,8 @@ def _decode(value: Any) -> Any:
 def _describe(error: dict[str, Any]) -> str:
     loc = error["loc"]
     key = _dotted(loc)
+    if error["type"] == "extra_forbidden" and tuple(loc) in MOVED_KEYS:
+        return f"{key}: {MOVED_KEYS[tuple(loc)]}"
     if error["type"] == "extra_forbidden":
         accepted = _keys_at(loc[:-1])
         guess = difflib.get_close_matches(str(loc[-1]), accepted, n=1)

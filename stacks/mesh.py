@@ -14,7 +14,7 @@ from components.ingress_gateway import IngressGateway, IngressGatewayArgs
 from components.istio import IstioControlPlane, IstioControlPlaneArgs, ZipkinTracer
 from components.mesh_policy import MeshPolicy, MeshPolicyArgs, MeshTracing
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
-from stacks import addresses
+from stacks import addresses, profiles
 from stacks.settings import KubernetesSettings, Settings
 
 
@@ -71,6 +71,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
         )
 
     tracer = zipkin_tracer(settings)
+    sizing = profiles.sizing(settings)
     control_plane = IstioControlPlane(
         "istio",
         IstioControlPlaneArgs(
@@ -78,6 +79,10 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             namespace=addresses.ISTIO_NAMESPACE,
             access_logs=settings.istio.access_logs,
             tracer=tracer,
+            resources=sizing.istiod,
+            replicas=sizing.istiod_replicas,
+            sidecar=sizing.sidecar,
+            highly_available=sizing.highly_available,
             alpha_gateway_api=settings.gateway_api.tcp_routes,
             wait_for=[gateway_api] if gateway_api is not None else [],
         ),
@@ -92,6 +97,9 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             release=addresses.INGRESS_RELEASE,
             service_type=settings.ingress_service_type,
             annotations={**cloud_ingress_annotations, **settings.ingress.annotations},
+            resources=sizing.gateway,
+            replicas=sizing.gateway_replicas,
+            highly_available=sizing.highly_available,
             tcp_ports=tcp_listeners(settings),
             wait_for=[control_plane.istiod],
         ),

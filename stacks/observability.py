@@ -10,7 +10,7 @@ import pulumi
 
 from components.dashboards import Dashboards, DashboardsArgs, KialiOpenIdArgs
 from components.routes import PublishedRoute, RouteArgs
-from stacks import addresses
+from stacks import addresses, istio_dashboards, profiles
 from stacks.mesh import Mesh
 from stacks.settings import Settings
 
@@ -44,7 +44,8 @@ def install_dashboards(settings: Settings, mesh: Mesh) -> Optional[Observability
         # The dashboards wait for their namespace only (Kiali: istiod and Prometheus too): they install in
         # parallel with the mesh.
         namespace=mesh.control_plane.namespace.metadata.name,
-        profile=dashboards.profile,
+        sizing=profiles.sizing(settings),
+        istio_dashboards=istio_dashboards.load(settings.istio.version) if dashboards.grafana.enabled else (),
         prometheus=dashboards.prometheus.enabled,
         grafana=dashboards.grafana.enabled,
         jaeger=dashboards.jaeger.enabled,

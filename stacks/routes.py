@@ -18,7 +18,7 @@ from components.routes import (
     Retry,
     RouteArgs,
 )
-from stacks import addresses, versions
+from stacks import addresses, profiles, versions
 from stacks.mesh import Mesh
 from stacks.settings import DEMO_PORT, DEMO_SERVICE, RouteSettings, Settings
 
@@ -119,7 +119,9 @@ def publish_routes(settings: Settings, mesh: Mesh) -> Optional[Published]:
                 name=DEMO_SERVICE,
                 image=versions.DEMO_IMAGE,
                 container_port=versions.DEMO_CONTAINER_PORT,
+                run_as_user=versions.DEMO_RUN_AS_USER,
                 service_port=DEMO_PORT,
+                resources=profiles.sizing(settings).demo,
                 wait_for=[mesh.control_plane.istiod],
             ),
             opts=on_cluster,

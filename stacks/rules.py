@@ -6,7 +6,7 @@ the CRDs do not serve, exposure without TLS, a route outside the domain...) fail
 
 from __future__ import annotations
 
-from stacks import durations, versions
+from stacks import durations, profiles, quantities, versions
 from stacks.addresses import ISTIO_NAMESPACE
 from stacks.settings import AWS_ZONE_ID, DNS_LABEL, RouteSettings, Settings
 
@@ -25,6 +25,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
     problems += _dns_problems(settings)
     problems += _dashboard_problems(settings)
     problems += _route_problems(settings)
+    problems += _sizing_problems(settings)
     return problems
 
 
@@ -221,3 +222,37 @@ def within(domain: str, zone: str) -> bool:
     """Whether `domain` is the zone's apex or below it (trailing dots ignored)."""
     domain, zone = domain.rstrip("."), zone.rstrip(".")
     return domain == zone or domain.endswith("." + zone)
+
+
+def _sizing_problems(settings: Settings) -> list[str]:
+    """Overrides of the profile: above the floors, limits over requests, a sane replica range."""
+    problems = []
+    effective = profiles.sizing(settings)
+    for component, (cpu_floor, memory_floor) in profiles.FLOORS.items():
+        override = getattr(settings.sizing, component)
+        resources = getattr(effective, component)
+        key = f"sizing.{component}"
+        if override.cpu is not None and quantities.millicores(override.cpu) < cpu_floor:
+            problems.append(f"{key}.cpu: {override.cpu} is below the floor of {cpu_floor}m; accepted: {cpu_floor}m or more")
+        if override.memory is not None and quantities.mebibytes(override.memory) < memory_floor:
+            problems.append(
+                f"{key}.memory: {override.memory} is below the floor of {memory_floor}Mi "
+                f"(it would be OOM-killed); accepted: {memory_floor}Mi or more"
+            )
+        if quantities.mebibytes(resources.memory_limit) < quantities.mebibytes(resources.memory):
+            field = "memoryLimit" if override.memory_limit is not None else "memory"
+            problems.append(
+                f"{key}.{field}: the memory limit {resources.memory_limit} is below the request {resources.memory}; "
+                "accepted: a limit at least the request"
+            )
+    gateway, replicas = settings.sizing.gateway, effective.gateway_replicas
+    if replicas.max < replicas.min:
+        problems.append(
+            f"sizing.gateway.maxReplicas: {replicas.max} is below minReplicas {replicas.min}; accepted: at least {replicas.min}"
+        )
+    if settings.profile == "production" and gateway.min_replicas is not None and gateway.min_replicas < profiles.PRODUCTION_MIN_REPLICAS:
+        problems.append(
+            f"sizing.gateway.minReplicas: {gateway.min_replicas} gateway cannot survive the loss of its node; "
+            f"accepted with profile production: {profiles.PRODUCTION_MIN_REPLICAS} or more"
+        )
+    return problems

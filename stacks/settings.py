@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Optional, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from stacks import durations, versions
+from stacks import durations, quantities, versions
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
@@ -87,6 +87,16 @@ def _aws_region(value: str) -> str:
     return value
 
 
+def _cpu(value: str) -> str:
+    quantities.millicores(value)
+    return value
+
+
+def _memory(value: str) -> str:
+    quantities.mebibytes(value)
+    return value
+
+
 def _istio_version(value: str) -> str:
     versions.check_istio_version(value)
     return value
@@ -105,6 +115,8 @@ RetryCondition = Annotated[str, AfterValidator(_retry_condition)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 GcpProject = Annotated[str, AfterValidator(_gcp_project)]
 AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+Cpu = Annotated[str, AfterValidator(_cpu)]
+Memory = Annotated[str, AfterValidator(_memory)]
 IstioVersion = Annotated[str, AfterValidator(_istio_version)]
 GatewayApiVersion = Annotated[str, AfterValidator(_gateway_api_version)]
 Cloud = Literal["local", "gcp", "aws"]
@@ -264,9 +276,6 @@ class ExposeSettings(Section):
 
 
 class DashboardsSettings(Section):
-    profile: Literal["dev", "production"] = Field(
-        "dev", description="dev: small requests, no persistence; production: persistent Prometheus, real sizing"
-    )
     prometheus: Switch = Switch()
     grafana: Switch = Switch()
     jaeger: Switch = Switch()
@@ -348,10 +357,38 @@ class DemoSettings(Section):
     namespace: DnsLabel = "demo"
 
 
+Profile = Literal["dev", "production"]
+
+
+class ContainerSizing(Section):
+    """One container's requests and memory limit, over the profile's (stacks/profiles.py); unset: the profile's."""
+
+    cpu: Optional[Cpu] = Field(None, description="CPU request, e.g. 100m")
+    memory: Optional[Memory] = Field(None, description="memory request, e.g. 128Mi")
+    memory_limit: Optional[Memory] = Field(None, description="memory limit, at least the request")
+
+
+class GatewaySizing(ContainerSizing):
+    min_replicas: Optional[int] = Field(None, ge=1, le=100, description="the autoscaler's minimum")
+    max_replicas: Optional[int] = Field(None, ge=1, le=100, description="the autoscaler's maximum")
+
+
+class SizingSettings(Section):
+    """Overrides of the profile's sizing where users need them; every other number comes from the profile."""
+
+    istiod: ContainerSizing = ContainerSizing()
+    gateway: GatewaySizing = GatewaySizing()
+    sidecar: ContainerSizing = ContainerSizing()
+
+
 class Settings(Section):
     """The whole stack's settings, one attribute per top-level config key."""
 
     cloud: Cloud = "local"
+    profile: Profile = Field(
+        "dev", description="sizes everything: dev fits a laptop cluster; production survives the loss of a node"
+    )
+    sizing: SizingSettings = SizingSettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
     istio: IstioSettings = IstioSettings()
     ingress: IngressSettings = IngressSettings()

@@ -121,19 +121,36 @@ def external_dns_source_problem(source: str, gateway_api_channel: str) -> str | 
         )
     return None
 
-# Istio's Grafana dashboards on grafana.com: id -> revision. The ids are Istio's own (istio/istio
-# prow/release-commit.sh); Istio publishes a new revision of each with every release, and these are the
-# revisions published with Istio 1.29.2, the newest known here. Always pinned: without a revision the grafana
-# chart downloads revision 1, Istio 1.0's dashboards.
-ISTIO_GRAFANA_DASHBOARDS = {
-    "istio-mesh": (7639, 300),
-    "istio-service": (7636, 300),
-    "istio-workload": (7630, 300),
-    "istio-control-plane": (7645, 300),
-    "istio-performance": (11829, 300),
-    "istio-wasm-extension": (13277, 258),
-}
+# Istio's Grafana dashboards, read from the Istio release the stack installs (istio/istio
+# manifests/addons/dashboards/ at the tag; the same seven files at 1.28.10, 1.29.6 and 1.30.3, the ones
+# manifests/addons/gen.sh packs into Istio's own addon ConfigMaps). Fetched by the program at `pulumi up` and
+# handed to Grafana as ConfigMaps, so the cluster needs no egress and an Istio upgrade updates them.
+ISTIO_DASHBOARDS_URL = "https://raw.githubusercontent.com/istio/istio/{version}/manifests/addons/dashboards/{file}"
+ISTIO_DASHBOARD_FILES = (
+    "istio-extension-dashboard.json",
+    "istio-mesh-dashboard.gen.json",
+    "istio-performance-dashboard.json",
+    "istio-service-dashboard.json",
+    "istio-workload-dashboard.json",
+    "pilot-dashboard.gen.json",
+    "ztunnel-dashboard.gen.json",
+)
 
-# The demo workload: the httpbin Istio's own samples run (samples/httpbin/httpbin.yaml at 1.30.3).
-DEMO_IMAGE = "docker.io/mccutchen/go-httpbin:v2.15.0"
+
+def istio_dashboard_url(version: str, file: str) -> str:
+    return ISTIO_DASHBOARDS_URL.format(version=version, file=file)
+
+
+# The demo workload: go-httpbin, the image Istio's samples run (samples/httpbin/httpbin.yaml), pinned by tag
+# AND digest. v2.25.0 is published by goreleaser (.goreleaser.yaml at v2.25.0: dockers_v2, tag
+# `{{.Version}}`, i.e. without the v) from Dockerfile.release: FROM gcr.io/distroless/static:nonroot (uid
+# 65532), EXPOSE 8080. The digest is the multi-platform index of ghcr.io/mccutchen/go-httpbin v2.25.0 as
+# recorded in public release evidence ("Public demo-image matrix: 2026-08-29", Draincheck); a digest, once
+# given, is what the kubelet pulls.
+DEMO_IMAGE = (
+    "ghcr.io/mccutchen/go-httpbin:2.25.0"
+    "@sha256:20739736d4eb8dc1b998dff701f437b8bd62dcc46492bd0d861e89890ca36500"
+)
 DEMO_CONTAINER_PORT = 8080
+# distroless/static:nonroot's user and group.
+DEMO_RUN_AS_USER = 65532

@@ -14,6 +14,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+
+
+def resources(prefix: str) -> set[str]:
+    """A container's requests and memory limit, the three numbers every profile sets (stacks/profiles.py)."""
+    return {f"{prefix}resources.requests.cpu", f"{prefix}resources.requests.memory", f"{prefix}resources.limits.memory"}
+
+
 # (chart, version) -> allowed key paths
 VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     # istio/istio 1.30.3 manifests/charts/base: templates/defaultrevision-validatingwebhookconfiguration.yaml
@@ -22,9 +29,35 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     # manifests/charts/istio-control/istio-discovery: validatingwebhookconfiguration.yaml reads
     # base.validationFailurePolicy; configmap.yaml deep-merges meshConfig (MeshConfig API) into ConfigMap
     # `istio`; values are flat since 1.24 (deployment.yaml renders `env` as container env vars).
-    ("istiod", "1.30.3"): {"base.validationFailurePolicy", "meshConfig.*", "env.*"},
+    # values.yaml (_internal_defaults_do_not_set): resources, autoscaleMin/autoscaleMax (read by
+    # templates/autoscale.yaml, and by poddisruptionbudget.yaml with global.defaultPodDisruptionBudget.enabled),
+    # topologySpreadConstraints (toYaml in templates/deployment.yaml), global.proxy.resources (read by
+    # files/injection-template.yaml for istio-proxy and istio-init).
+    ("istiod", "1.30.3"): {
+        "base.validationFailurePolicy",
+        "meshConfig.*",
+        "env.*",
+        *resources(""),
+        "autoscaleMin",
+        "autoscaleMax",
+        "topologySpreadConstraints",
+        *resources("global.proxy."),
+        "global.defaultPodDisruptionBudget.enabled",
+    },
     # manifests/charts/gateway: values.schema.json ($defs.values, additionalProperties: false at the top).
-    ("gateway", "1.30.3"): {"service.type", "service.annotations.*", "service.ports"},
+    # resources.{requests,limits}.{cpu,memory}, autoscaling.{enabled,minReplicas,maxReplicas},
+    # podDisruptionBudget.minAvailable and topologySpreadConstraints (array) are declared there too.
+    ("gateway", "1.30.3"): {
+        "service.type",
+        "service.annotations.*",
+        "service.ports",
+        *resources(""),
+        "autoscaling.enabled",
+        "autoscaling.minReplicas",
+        "autoscaling.maxReplicas",
+        "podDisruptionBudget.minAvailable",
+        "topologySpreadConstraints",
+    },
     # kubernetes-sigs/external-dns external-dns-helm-chart-1.21.1 charts/external-dns: values.yaml (schema allows
     # unknown keys); templates/deployment.yaml renders provider.name, sources, policy, registry, txtOwnerId,
     # domainFilters, logFormat, env, extraVolumes(Mounts), and extraArgs as a map (`--key=value`, chart >= 1.17);
@@ -44,6 +77,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "serviceAccount.create",
         "serviceAccount.name",
         "serviceAccount.annotations.*",
+        *resources(""),  # values.yaml `resources: {}`, rendered on the external-dns container
     },
     # prometheus-community/helm-charts prometheus-29.27.0 charts/prometheus: values.yaml (subchart conditions
     # alertmanager/kube-state-metrics/prometheus-node-exporter/prometheus-pushgateway.enabled; server.*);
@@ -56,7 +90,9 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "server.service.servicePort",
         "server.podLabels.*",
         "server.global.scrape_interval",
-        "server.resources.*",
+        *resources("server."),
+        # configmapReload.prometheus.resources: the config reloader container in templates/deploy.yaml
+        *resources("configmapReload.prometheus."),
         "server.persistentVolume.enabled",
         "server.persistentVolume.size",
         "server.retention",
@@ -64,7 +100,8 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     },
     # grafana-community/helm-charts grafana-12.11.1 charts/grafana: values.yaml; podLabels is read by
     # templates/deployment.yaml; _config.tpl reads datasources, dashboardProviders["dashboardproviders.yaml"]
-    # and dashboards.<provider>.<name>.{gnetId,revision,datasource}.
+    # templates/_pod.tpl mounts each dashboardsConfigMaps.<provider> ConfigMap at
+    # /var/lib/grafana/dashboards/<provider> and renders initChownData.resources on init-chown-data.
     ("grafana", "12.11.1"): {
         "service.port",
         "podLabels.*",
@@ -74,17 +111,18 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "admin.userKey",
         "admin.passwordKey",
         "grafana.ini.*",
-        "resources.*",
+        *resources(""),
+        *resources("initChownData."),
         "persistence.enabled",
         "persistence.size",
         "deploymentStrategy.type",
         "datasources.*",
         "dashboardProviders.*",
-        "dashboards.*",
+        "dashboardsConfigMaps.*",
     },
     # jaegertracing/helm-charts jaeger-4.11.1 charts/jaeger: templates/jaeger/jaeger-deploy.yaml reads
     # jaeger.podLabels and jaeger.resources.
-    ("jaeger", "4.11.1"): {"jaeger.podLabels.*", "jaeger.resources.*"},
+    ("jaeger", "4.11.1"): {"jaeger.podLabels.*", *resources("jaeger.")},
     # kiali/helm-charts v2.29.0 kiali-server: values.yaml; templates/configmap.yaml passes the values through as
     # Kiali's config (external_services.* is Kiali's own schema, kiali/kiali v2.29.0 config/config.go);
     # _helpers.tpl resolves `secret:<name>:<key>` in login_token.signing_key and external_services auth;
@@ -96,7 +134,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "deployment.instance_name",
         "deployment.pod_labels.*",
         "deployment.image_pull_policy",
-        "deployment.resources.*",
+        *resources("deployment."),
         "login_token.signing_key",
         "external_services.*",
     },

@@ -8,6 +8,7 @@ shaped like the real ones, so the program's parsing of them is exercised.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
@@ -87,3 +88,32 @@ def _gcp_zone(name: str, project: str | None) -> dict[str, Any]:
     dns_name, zone_id, visibility = GCP_ZONES[name]
     return {"name": name, "dnsName": dns_name, "managedZoneId": zone_id, "visibility": visibility,
             "nameServers": ["ns-cloud-b1.googledomains.com."], "project": project, "id": f"projects/{project}/managedZones/{name}"}
+
+
+# The titles of Istio's dashboards (manifests/addons/dashboards/*.json at 1.30.3), which Kiali links by name.
+ISTIO_DASHBOARD_TITLES = {
+    "istio-extension-dashboard.json": "Istio Wasm Extension Dashboard",
+    "istio-mesh-dashboard.gen.json": "Istio Mesh Dashboard",
+    "istio-performance-dashboard.json": "Istio Performance Dashboard",
+    "istio-service-dashboard.json": "Istio Service Dashboard",
+    "istio-workload-dashboard.json": "Istio Workload Dashboard",
+    "pilot-dashboard.gen.json": "Istio Control Plane Dashboard",
+    "ztunnel-dashboard.gen.json": "Istio Ztunnel Dashboard",
+}
+
+
+def istio_dashboards(version: str) -> dict[str, str]:
+    """A small stand-in for Istio's dashboard files at `version` (no network): indented like the originals,
+    each naming the version it came from, with the `datasource` variable Istio's dashboards use."""
+    return {
+        file: json.dumps(
+            {
+                "title": title,
+                "description": f"from Istio {version}",
+                "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
+                "panels": [],
+            },
+            indent=2,
+        )
+        for file, title in ISTIO_DASHBOARD_TITLES.items()
+    }

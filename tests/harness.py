@@ -22,6 +22,8 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 
+from stacks import istio_dashboards
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -200,6 +202,7 @@ def run_program(
     stack: str = "test",
     secret_keys: tuple[str, ...] = (),
     preview: bool = False,
+    dashboards: istio_dashboards.DashboardSource,
 ) -> Run:
     """Run `__main__.py` with `config` (top-level key -> value) and return what it registered."""
     mocks = Mocks(computed, calls, resource_id)
@@ -216,7 +219,8 @@ def run_program(
             {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
             [f"{PROJECT}:{k}" for k in secret_keys],
         )
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(PROJECT_DIR), run_name="__main__")))
+        with istio_dashboards.use_source(dashboards):
+            loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(PROJECT_DIR), run_name="__main__")))
     except Exception as error:
         raise ProgramFailed(error, monitor.registrations) from error
     finally:

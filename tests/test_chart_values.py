@@ -12,7 +12,10 @@ VARIANTS = {
     "tracing-off": {"mesh": {"tracing": {"enabled": False}}},
     "tcp-routes": {"gatewayApi": {"channel": "experimental", "tcpRoutes": True}},
     "ingress-annotated": {"ingress": {"annotations": {"x.example/y": "z"}, "serviceType": "ClusterIP"}},
-    "production": {"dashboards": {"profile": "production", "kiali": {"auth": "token"}}},
+    "production": {"profile": "production", "dashboards": {"kiali": {"auth": "token"}}},
+    "sizing-overrides": {
+        "sizing": {"istiod": {"memory": "256Mi"}, "gateway": {"cpu": "50m", "minReplicas": 2}, "sidecar": {"memoryLimit": "512Mi"}}
+    },
     "tcp-route": {
         "gatewayApi": {"channel": "experimental", "tcpRoutes": True},
         "routes": [{"name": "db", "namespace": "apps", "kind": "tcp", "port": 5432, "listenerPort": 5432}],

@@ -127,19 +127,22 @@ def test_grafana_values(dev):
     assert values["service"] == {"port": 3000}
     assert values["persistence"] == {"enabled": False}
     providers = values["dashboardProviders"]["dashboardproviders.yaml"]["providers"]
-    assert [p["options"]["path"] for p in providers] == ["/var/lib/grafana/dashboards/istio"]
-    dashboards = values["dashboards"]["istio"]
-    assert {name: d["gnetId"] for name, d in dashboards.items()} == {
-        "istio-mesh": 7639,
-        "istio-service": 7636,
-        "istio-workload": 7630,
-        "istio-control-plane": 7645,
-        "istio-performance": 11829,
-        "istio-wasm-extension": 13277,
+    # Istio's seven dashboards (manifests/addons/dashboards at 1.30.3), each from a ConfigMap the stack makes,
+    # mounted by the chart at /var/lib/grafana/dashboards/<provider>; nothing downloaded by the pod.
+    assert values["dashboardsConfigMaps"] == {
+        "istio-extension-dashboard": "grafana-istio-extension-dashboard",
+        "istio-mesh-dashboard": "grafana-istio-mesh-dashboard",
+        "istio-performance-dashboard": "grafana-istio-performance-dashboard",
+        "istio-service-dashboard": "grafana-istio-service-dashboard",
+        "istio-workload-dashboard": "grafana-istio-workload-dashboard",
+        "pilot-dashboard": "grafana-pilot-dashboard",
+        "ztunnel-dashboard": "grafana-ztunnel-dashboard",
     }
-    for dashboard in dashboards.values():
-        assert dashboard["revision"] > 1  # unpinned means revision 1: Istio 1.0's dashboards
-        assert dashboard["datasource"] == [{"name": "DS_PROMETHEUS", "value": "Prometheus"}]
+    assert {p["name"]: p["options"]["path"] for p in providers} == {
+        name: f"/var/lib/grafana/dashboards/{name}" for name in values["dashboardsConfigMaps"]
+    }
+    assert {p["folder"] for p in providers} == {"Istio"}
+    assert "dashboards" not in values  # no gnetId download, no download-dashboards init container
 
 
 def test_grafana_admin_password_is_a_secret(dev):
@@ -206,7 +209,7 @@ def test_kiali_openid(run_stack):
 
 
 def test_production_profile(run_stack):
-    run = run_stack("dev", dashboards={"profile": "production"})
+    run = run_stack("dev", profile="production")
     server = chart_values(run, "prometheus")["server"]
     assert server["persistentVolume"] == {"enabled": True, "size": "50Gi"}
     assert (server["retention"], server["retentionSize"]) == ("15d", "45GB")
@@ -311,7 +314,7 @@ def test_prometheus_and_jaeger_are_never_exposed(run_stack):
 
 
 BAD_INPUTS = [
-    ("unknown profile", {"dashboards": {"profile": "large"}}, "dashboards.profile", "'dev' or 'production'"),
+    ("the old profile key", {"dashboards": {"profile": "production"}}, "dashboards.profile", "moved to the top-level key `profile`"),
     ("exposure without a domain", {"gateway": {"tlsSecret": "c"}, "dashboards": {"expose": {"enabled": True}}}, "dashboards.expose", "needs dns.domain"),
     ("exposure without TLS", {"dns": {"domain": "mesh.example.com"}, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}}, "dashboards.expose", "HTTPS only"),
     ("anonymous exposure", {**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "anonymous"}}}, "dashboards.kiali.auth", "anonymous Kiali cannot be exposed"),

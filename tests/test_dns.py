@@ -86,6 +86,7 @@ def test_gcp_workload_identity_chart_values(run_stack):
         "txtOwnerId": "service-mesh-test",
         "domainFilters": ["mesh.example.com"],
         "logFormat": "json",
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "96Mi"}},
         "extraArgs": {"google-project": "dns-project", "google-zone-visibility": "public"},
         "serviceAccount": {
             "create": True,
@@ -220,6 +221,7 @@ def test_aws_irsa(run_stack):
         "txtOwnerId": "service-mesh-test",
         "domainFilters": ["mesh.example.com"],
         "logFormat": "text",
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "96Mi"}},
         "extraArgs": {"aws-zone-type": "public"},
         "env": [{"name": "AWS_DEFAULT_REGION", "value": "eu-west-1"}],
         "serviceAccount": {"create": True, "name": "external-dns", "annotations": {"eks.amazonaws.com/role-arn": role_arn}},

@@ -191,7 +191,7 @@ def test_ingress_namespace_is_not_labelled_against_injection(dev):
 
 
 def test_local_ingress_is_a_node_port(dev):
-    assert dev.chart("gateway").inputs["values"] == {"service": {"type": "NodePort", "annotations": {}}}
+    assert dev.chart("gateway").inputs["values"]["service"] == {"type": "NodePort", "annotations": {}}
 
 
 def test_ingress_service_type_and_annotations_from_settings(run_stack):

@@ -297,8 +297,10 @@ def test_dev_publishes_the_demo(run_stack):
     deployment = run.one("kubernetes:apps/v1:Deployment", "demo").inputs
     assert deployment["metadata"]["namespace"] == "demo"
     [container] = deployment["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == "docker.io/mccutchen/go-httpbin:v2.15.0"
-    assert container["ports"] == [{"containerPort": 8080}]
+    assert container["image"] == (
+        "ghcr.io/mccutchen/go-httpbin:2.25.0@sha256:20739736d4eb8dc1b998dff701f437b8bd62dcc46492bd0d861e89890ca36500"
+    )
+    assert container["ports"] == [{"name": "http", "containerPort": 8080}]
     service = run.one("kubernetes:core/v1:Service", "demo-service").inputs
     assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": 8080}]
     namespace = run.one("kubernetes:core/v1:Namespace", "demo").inputs

@@ -1,0 +1,154 @@
+"""The two profiles: what every container the stack runs requests, and how many replicas the mesh runs.
+
+`dev` fits a laptop cluster (kind, Docker Desktop): about 0.2 CPU and 0.9 GiB requested for the whole `dev`
+stack, with room left for cert-manager and a verification Job (scripts/footprint.py adds it up). `production`
+runs istiod and the ingress gateway autoscaled from two replicas, with PodDisruptionBudgets and topology
+spread, so the mesh keeps serving through the drain of any node. Every container gets CPU and memory requests
+and a memory limit (pods are Burstable, never BestEffort); no CPU limit of ours (throttling a proxy adds
+latency; where a chart ships one, it stays).
+
+Users override istiod's, the gateway's and the sidecars' numbers (`sizing.*`, checked against the floors below
+in stacks/rules.py); everything else follows the profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Optional
+
+from stacks.settings import ContainerSizing, Settings
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Requests and a memory limit for one container."""
+
+    cpu: str
+    memory: str
+    memory_limit: str
+
+    def values(self) -> dict[str, Any]:
+        """As Kubernetes (and every chart here) spells a container's `resources`."""
+        return {"requests": {"cpu": self.cpu, "memory": self.memory}, "limits": {"memory": self.memory_limit}}
+
+    def overridden(self, override: ContainerSizing) -> "Resources":
+        return Resources(
+            override.cpu or self.cpu, override.memory or self.memory, override.memory_limit or self.memory_limit
+        )
+
+
+@dataclass(frozen=True)
+class Replicas:
+    """An autoscaler's range: the chart gets these instead of a replica count (server-side apply would fight
+    the HPA over .spec.replicas)."""
+
+    min: int
+    max: int
+
+
+@dataclass(frozen=True)
+class Sizing:
+    istiod: Resources
+    istiod_replicas: Replicas
+    gateway: Resources
+    gateway_replicas: Replicas
+    # Every injected pod's istio-proxy, and its istio-init (the injection template gives both the same
+    # resources at Istio 1.30.3: files/injection-template.yaml, template "resources").
+    sidecar: Resources
+    external_dns: Resources
+    prometheus: Resources
+    prometheus_reloader: Resources  # the chart's configmap-reload container
+    grafana: Resources
+    grafana_init: Resources  # the chart's init-chown-data, rendered only with persistence
+    jaeger: Resources
+    kiali: Resources
+    demo: Resources
+    # Topology spread for istiod and the gateway, PodDisruptionBudgets (replicas > 1), persistent dashboards.
+    highly_available: bool
+
+
+PROFILES: dict[str, Sizing] = {
+    "dev": Sizing(
+        istiod=Resources("50m", "192Mi", "1Gi"),
+        # The charts' own ranges (istiod autoscaleMin/Max 1/5, gateway autoscaling.minReplicas/maxReplicas
+        # 1/5): without metrics-server (kind) the autoscalers stay at one replica.
+        istiod_replicas=Replicas(1, 5),
+        gateway=Resources("20m", "64Mi", "256Mi"),
+        gateway_replicas=Replicas(1, 5),
+        sidecar=Resources("10m", "48Mi", "256Mi"),
+        external_dns=Resources("10m", "32Mi", "96Mi"),
+        prometheus=Resources("50m", "256Mi", "1Gi"),
+        prometheus_reloader=Resources("5m", "16Mi", "64Mi"),
+        grafana=Resources("25m", "96Mi", "256Mi"),
+        grafana_init=Resources("5m", "16Mi", "64Mi"),
+        jaeger=Resources("25m", "128Mi", "512Mi"),
+        kiali=Resources("10m", "64Mi", "512Mi"),
+        demo=Resources("10m", "32Mi", "64Mi"),
+        highly_available=False,
+    ),
+    "production": Sizing(
+        istiod=Resources("500m", "1Gi", "4Gi"),
+        istiod_replicas=Replicas(2, 5),
+        gateway=Resources("250m", "256Mi", "1Gi"),
+        gateway_replicas=Replicas(2, 10),
+        sidecar=Resources("100m", "128Mi", "1Gi"),
+        external_dns=Resources("50m", "64Mi", "256Mi"),
+        prometheus=Resources("500m", "2Gi", "4Gi"),
+        prometheus_reloader=Resources("10m", "32Mi", "64Mi"),
+        grafana=Resources("100m", "256Mi", "512Mi"),
+        grafana_init=Resources("10m", "16Mi", "64Mi"),
+        jaeger=Resources("250m", "512Mi", "2Gi"),
+        kiali=Resources("50m", "128Mi", "1Gi"),
+        demo=Resources("50m", "64Mi", "128Mi"),
+        highly_available=True,
+    ),
+}
+
+# The least a user may set with `sizing.*`: (CPU millicores, memory MiB). Below these istiod is OOM-killed
+# at start (it holds the whole mesh config and every proxy's xDS), and an Envoy does not fit its own
+# baseline (~20 MiB for its heap and stats before any config).
+FLOORS = {"istiod": (10, 64), "gateway": (5, 32), "sidecar": (5, 32)}
+# production promises to survive the loss of a node: never fewer than this many gateways.
+PRODUCTION_MIN_REPLICAS = 2
+
+
+def sizing(settings: Settings) -> Sizing:
+    """The profile's sizing with the user's overrides applied."""
+    profile = PROFILES[settings.profile]
+    overrides = settings.sizing
+    gateway = overrides.gateway
+    min_replicas = gateway.min_replicas or profile.gateway_replicas.min
+    max_replicas = gateway.max_replicas or max(profile.gateway_replicas.max, min_replicas)
+    return replace(
+        profile,
+        istiod=profile.istiod.overridden(overrides.istiod),
+        gateway=profile.gateway.overridden(gateway),
+        gateway_replicas=Replicas(min_replicas, max_replicas),
+        sidecar=profile.sidecar.overridden(overrides.sidecar),
+    )
+
+
+def spread(labels: dict[str, str], across_nodes: Optional[str]) -> list[dict[str, Any]]:
+    """Topology spread constraints for the pods with `labels`: best effort across zones, so a single-zone
+    cluster still schedules; across nodes with `across_nodes` (DoNotSchedule or ScheduleAnyway)."""
+    constraints = [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": dict(labels)},
+        }
+    ]
+    if across_nodes is not None:
+        constraints.append(
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": across_nodes,
+                # Cordoned and tainted nodes are not domains: without this a drain leaves an empty cordoned
+                # node in the count and the replacement pod cannot be placed (skew 2 > 1).
+                "nodeTaintsPolicy": "Honor",
+                "labelSelector": {"matchLabels": dict(labels)},
+            }
+        )
+    return constraints
