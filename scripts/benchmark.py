@@ -2,7 +2,8 @@
 
 For each `Pulumi.<stack>.yaml`: the number of resources, the wall time of building the graph under mocks,
 and the critical path of the install: the longest chain of awaited installs (Helm charts, CRD bundles,
-cloud resources) along the dependency edges, i.e. the sequential waits of a real `pulumi up`.
+cloud resources) along the dependency edges, i.e. the sequential waits of a real `pulumi up`. Then what
+each stack requests of its cluster (CPU, memory), per workload, and `dev` under the production profile.
 
     venv/bin/python -m scripts.benchmark [--runs N]
 """
@@ -14,6 +15,7 @@ import statistics
 import time
 from functools import lru_cache
 
+from scripts.footprint import footprint, table
 from tests import fakes, harness
 
 AWAITED_TYPES = ("kubernetes:helm.sh/v4:Chart", "kubernetes:yaml/v2:ConfigFile")
@@ -47,14 +49,15 @@ def critical_path(run: harness.Run) -> list[str]:
     return list(max((longest_from(urn) for urn in by_urn), key=len, default=()))
 
 
-def run_stack(stack: str) -> harness.Run:
-    return harness.run_program(harness.stack_config(stack), computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, stack=stack, dashboards=fakes.istio_dashboards)
+def run_stack(stack: str, **overrides) -> harness.Run:
+    return harness.run_program({**harness.stack_config(stack), **overrides}, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, stack=stack, dashboards=fakes.istio_dashboards)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="timed runs per stack (median reported)")
     options = parser.parse_args()
+    runs: dict[str, harness.Run] = {}
     print(f"{'stack':<8} {'resources':>9} {'build ms':>9} {'chained installs':>16}  critical path")
     for stack in harness.shipped_stacks():
         run_stack(stack)  # warm-up: the first run pays the imports
@@ -65,6 +68,11 @@ def main() -> None:
             timings.append((time.perf_counter() - start) * 1000)
         path = critical_path(run)
         print(f"{stack:<8} {len(run.resources):>9} {statistics.median(timings):>9.1f} {len(path):>16}  {' -> '.join(path)}")
+        runs[stack] = run
+    runs["dev, profile production"] = run_stack("dev", profile="production")
+    print("\nRequested of the cluster (scripts/footprint.py; replicas at the autoscalers' minimum):")
+    for stack, run in runs.items():
+        print(f"{stack}:\n{table(footprint(run))}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,257 @@
+"""One stack-wide profile: dev fits a laptop cluster, production survives the loss of a node. Every container
+has requests and a memory limit; the footprint is added up from what the program hands the cluster."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts.footprint import CHART_PODS, footprint, rows
+from stacks.settings import SettingsError
+from tests.harness import ProgramFailed, shipped_stacks
+from tests.test_mesh import EVERYTHING
+
+PRODUCTION = {"profile": "production"}
+
+
+def values(run, chart: str) -> dict:
+    return run.chart(chart).inputs["values"]
+
+
+def sized(cpu: str, memory: str, limit: str) -> dict:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": limit}}
+
+
+@pytest.fixture
+def dev(run_stack):
+    return run_stack("dev")
+
+
+@pytest.fixture
+def production(run_stack):
+    return run_stack("dev", **PRODUCTION)
+
+
+# --- every container sized, under each profile ----------------------------------------------------------
+
+RUNS = {
+    **{stack: lambda run_stack, stack=stack: run_stack(stack) for stack in shipped_stacks()},
+    "dev, production": lambda run_stack: run_stack("dev", **PRODUCTION),
+    "everything": lambda run_stack: run_stack(EVERYTHING, secret_keys=("dashboards",)),
+    "everything, production": lambda run_stack: run_stack(EVERYTHING, secret_keys=("dashboards",), **PRODUCTION),
+}
+
+
+@pytest.mark.parametrize("config", sorted(RUNS))
+def test_every_container_has_requests_and_a_memory_limit(run_stack, config):
+    found = rows(RUNS[config](run_stack))
+    assert len(found) >= 8
+    assert [row for row in found if not row.complete] == []
+
+
+def test_a_container_without_requests_would_be_found(dev):
+    dev.chart("jaeger").inputs["values"]["jaeger"].pop("resources")
+    assert [(row.workload, row.complete) for row in rows(dev) if row.workload == "jaeger"] == [("jaeger", False)]
+
+
+def test_a_chart_without_pod_entries_is_refused(dev):
+    dev.chart("jaeger").inputs["chart"] = "unknown-chart"
+    with pytest.raises(KeyError, match="unknown-chart"):
+        rows(dev)
+    assert "cert-manager" not in CHART_PODS  # #9 adds its three containers here
+
+
+def test_the_demo_counts_its_sidecar_and_init_container(dev):
+    demo = {row.container: row for row in rows(dev) if row.workload == "httpbin"}
+    assert set(demo) == {"httpbin", "istio-proxy", "istio-init"}
+    assert (demo["istio-proxy"].cpu, demo["istio-proxy"].memory, demo["istio-proxy"].memory_limit) == ("10m", "48Mi", "256Mi")
+    assert demo["istio-init"].init and not demo["istio-proxy"].init
+
+
+# --- footprint ------------------------------------------------------------------------------------------
+
+# cert-manager's three containers on dev (#9: at most 30m and 128Mi) and a short verification Job (#12).
+HEADROOM_CPU, HEADROOM_MIB = 30 + 20, 128 + 64
+
+
+def test_dev_fits_a_laptop_cluster_with_room_for_cert_manager_and_a_job(dev):
+    result = footprint(dev)
+    # istiod 50m/192Mi, gateway 20m/64Mi, prometheus 50m/256Mi + reloader 5m/16Mi, grafana 25m/96Mi,
+    # jaeger 25m/128Mi, kiali 10m/64Mi, httpbin 10m/32Mi + its sidecar 10m/48Mi.
+    assert (result.cpu_millicores, result.memory_mib) == (205, 896)
+    assert result.cpu_millicores + HEADROOM_CPU <= 500
+    assert result.memory_mib + HEADROOM_MIB <= 1.25 * 1024
+
+
+def test_production_footprint(production):
+    result = footprint(production)
+    assert result.pods["istiod"] == (2, 500, 1024)
+    assert result.pods["ingress gateway"] == (2, 250, 256)
+    # grafana: the larger of its container (100m/256Mi) and init-chown-data (10m/16Mi)
+    assert result.pods["grafana"] == (1, 100, 256)
+    assert (result.cpu_millicores, result.memory_mib) == (2560, 5728)
+
+
+def test_a_pod_reserves_its_largest_init_container_when_that_is_larger(run_stack):
+    run = run_stack("dev", **PRODUCTION)
+    values(run, "grafana")["initChownData"]["resources"]["requests"] = {"cpu": "1", "memory": "1Gi"}
+    assert footprint(run).pods["grafana"] == (1, 1000, 1024)
+
+
+# --- values per profile ---------------------------------------------------------------------------------
+
+
+def test_istiod_dev(dev):
+    istiod = values(dev, "istiod")
+    assert istiod["resources"] == sized("50m", "192Mi", "1Gi")
+    assert (istiod["autoscaleMin"], istiod["autoscaleMax"]) == (1, 5)
+    assert istiod["global"] == {"proxy": {"resources": sized("10m", "48Mi", "256Mi")}}
+    assert "topologySpreadConstraints" not in istiod
+
+
+def test_istiod_production(production):
+    istiod = values(production, "istiod")
+    assert istiod["resources"] == sized("500m", "1Gi", "4Gi")
+    assert (istiod["autoscaleMin"], istiod["autoscaleMax"]) == (2, 5)
+    assert istiod["global"]["defaultPodDisruptionBudget"] == {"enabled": True}
+    assert istiod["global"]["proxy"]["resources"] == sized("100m", "128Mi", "1Gi")
+    assert istiod["topologySpreadConstraints"] == [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app": "istiod", "istio.io/rev": "default"}},
+        },
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "nodeTaintsPolicy": "Honor",
+            "labelSelector": {"matchLabels": {"app": "istiod", "istio.io/rev": "default"}},
+        },
+    ]
+
+
+def test_gateway_dev(dev):
+    gateway = values(dev, "gateway")
+    assert gateway["resources"] == sized("20m", "64Mi", "256Mi")
+    assert gateway["autoscaling"] == {"enabled": True, "minReplicas": 1, "maxReplicas": 5}
+    assert "podDisruptionBudget" not in gateway and "topologySpreadConstraints" not in gateway
+
+
+def test_gateway_production_is_replicated_autoscaled_spread_and_budgeted(production):
+    gateway = values(production, "gateway")
+    assert gateway["resources"] == sized("250m", "256Mi", "1Gi")
+    assert gateway["autoscaling"] == {"enabled": True, "minReplicas": 2, "maxReplicas": 10}
+    assert gateway["podDisruptionBudget"] == {"minAvailable": 1}
+    # the chart's selector labels for release istio-ingressgateway (templates/_helpers.tpl)
+    labels = {"app": "istio-ingressgateway", "istio": "ingressgateway"}
+    assert gateway["topologySpreadConstraints"] == [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",  # a single-zone cluster still schedules
+            "labelSelector": {"matchLabels": labels},
+        },
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "nodeTaintsPolicy": "Honor",  # a cordoned node is not a domain: drains complete
+            "labelSelector": {"matchLabels": labels},
+        },
+    ]
+
+
+@pytest.mark.parametrize("profile", ["dev", "production"])
+def test_no_replica_count_beside_an_autoscaler(run_stack, profile):
+    run = run_stack("dev", profile=profile)
+    assert "replicaCount" not in values(run, "istiod")
+    assert "autoscaleEnabled" not in values(run, "istiod")  # the chart's default: true
+    assert "replicaCount" not in values(run, "gateway")
+    assert values(run, "gateway")["autoscaling"]["enabled"] is True
+
+
+def test_external_dns_per_profile(run_stack):
+    assert values(run_stack("gcp"), "external-dns")["resources"] == sized("50m", "64Mi", "256Mi")
+    assert values(run_stack("gcp", profile="dev"), "external-dns")["resources"] == sized("10m", "32Mi", "96Mi")
+
+
+def test_dashboards_dev(dev):
+    prometheus = values(dev, "prometheus")
+    assert prometheus["server"]["resources"] == sized("50m", "256Mi", "1Gi")
+    assert prometheus["configmapReload"] == {"prometheus": {"resources": sized("5m", "16Mi", "64Mi")}}
+    assert prometheus["server"]["persistentVolume"] == {"enabled": False}
+    grafana = values(dev, "grafana")
+    assert grafana["resources"] == sized("25m", "96Mi", "256Mi")
+    assert "initChownData" not in grafana  # no persistence, no init-chown-data
+    assert values(dev, "jaeger")["jaeger"]["resources"] == sized("25m", "128Mi", "512Mi")
+    assert values(dev, "kiali-server")["deployment"]["resources"] == sized("10m", "64Mi", "512Mi")
+
+
+def test_dashboards_production(production):
+    prometheus = values(production, "prometheus")
+    assert prometheus["server"]["resources"] == sized("500m", "2Gi", "4Gi")
+    assert prometheus["configmapReload"] == {"prometheus": {"resources": sized("10m", "32Mi", "64Mi")}}
+    assert prometheus["server"]["persistentVolume"] == {"enabled": True, "size": "50Gi"}
+    grafana = values(production, "grafana")
+    assert grafana["resources"] == sized("100m", "256Mi", "512Mi")
+    assert grafana["initChownData"] == {"resources": sized("10m", "16Mi", "64Mi")}
+    assert grafana["persistence"] == {"enabled": True, "size": "10Gi"}
+    assert values(production, "jaeger")["jaeger"]["resources"] == sized("250m", "512Mi", "2Gi")
+    assert values(production, "kiali-server")["deployment"]["resources"] == sized("50m", "128Mi", "1Gi")
+
+
+def test_overrides_reach_the_charts(run_stack):
+    run = run_stack(
+        "dev",
+        sizing={
+            "istiod": {"memory": "256Mi"},
+            "gateway": {"cpu": "50m", "memoryLimit": "512Mi", "minReplicas": 2, "maxReplicas": 3},
+            "sidecar": {"cpu": "0.02"},
+        },
+    )
+    assert values(run, "istiod")["resources"] == sized("50m", "256Mi", "1Gi")
+    assert values(run, "istiod")["global"]["proxy"]["resources"] == sized("0.02", "48Mi", "256Mi")
+    gateway = values(run, "gateway")
+    assert gateway["resources"] == sized("50m", "64Mi", "512Mi")
+    assert gateway["autoscaling"] == {"enabled": True, "minReplicas": 2, "maxReplicas": 3}
+    assert footprint(run).pods["ingress gateway"] == (2, 50, 64)
+
+
+def test_a_minimum_above_the_profiles_maximum_raises_the_maximum(run_stack):
+    run = run_stack("dev", sizing={"gateway": {"minReplicas": 7}})
+    assert values(run, "gateway")["autoscaling"] == {"enabled": True, "minReplicas": 7, "maxReplicas": 7}
+
+
+# --- bad input ------------------------------------------------------------------------------------------
+
+BAD_INPUTS = [
+    ("unknown profile", {"profile": "large"}, "profile", ["'dev' or 'production'", "large"]),
+    ("old key", {"dashboards": {"profile": "dev"}}, "dashboards.profile", ["moved to the top-level key `profile`"]),
+    ("istiod under 64Mi", {"sizing": {"istiod": {"memory": "32Mi"}}}, "sizing.istiod.memory", ["below the floor of 64Mi", "64Mi or more"]),
+    ("istiod in bytes under the floor", {"sizing": {"istiod": {"memory": "1048576"}}}, "sizing.istiod.memory", ["below the floor of 64Mi"]),
+    ("istiod cpu under 10m", {"sizing": {"istiod": {"cpu": "5m"}}}, "sizing.istiod.cpu", ["below the floor of 10m", "10m or more"]),
+    ("gateway under 32Mi", {"sizing": {"gateway": {"memory": "16Mi"}}}, "sizing.gateway.memory", ["below the floor of 32Mi"]),
+    ("sidecar under 32Mi", {"sizing": {"sidecar": {"memory": "31Mi"}}}, "sizing.sidecar.memory", ["below the floor of 32Mi"]),
+    ("limit under the request", {"sizing": {"gateway": {"memoryLimit": "32Mi"}}}, "sizing.gateway.memoryLimit", ["below the request 64Mi"]),
+    ("request over the profile's limit", {"sizing": {"sidecar": {"memory": "512Mi"}}}, "sizing.sidecar.memory", ["limit 256Mi is below the request 512Mi"]),
+    ("not a memory quantity", {"sizing": {"istiod": {"memory": "2GB"}}}, "sizing.istiod.memory", ["not a memory quantity", "Mi"]),
+    ("not a cpu quantity", {"sizing": {"gateway": {"cpu": "lots"}}}, "sizing.gateway.cpu", ["not a CPU quantity", "100m"]),
+    ("no replicas", {"sizing": {"gateway": {"minReplicas": 0}}}, "sizing.gateway.minReplicas", ["greater than or equal to 1"]),
+    ("max under min", {"sizing": {"gateway": {"minReplicas": 3, "maxReplicas": 2}}}, "sizing.gateway.maxReplicas", ["below minReplicas 3"]),
+    ("one production gateway", {"profile": "production", "sizing": {"gateway": {"minReplicas": 1}}}, "sizing.gateway.minReplicas", ["cannot survive the loss of its node", "2 or more"]),
+    ("unknown component", {"sizing": {"kiali": {"cpu": "10m"}}}, "sizing.kiali", ["unknown key", "istiod, gateway, sidecar"]),
+]
+
+
+@pytest.mark.parametrize("case,config,key,words", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+def test_bad_sizing_input_is_refused_before_any_resource(run_stack, case, config, key, words):
+    with pytest.raises(ProgramFailed) as failure:
+        run_stack({"cloud": "local", **config})
+    assert failure.value.registered == []
+    assert isinstance(failure.value.error, SettingsError)
+    problems = failure.value.error.problems
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{key}: "), problems[0]
+    for word in words:
+        assert word in problems[0], problems[0]
