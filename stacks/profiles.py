@@ -5,7 +5,8 @@ stack, with room left for cert-manager and a verification Job (scripts/footprint
 runs istiod and the ingress gateway autoscaled from two replicas, with PodDisruptionBudgets and topology
 spread, so the mesh keeps serving through the drain of any node. Every container gets CPU and memory requests
 and a memory limit (pods are Burstable, never BestEffort); no CPU limit of ours (throttling a proxy adds
-latency; where a chart ships one, it stays).
+latency). Where a chart ships one it stays, merged under ours: the gateway's `resources.limits.cpu` and
+istiod's `global.proxy.resources.limits.cpu`, 2000m each (Istio 1.30.3 values.yaml).
 
 Users override istiod's, the gateway's and the sidecars' numbers (`sizing.*`, checked against the floors below
 in stacks/rules.py); everything else follows the profile.

@@ -144,9 +144,9 @@ def istio_dashboard_url(version: str, file: str) -> str:
 # The demo workload: go-httpbin, the image Istio's samples run (samples/httpbin/httpbin.yaml), pinned by tag
 # AND digest. v2.25.0 is published by goreleaser (.goreleaser.yaml at v2.25.0: dockers_v2, tag
 # `{{.Version}}`, i.e. without the v) from Dockerfile.release: FROM gcr.io/distroless/static:nonroot (uid
-# 65532), EXPOSE 8080. The digest is the multi-platform index of ghcr.io/mccutchen/go-httpbin v2.25.0 as
-# recorded in public release evidence ("Public demo-image matrix: 2026-08-29", Draincheck); a digest, once
-# given, is what the kubelet pulls.
+# 65532), EXPOSE 8080. The digest is the OCI index (multi-platform) of ghcr.io/mccutchen/go-httpbin v2.25.0 as
+# recorded in ssubedir/draincheck documentation/content/docs/pilot-results/go-httpbin-v2.25.0.md (and
+# public-demo-image-matrix-2026-08-29.md); with a digest, the digest is what the kubelet pulls.
 DEMO_IMAGE = (
     "ghcr.io/mccutchen/go-httpbin:2.25.0"
     "@sha256:20739736d4eb8dc1b998dff701f437b8bd62dcc46492bd0d861e89890ca36500"
