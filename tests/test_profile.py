@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scripts.footprint import CHART_PODS, footprint, rows
-from tests import test_settings
+from tests import fakes, harness, test_settings
 from tests.harness import shipped_stacks
 from tests.test_mesh import EVERYTHING
 
@@ -21,14 +21,22 @@ def sized(cpu: str, memory: str, limit: str) -> dict:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": limit}}
 
 
-@pytest.fixture
-def dev(run_stack):
-    return run_stack("dev")
+def _run(**overrides):
+    config = {**harness.stack_config("dev"), **overrides}
+    return harness.run_program(
+        config, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, dashboards=fakes.istio_dashboards
+    )
 
 
-@pytest.fixture
-def production(run_stack):
-    return run_stack("dev", **PRODUCTION)
+# One run per module for the tests that only read (the suite stays fast); tests that change a run make their own.
+@pytest.fixture(scope="module")
+def dev():
+    return _run()
+
+
+@pytest.fixture(scope="module")
+def production():
+    return _run(**PRODUCTION)
 
 
 # --- every container sized, under each profile ----------------------------------------------------------
@@ -48,12 +56,14 @@ def test_every_container_has_requests_and_a_memory_limit(run_stack, config):
     assert [row for row in found if not row.complete] == []
 
 
-def test_a_container_without_requests_would_be_found(dev):
+def test_a_container_without_requests_would_be_found(run_stack):
+    dev = run_stack("dev")
     dev.chart("jaeger").inputs["values"]["jaeger"].pop("resources")
     assert [(row.workload, row.complete) for row in rows(dev) if row.workload == "jaeger"] == [("jaeger", False)]
 
 
-def test_a_chart_without_pod_entries_is_refused(dev):
+def test_a_chart_without_pod_entries_is_refused(run_stack):
+    dev = run_stack("dev")
     dev.chart("jaeger").inputs["chart"] = "unknown-chart"
     with pytest.raises(KeyError, match="unknown-chart"):
         rows(dev)
