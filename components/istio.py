@@ -72,8 +72,9 @@ def istiod_values(args: IstioControlPlaneArgs) -> dict[str, Any]:
     if args.highly_available:
         # templates/poddisruptionbudget.yaml: rendered with autoscaleMin > 1 (pdb.minAvailable: 1 by default).
         values["global"]["defaultPodDisruptionBudget"] = {"enabled": True}
-        # Best effort on nodes too: while one istiod is away, proxies keep their config and the PDB keeps a
-        # drain from taking both; a required spread could leave a rollout's surge pod pending.
+        # Best effort on nodes too: while istiod is away, running proxies keep their config (only new pods and
+        # certificate rotation wait), and the PDB keeps a drain from taking both. Unlike the gateway, a second
+        # replica left Pending for lack of room on another node would cost more than a brief co-location.
         values["topologySpreadConstraints"] = spread(ISTIOD_POD_LABELS, "ScheduleAnyway")
     if args.alpha_gateway_api:
         # TCPRoute is read only as v1alpha2, behind this flag.
