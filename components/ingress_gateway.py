@@ -25,6 +25,10 @@ class IngressGatewayArgs:
     highly_available: bool
     # TCP routes: name -> port, opened on the Service besides the chart's status, http2 and https ports.
     tcp_ports: Mapping[str, int] = field(default_factory=dict)
+    # The default revision: the chart's `revision` labels the pods istio.io/rev=<revision> (templates/_helpers.tpl,
+    # gateway.sidecarInjectionLabels, istio/istio 1.30.3), so moving the default rolls the gateway onto it. None
+    # for the unrevisioned istiod: its pods are injected through sidecar.istio.io/inject=true, as before revisions.
+    revision: Optional[str] = None
     # The gateway's pods are injected with the `gateway` template: istiod's webhook must be serving.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -53,6 +57,8 @@ def gateway_values(args: IngressGatewayArgs) -> dict[str, Any]:
         # the PDB (drains only) cannot prevent. maxSkew 1 never blocks a single-node cluster (one domain) or a
         # surge pod (skew stays <= 1), and nodeTaintsPolicy Honor leaves cordoned/tainted nodes out.
         values["topologySpreadConstraints"] = spread(gateway_pod_labels(args.release), "DoNotSchedule")
+    if args.revision is not None:
+        values["revision"] = args.revision
     return values
 
 

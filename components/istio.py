@@ -1,15 +1,30 @@
-"""The Istio control plane: the `istio-system` namespace, chart `base` (Istio CRDs) and chart `istiod`."""
+"""The Istio control plane: the `istio-system` namespace, chart `base` (Istio CRDs, the default validator) and
+one `istiod` chart per revision, the `default` tag owned by exactly one of them.
+
+Object names, read in istio/istio 1.30.3 manifests/charts (unchanged at 1.31.0-rc.0, the newest tag there):
+- istiod with `revision: R` suffixes every object it renders with `-R` (Deployment, Service and
+  ServiceAccount `istiod-R`, ConfigMaps `istio-R` and `istio-sidecar-injector-R`, MutatingWebhookConfiguration
+  `istio-sidecar-injector-R`, ValidatingWebhookConfiguration `istio-validator-R-istio-system`, cluster roles
+  `...-R-istio-system`, gateway-class ConfigMaps `istio-R-gatewayclass-*`), so two revisions never collide;
+  the revision `default` is installed without `revision` (names without suffix, as before revisions existed).
+- `revisionTags: [T]` renders MutatingWebhookConfiguration `istio-revision-tag-T` and Service
+  `istiod-revision-tag-T`, named after the tag and not the revision: only one release may list a tag
+  (templates/revision-tags-mwc.yaml, revision-tags-svc.yaml).
+- base renders ValidatingWebhookConfiguration `istiod-default-validator` pointing at Service `istiod`
+  (defaultRevision `default`) or `istiod-<defaultRevision>` (templates/defaultrevision-validatingwebhookconfiguration.yaml).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
 from stacks import versions
+from stacks.addresses import UNREVISIONED
 from stacks.profiles import Replicas, Resources, spread
 
 # Given to base AND istiod from the first install, so istiod never flips its webhook from Ignore to Fail
@@ -26,9 +41,25 @@ class ZipkinTracer:
     port: int
 
 
+DEFAULT_TAG = "default"
+# The objects istiod renders from `revisionTags: [default]`: (type, namespaced, name).
+DEFAULT_TAG_OBJECTS = (
+    ("kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration", False, f"istio-revision-tag-{DEFAULT_TAG}"),
+    ("kubernetes:core/v1:Service", True, f"istiod-revision-tag-{DEFAULT_TAG}"),
+)
+
+
+@dataclass(frozen=True)
+class IstioRevision:
+    name: str
+    version: str
+
+
 @dataclass(frozen=True)
 class IstioControlPlaneArgs:
-    version: str
+    revisions: tuple[IstioRevision, ...]
+    # The revision behind the `default` tag: namespaces labelled istio-injection=enabled, base's validator.
+    default_revision: str
     namespace: str
     access_logs: bool
     tracer: Optional[ZipkinTracer]
@@ -42,6 +73,11 @@ class IstioControlPlaneArgs:
     # istiod reads the Gateway API CRDs at start: it waits for them (and for base) to be installed.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
+    @property
+    def base_version(self) -> str:
+        """base carries the CRDs every revision reads: the newest revision's (Istio upgrades CRDs first)."""
+        return max((r.version for r in self.revisions), key=versions.parse_istio_version)
+
 
 def mesh_config(args: IstioControlPlaneArgs) -> dict[str, Any]:
     config: dict[str, Any] = {"accessLogFile": "/dev/stdout" if args.access_logs else ""}
@@ -52,12 +88,13 @@ def mesh_config(args: IstioControlPlaneArgs) -> dict[str, Any]:
     return config
 
 
-# The istiod pods' labels (templates/deployment.yaml at 1.30.3): `istio.io/rev` is the chart's `revision`,
-# "default" when unset, so the spread counts this release's pods only.
-ISTIOD_POD_LABELS = {"app": "istiod", "istio.io/rev": "default"}
+def istiod_pod_labels(revision: IstioRevision) -> dict[str, str]:
+    """The istiod pods' labels (templates/deployment.yaml at 1.30.3): `istio.io/rev` is the chart's `revision`,
+    "default" when unset (the unrevisioned istiod), so a spread counts this revision's pods only."""
+    return {"app": "istiod", "istio.io/rev": revision.name}
 
 
-def istiod_values(args: IstioControlPlaneArgs) -> dict[str, Any]:
+def istiod_values(args: IstioControlPlaneArgs, revision: IstioRevision) -> dict[str, Any]:
     values: dict[str, Any] = {
         **WEBHOOK_FAILURE_POLICY,
         "meshConfig": mesh_config(args),
@@ -75,16 +112,64 @@ def istiod_values(args: IstioControlPlaneArgs) -> dict[str, Any]:
         # Best effort on nodes too: while istiod is away, running proxies keep their config (only new pods and
         # certificate rotation wait), and the PDB keeps a drain from taking both. Unlike the gateway, a second
         # replica left Pending for lack of room on another node would cost more than a brief co-location.
-        values["topologySpreadConstraints"] = spread(ISTIOD_POD_LABELS, "ScheduleAnyway")
+        values["topologySpreadConstraints"] = spread(istiod_pod_labels(revision), "ScheduleAnyway")
     if args.alpha_gateway_api:
         # TCPRoute is read only as v1alpha2, behind this flag.
         values["env"] = {"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"}
+    is_default = revision.name == args.default_revision
+    if revision.name != UNREVISIONED:
+        values["revision"] = revision.name
+        if is_default:
+            values["revisionTags"] = [DEFAULT_TAG]
+    elif not is_default:
+        # The unrevisioned istiod's own webhook always injects istio-injection=enabled and istio.io/rev=default
+        # (templates/mutatingwebhook.yaml): once the default tag is another revision's, drop that webhook so
+        # exactly one revision injects the namespaces that follow the default. Its ValidatingWebhookConfiguration
+        # stays (it only validates objects labelled istio.io/rev=default).
+        values["global"]["operatorManageWebhooks"] = True
     return values
+
+
+def release_name(revision: IstioRevision) -> str:
+    """Release `istiod` for the unrevisioned one (as before revisions), `istiod-<revision>` otherwise."""
+    return "istiod" if revision.name == UNREVISIONED else f"istiod-{revision.name}"
+
+
+def default_tag_transform(
+    chart_name: str, namespace: str, losing: Mapping[str, pulumi.Resource]
+) -> pulumi.ResourceTransform:
+    """For the chart that holds the `default` tag: alias its tag objects to the same objects of every other
+    revision's chart (chart resource name -> chart).
+
+    The tag objects are named after the tag, so when the tag moves from one release to another in one `up`,
+    Pulumi would create them under the gaining chart before deleting them under the losing one, and
+    pulumi-kubernetes >= 4.29 fails the create on the existing name. With the losing chart's child URN as an
+    alias, Pulumi updates the objects in place instead. Chart v4 names a child `<chart resource name>:<name>`
+    or `<chart resource name>:<namespace>/<name>`, parented to the chart (pulumi-kubernetes v4.32
+    provider/pkg/provider/yaml/v2/yaml.go, helm/v4/chart.go).
+    """
+
+    def child_name(prefix: str, namespaced: bool, name: str) -> str:
+        return f"{prefix}:{namespace}/{name}" if namespaced else f"{prefix}:{name}"
+
+    def transform(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
+        for type_, namespaced, name in DEFAULT_TAG_OBJECTS:
+            if args.type_ == type_ and args.name == child_name(chart_name, namespaced, name):
+                aliases = [
+                    pulumi.Alias(name=child_name(other, namespaced, name), parent=chart) for other, chart in losing.items()
+                ]
+                opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(aliases=aliases))
+                return pulumi.ResourceTransformResult(props=args.props, opts=opts)
+        return None
+
+    return transform
 
 
 class IstioControlPlane(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     base: k8s.helm.v4.Chart
+    # Revision name -> its istiod chart; `istiod` is the default revision's (the one the validator calls).
+    revisions: dict[str, k8s.helm.v4.Chart]
     istiod: k8s.helm.v4.Chart
 
     def __init__(self, name: str, args: IstioControlPlaneArgs, opts: pulumi.ResourceOptions | None = None):
@@ -97,18 +182,29 @@ class IstioControlPlane(pulumi.ComponentResource):
         namespace = self.namespace.metadata.name
         self.base = pinned_chart(
             f"{name}-base",
-            versions.istio_chart("base", args.version),
+            versions.istio_chart("base", args.base_version),
             release="istio-base",
             namespace=namespace,
-            values=WEBHOOK_FAILURE_POLICY,
+            values={**WEBHOOK_FAILURE_POLICY, "defaultRevision": args.default_revision},
             opts=child_opts(self),
         )
-        self.istiod = pinned_chart(
-            f"{name}-istiod",
-            versions.istio_chart("istiod", args.version),
-            release="istiod",
-            namespace=namespace,
-            values=istiod_values(args),
-            opts=child_opts(self, [self.base, *args.wait_for]),
-        )
-        self.register_outputs({"version": args.version})
+        # The default revision's chart last, so its tag transform can alias the other revisions' charts.
+        ordered = sorted(args.revisions, key=lambda r: r.name == args.default_revision)
+        self.revisions = {}
+        for revision in ordered:
+            chart_name = f"{name}-{release_name(revision)}"
+            opts = child_opts(self, [self.base, *args.wait_for])
+            if revision.name == args.default_revision and revision.name != UNREVISIONED:
+                losing = {f"{name}-{release_name(r)}": self.revisions[r.name] for r in ordered if r.name not in (UNREVISIONED, revision.name)}
+                transform = default_tag_transform(chart_name, args.namespace, losing)
+                opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[transform]))
+            self.revisions[revision.name] = pinned_chart(
+                chart_name,
+                versions.istio_chart("istiod", revision.version),
+                release=release_name(revision),
+                namespace=namespace,
+                values=istiod_values(args, revision),
+                opts=opts,
+            )
+        self.istiod = self.revisions[args.default_revision]
+        self.register_outputs({"revisions": {r.name: r.version for r in args.revisions}, "default": args.default_revision})

@@ -11,6 +11,22 @@ import pulumi_kubernetes as k8s
 from components.chart import child_opts
 
 INJECTION_LABEL = {"istio-injection": "enabled"}
+# Pinned namespaces carry only this label: istio-injection takes precedence over it in every injector webhook
+# (istio/istio 1.30.3 istio-discovery templates/mutatingwebhook.yaml: `istio-injection DoesNotExist`).
+REVISION_LABEL = "istio.io/rev"
+
+
+@dataclass(frozen=True)
+class InjectedNamespace:
+    name: str
+    # None: follows the default revision (the default tag injects istio-injection=enabled).
+    revision: Optional[str]
+    # The istiod chart that injects its pods: the namespace is labelled once it serves.
+    injector: pulumi.Resource
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(INJECTION_LABEL) if self.revision is None else {REVISION_LABEL: self.revision}
 
 
 @dataclass(frozen=True)
@@ -24,9 +40,9 @@ class MeshPolicyArgs:
     root_namespace: str
     mtls_mode: str
     tracing: Optional[MeshTracing]
-    injected_namespaces: tuple[str, ...]
-    # Istio's validating webhook fails closed (validationFailurePolicy Fail): every Istio resource, and
-    # every namespace whose pods must be injected, waits for istiod to be ready.
+    injected_namespaces: tuple[InjectedNamespace, ...]
+    # Istio's validating webhook fails closed (validationFailurePolicy Fail): every Istio resource waits for the
+    # default revision's istiod to be ready; each namespace waits for its injector.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -65,11 +81,11 @@ class MeshPolicy(pulumi.ComponentResource):
                 opts=after_istiod,
             )
         self.namespaces = {
-            namespace: k8s.core.v1.Namespace(
-                namespace,
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=INJECTION_LABEL),
-                opts=after_istiod,
+            namespace.name: k8s.core.v1.Namespace(
+                namespace.name,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace.name, labels=namespace.labels),
+                opts=child_opts(self, [namespace.injector]),
             )
             for namespace in args.injected_namespaces
         }
-        self.register_outputs({"injected_namespaces": list(args.injected_namespaces)})
+        self.register_outputs({"injected_namespaces": [n.name for n in args.injected_namespaces]})

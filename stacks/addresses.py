@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ISTIO_NAMESPACE = "istio-system"
+# Istio's own name for the unrevisioned istiod (its webhooks carry istio.io/rev=default; base's defaultRevision
+# "default" points at Service `istiod`): the revision of this name is installed without `revision`, as release
+# `istiod`, so that stacks installed before revisions keep their control plane (components/istio.py).
+UNREVISIONED = "default"
 # The gateway chart names its Service and Deployment after the release, and labels its pods
 # `istio: <release without "istio-">`, i.e. `istio: ingressgateway` as in Istio's own profiles.
 INGRESS_RELEASE = "istio-ingressgateway"

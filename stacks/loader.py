@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
 
-from stacks.rules import cross_section_problems
+from stacks.installed import InstalledIstio, read_installed
+from stacks.rules import cross_section_problems, installed_istio_problems
 from stacks.settings import Settings, SettingsError
 
 # Values that must come from `pulumi config set --secret`: (top-level key, path, how to read it from settings).
@@ -25,11 +26,14 @@ MOVED_KEYS = {
 }
 
 
-def load_settings(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> Settings:
+def load_settings(
+    raw: dict[str, Any], secret_keys: frozenset[str] = frozenset(), installed: Optional[InstalledIstio] = None
+) -> Settings:
     """Parse the project's config (top-level key -> value, objects as dicts or JSON strings).
 
     `secret_keys` are the top-level keys Pulumi holds encrypted; a secret value under any other key would sit
-    in plain text in the stack's YAML, so it is refused.
+    in plain text in the stack's YAML, so it is refused. `installed` is what the previous `up` installed: the
+    upgrade steps it makes unsafe are refused too (once the config is valid on its own).
     """
     data = {key: _decode(value) for key, value in raw.items()}
     try:
@@ -40,6 +44,8 @@ def load_settings(raw: dict[str, Any], secret_keys: frozenset[str] = frozenset()
     for key, path, present in SECRET_VALUES:
         if present(settings) is not None and key not in secret_keys:
             problems.append(f"{path}: stored in plain text; set it with `pulumi config set --secret --path {path} ...`")
+    if installed is not None and not problems:
+        problems = installed_istio_problems(settings, installed)
     if problems:
         raise SettingsError(problems)
     return settings
@@ -53,7 +59,8 @@ def load_from_pulumi_config(project: str) -> Settings:
     config = {**get_config_env(), **CONFIG.get()}
     raw = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
     secret = set(get_config_secret_keys_env())
-    return load_settings(raw, frozenset(key for key in raw if is_config_secret(prefix + key) or prefix + key in secret))
+    secret_keys = frozenset(key for key in raw if is_config_secret(prefix + key) or prefix + key in secret)
+    return load_settings(raw, secret_keys, read_installed())
 
 
 def _decode(value: Any) -> Any:

@@ -11,8 +11,8 @@ import pulumi_kubernetes as k8s
 
 from components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
 from components.ingress_gateway import IngressGateway, IngressGatewayArgs
-from components.istio import IstioControlPlane, IstioControlPlaneArgs, ZipkinTracer
-from components.mesh_policy import MeshPolicy, MeshPolicyArgs, MeshTracing
+from components.istio import IstioControlPlane, IstioControlPlaneArgs, IstioRevision, ZipkinTracer
+from components.mesh_policy import InjectedNamespace, MeshPolicy, MeshPolicyArgs, MeshTracing
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
 from stacks import addresses, profiles
 from stacks.settings import KubernetesSettings, Settings
@@ -72,10 +72,12 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
 
     tracer = zipkin_tracer(settings)
     sizing = profiles.sizing(settings)
+    pinned = settings.mesh.pinned
     control_plane = IstioControlPlane(
         "istio",
         IstioControlPlaneArgs(
-            version=settings.istio.version,
+            revisions=tuple(IstioRevision(r.name, r.version) for r in settings.istio.installed),
+            default_revision=settings.istio.default,
             namespace=addresses.ISTIO_NAMESPACE,
             access_logs=settings.istio.access_logs,
             tracer=tracer,
@@ -101,6 +103,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             replicas=sizing.gateway_replicas,
             highly_available=sizing.highly_available,
             tcp_ports=tcp_listeners(settings),
+            revision=None if settings.istio.default == addresses.UNREVISIONED else settings.istio.default,
             wait_for=[control_plane.istiod],
         ),
         opts=on_cluster,
@@ -112,7 +115,10 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             root_namespace=addresses.ISTIO_NAMESPACE,
             mtls_mode=settings.mesh.mtls,
             tracing=MeshTracing(tracer.provider_name, settings.mesh.tracing.sampling) if tracer else None,
-            injected_namespaces=settings.injected_namespaces,
+            injected_namespaces=tuple(
+                InjectedNamespace(name, pinned.get(name), control_plane.revisions[pinned.get(name, settings.istio.default)])
+                for name in settings.injected_namespaces
+            ),
             wait_for=[control_plane.istiod],
         ),
         opts=on_cluster,

@@ -7,8 +7,14 @@ the CRDs do not serve, exposure without TLS, a route outside the domain...) fail
 from __future__ import annotations
 
 from stacks import durations, profiles, quantities, versions
-from stacks.addresses import ISTIO_NAMESPACE
+from stacks.addresses import ISTIO_NAMESPACE, UNREVISIONED
+from stacks.installed import InstalledIstio
 from stacks.settings import AWS_ZONE_ID, DNS_LABEL, RouteSettings, Settings
+
+# Istio supports a canary across at most two minor versions (1.x beside 1.x+2), and an in-place upgrade
+# from the previous minor only (istio.io content/en/docs/setup/upgrade/canary and .../upgrade/in-place).
+CANARY_MAX_MINORS = 2
+IN_PLACE_MAX_MINORS = 1
 
 
 def cross_section_problems(settings: Settings) -> list[str]:
@@ -22,6 +28,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
             "set gatewayApi.channel to experimental or tcpRoutes to false"
         )
     problems += _namespace_problems(settings)
+    problems += _istio_revision_problems(settings)
     problems += _dns_problems(settings)
     problems += _dashboard_problems(settings)
     problems += _route_problems(settings)
@@ -44,6 +51,84 @@ def _namespace_problems(settings: Settings) -> list[str]:
         if namespace in seen:
             problems.append(f"mesh.injectedNamespaces: {namespace!r} is listed twice")
         seen.add(namespace)
+    return problems
+
+
+def _istio_revision_problems(settings: Settings) -> list[str]:
+    """One or two revisions, distinct, within a supported canary distance, a default among them, pins to them."""
+    istio = settings.istio
+    problems = []
+    if istio.revisions is not None and istio.shorthand_version is not None:
+        problems.append("istio.version: give either istio.version (one revision) or istio.revisions, not both")
+    if istio.revisions is None and istio.default_revision is not None:
+        problems.append(f"istio.defaultRevision: only with istio.revisions (istio.version installs the one revision {UNREVISIONED!r})")
+    revisions = istio.installed
+    names = [r.name for r in revisions]
+    if not 1 <= len(revisions) <= 2:
+        problems.append(f"istio.revisions: {len(revisions)} given; give one or two (the serving revision and a canary)")
+    for kind, values in (("name", names), ("version", [r.version for r in revisions])):
+        for value in sorted({v for v in values if values.count(v) > 1}):
+            problems.append(f"istio.revisions: {kind} {value} is used twice; each revision needs its own {kind}")
+    if istio.default_revision is None and len(revisions) > 1:
+        problems.append(f"istio.defaultRevision: required with two revisions; one of {', '.join(names)}")
+    elif istio.default_revision is not None and istio.default_revision not in names:
+        problems.append(f"istio.defaultRevision: {istio.default_revision!r} is not one of the revisions ({', '.join(names)})")
+    minors = sorted(versions.parse_istio_version(r.version)[:2] for r in revisions)
+    if len(minors) == 2 and (minors[0][0] != minors[1][0] or minors[1][1] - minors[0][1] > CANARY_MAX_MINORS):
+        apart = " and ".join(r.version for r in revisions)
+        problems.append(
+            f"istio.revisions: {apart} are more than {CANARY_MAX_MINORS} minor versions apart; Istio supports a "
+            f"canary across at most {CANARY_MAX_MINORS} minors: upgrade in smaller steps"
+        )
+    for index, namespace in enumerate(settings.mesh.namespaces):
+        key = f"mesh.injectedNamespaces[{index}].revision"
+        if namespace.revision == UNREVISIONED:
+            problems.append(
+                f"{key}: {UNREVISIONED!r} is the unrevisioned istiod, reached only through the default tag "
+                "(istio.io/rev=default); list the namespace by name to follow the default revision"
+            )
+        elif namespace.revision is not None and namespace.revision not in names:
+            problems.append(f"{key}: {namespace.revision!r} is not one of istio.revisions ({', '.join(names)})")
+    return problems
+
+
+def installed_istio_problems(settings: Settings, installed: InstalledIstio) -> list[str]:
+    """Steps that are unsafe from what the previous `up` installed (the stack's own outputs, stacks/installed.py).
+
+    Each runbook step is one `up`: a step that does two of them at once, or an in-place jump Istio does not
+    support, is refused here.
+    """
+    istio = settings.istio
+    problems = []
+    names = [r.name for r in istio.installed]
+    version_key = "istio.version" if istio.revisions is None else "istio.revisions"
+    for index, revision in enumerate(istio.installed):
+        before = installed.revisions.get(revision.name)
+        if before is None:
+            continue
+        (old_major, old_minor, _), (new_major, new_minor, _) = map(versions.parse_istio_version, (before, revision.version))
+        if old_major != new_major or abs(new_minor - old_minor) > IN_PLACE_MAX_MINORS:
+            key = version_key if istio.revisions is None else f"istio.revisions[{index}].version"
+            problems.append(
+                f"{key}: revision {revision.name!r} runs {before}; an in-place change to {revision.version} is more than "
+                f"{IN_PLACE_MAX_MINORS} minor version; add a canary revision at {revision.version} instead"
+            )
+    if installed.default not in names:
+        problems.append(
+            f"istio.revisions: {installed.default!r} is still the default revision (installed); move "
+            "istio.defaultRevision in one up, then remove the revision in the next"
+        )
+    for namespace, revision in sorted(installed.namespaces.items()):
+        if revision not in names and revision != installed.default:
+            problems.append(
+                f"istio.revisions: {revision!r} is still pinned by namespace {namespace} (installed); pin it to another "
+                "revision and restart its workloads in one up, then remove the revision in the next"
+            )
+    if istio.default != installed.default and istio.default not in installed.revisions:
+        problems.append(
+            f"istio.defaultRevision: {istio.default!r} is not installed yet; add it in one up and move the default "
+            "in the next (the default tag, the validator and the gateway would point at an istiod not yet serving)"
+        )
     return problems
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Optional, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from stacks import durations, quantities, versions
+from stacks.addresses import UNREVISIONED
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
@@ -102,6 +103,27 @@ def _istio_version(value: str) -> str:
     return value
 
 
+# A revision's istiod Service is `istiod-<revision>`, a DNS-1035 label of at most 63 characters
+# (istio/istio 1.30.3 manifests/charts/istio-control/istio-discovery/templates/service.yaml).
+REVISION_NAME_MAX = 63 - len("istiod-")
+# The istiod chart names the `default` tag's Service `istiod-revision-tag-default` (templates/revision-tags-svc.yaml):
+# a revision named `revision-tag-...` would render a Service of the same name.
+_TAG_SERVICE_PREFIX = "revision-tag-"
+
+
+def _revision_name(value: str) -> str:
+    if "." in value:
+        raise ValueError(f"{value!r} contains a dot: Istio revision names are DNS-1123 labels without dots (e.g. 1-31-0)")
+    if len(value) > REVISION_NAME_MAX or not DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a revision name: a DNS-1123 label (lower-case letters, digits and '-') of at most "
+            f"{REVISION_NAME_MAX} characters, so that its Service istiod-<revision> is a valid name"
+        )
+    if value.startswith(_TAG_SERVICE_PREFIX):
+        raise ValueError(f"{value!r} would name its Service like the default tag's (istiod-revision-tag-...)")
+    return value
+
+
 def _gateway_api_version(value: str) -> str:
     versions.check_gateway_api_version(value)
     return value
@@ -119,6 +141,7 @@ Cpu = Annotated[str, AfterValidator(_cpu)]
 Memory = Annotated[str, AfterValidator(_memory)]
 IstioVersion = Annotated[str, AfterValidator(_istio_version)]
 GatewayApiVersion = Annotated[str, AfterValidator(_gateway_api_version)]
+RevisionName = Annotated[str, AfterValidator(_revision_name)]
 Cloud = Literal["local", "gcp", "aws"]
 ServiceType = Literal["LoadBalancer", "NodePort", "ClusterIP"]
 
@@ -136,9 +159,51 @@ class KubernetesSettings(Section):
     context: Optional[str] = Field(None, description="kubeconfig context to use")
 
 
+class IstioRevisionSettings(Section):
+    """One istiod control plane: a revision name and the Istio release (= chart version) it runs."""
+
+    name: RevisionName
+    version: IstioVersion
+
+
 class IstioSettings(Section):
-    version: IstioVersion = Field(versions.ISTIO_DEFAULT_VERSION, description="Istio release = chart version")
+    """The control plane: `version` alone (one revision), or `revisions` (one or two) and `defaultRevision`.
+
+    `version: X` is the shorthand for `revisions: [{name: default, version: X}]`, `defaultRevision: default`:
+    the revision `default` is the unrevisioned istiod (Pulumi resource `istio-istiod`, release `istiod`, no
+    `revision` value), exactly what stacks installed before revisions existed, so their next `up` changes no
+    control-plane object, and a second revision can be listed beside `default` later without touching it.
+    """
+
+    shorthand_version: Optional[IstioVersion] = Field(
+        None, alias="version", description="one revision, `default`, at this Istio release (the default: 1.30.3)"
+    )
+    revisions: Optional[tuple[IstioRevisionSettings, ...]] = Field(
+        None, description="one or two istiod revisions installed side by side (canary upgrades)"
+    )
+    default_revision: Optional[str] = Field(
+        None, description="the revision behind the `default` tag: istio-injection=enabled, validation, the ingress gateway"
+    )
     access_logs: bool = Field(True, description="Envoy access logs to stdout (meshConfig.accessLogFile)")
+
+    @property
+    def installed(self) -> tuple[IstioRevisionSettings, ...]:
+        if self.revisions is not None:
+            return self.revisions
+        version = self.shorthand_version or versions.ISTIO_DEFAULT_VERSION
+        return (IstioRevisionSettings.model_validate({"name": UNREVISIONED, "version": version}),)
+
+    @property
+    def default(self) -> str:
+        """The revision behind the `default` tag (stacks/rules.py refuses a name that is not installed)."""
+        if self.default_revision is not None:
+            return self.default_revision
+        return self.installed[0].name
+
+    @property
+    def version(self) -> str:
+        """The default revision's Istio release (the gateway chart's version)."""
+        return next((r.version for r in self.installed if r.name == self.default), self.installed[0].version)
 
 
 class IngressSettings(Section):
@@ -175,12 +240,41 @@ class TracingSettings(Section):
         return self
 
 
+class InjectedNamespaceSettings(Section):
+    """A workload namespace: following the default revision, or pinned to one (istio.io/rev=<revision>)."""
+
+    name: DnsLabel
+    revision: Optional[RevisionName] = Field(None, description="pinned: labelled istio.io/rev=<revision>, never istio-injection")
+
+
+def _injected_namespace(value: object) -> object:
+    """A plain name follows the default revision; {name, revision} pins the namespace to a revision."""
+    if isinstance(value, str):
+        return {"name": _dns_label(value)}
+    return value
+
+
+InjectedNamespace = Annotated[InjectedNamespaceSettings, BeforeValidator(_injected_namespace)]
+
+
 class MeshSettings(Section):
     mtls: Literal["STRICT", "PERMISSIVE"] = "STRICT"
     tracing: TracingSettings = TracingSettings()
-    injected_namespaces: tuple[DnsLabel, ...] = Field(
-        (), description="namespaces created with istio-injection=enabled, for your applications"
+    namespaces: tuple[InjectedNamespace, ...] = Field(
+        (),
+        alias="injectedNamespaces",
+        description="namespaces created for your applications: a name follows the default revision "
+        "(istio-injection=enabled); {name, revision} is pinned (istio.io/rev=<revision>)",
     )
+
+    @property
+    def injected_namespaces(self) -> tuple[str, ...]:
+        return tuple(namespace.name for namespace in self.namespaces)
+
+    @property
+    def pinned(self) -> dict[str, str]:
+        """Namespace -> revision, for the pinned ones."""
+        return {n.name: n.revision for n in self.namespaces if n.revision is not None}
 
 
 ExternalDnsSource = Literal[

@@ -15,49 +15,66 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 
-
 def resources(prefix: str) -> set[str]:
     """A container's requests and memory limit, the three numbers every profile sets (stacks/profiles.py)."""
     return {f"{prefix}resources.requests.cpu", f"{prefix}resources.requests.memory", f"{prefix}resources.limits.memory"}
 
 
+ISTIOD_KEYS = {
+    "base.validationFailurePolicy",
+    "meshConfig.*",
+    "env.*",
+    *resources(""),
+    "autoscaleMin",
+    "autoscaleMax",
+    "topologySpreadConstraints",
+    *resources("global.proxy."),
+    "global.defaultPodDisruptionBudget.enabled",
+    "revision",
+    "revisionTags",
+    "global.operatorManageWebhooks",
+}
+GATEWAY_KEYS = {
+    "service.type",
+    "service.annotations.*",
+    "service.ports",
+    *resources(""),
+    "autoscaling.enabled",
+    "autoscaling.minReplicas",
+    "autoscaling.maxReplicas",
+    "podDisruptionBudget.minAvailable",
+    "topologySpreadConstraints",
+    "revision",
+}
+
 # (chart, version) -> allowed key paths
 VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     # istio/istio 1.30.3 manifests/charts/base: templates/defaultrevision-validatingwebhookconfiguration.yaml
     # reads .Values.base.validationFailurePolicy (not declared in values.yaml).
-    ("base", "1.30.3"): {"base.validationFailurePolicy"},
+    # templates/defaultrevision-validatingwebhookconfiguration.yaml reads .Values.defaultRevision (values.yaml:
+    # `defaultRevision: "default"`; "default" points the validator at Service `istiod`, else `istiod-<rev>`).
+    ("base", "1.30.3"): {"base.validationFailurePolicy", "defaultRevision"},
     # manifests/charts/istio-control/istio-discovery: validatingwebhookconfiguration.yaml reads
     # base.validationFailurePolicy; configmap.yaml deep-merges meshConfig (MeshConfig API) into ConfigMap
     # `istio`; values are flat since 1.24 (deployment.yaml renders `env` as container env vars).
     # values.yaml (_internal_defaults_do_not_set): resources, autoscaleMin/autoscaleMax (read by
     # templates/autoscale.yaml, and by poddisruptionbudget.yaml with global.defaultPodDisruptionBudget.enabled),
     # topologySpreadConstraints (toYaml in templates/deployment.yaml), global.proxy.resources (read by
-    # files/injection-template.yaml for istio-proxy and istio-init).
-    ("istiod", "1.30.3"): {
-        "base.validationFailurePolicy",
-        "meshConfig.*",
-        "env.*",
-        *resources(""),
-        "autoscaleMin",
-        "autoscaleMax",
-        "topologySpreadConstraints",
-        *resources("global.proxy."),
-        "global.defaultPodDisruptionBudget.enabled",
-    },
+    # files/injection-template.yaml for istio-proxy and istio-init); `revision`, `revisionTags` (templates
+    # suffix names with the revision; revision-tags-mwc.yaml / revision-tags-svc.yaml render one webhook and
+    # Service per tag); `global.operatorManageWebhooks` drops mutatingwebhook.yaml and revision-tags-mwc.yaml.
+    ("istiod", "1.30.3"): ISTIOD_KEYS,
     # manifests/charts/gateway: values.schema.json ($defs.values, additionalProperties: false at the top).
     # resources.{requests,limits}.{cpu,memory}, autoscaling.{enabled,minReplicas,maxReplicas},
-    # podDisruptionBudget.minAvailable and topologySpreadConstraints (array) are declared there too.
-    ("gateway", "1.30.3"): {
-        "service.type",
-        "service.annotations.*",
-        "service.ports",
-        *resources(""),
-        "autoscaling.enabled",
-        "autoscaling.minReplicas",
-        "autoscaling.maxReplicas",
-        "podDisruptionBudget.minAvailable",
-        "topologySpreadConstraints",
-    },
+    # podDisruptionBudget.minAvailable and topologySpreadConstraints (array) are declared there too;
+    # `revision` labels the pods istio.io/rev (templates/_helpers.tpl, gateway.sidecarInjectionLabels).
+    ("gateway", "1.30.3"): GATEWAY_KEYS,
+    # The canary minor: read at istio/istio 1.31.0-rc.0 (1.31.0 not yet tagged in the mirror), the same
+    # templates and keys as 1.30.3 for everything set here (autoscale.yaml, poddisruptionbudget.yaml,
+    # deployment.yaml, files/injection-template.yaml; gateway values.schema.json).
+    ("base", "1.31.0"): {"base.validationFailurePolicy", "defaultRevision"},
+    ("istiod", "1.31.0"): ISTIOD_KEYS,
+    ("gateway", "1.31.0"): GATEWAY_KEYS,
     # kubernetes-sigs/external-dns external-dns-helm-chart-1.21.1 charts/external-dns: values.yaml (schema allows
     # unknown keys); templates/deployment.yaml renders provider.name, sources, policy, registry, txtOwnerId,
     # domainFilters, logFormat, env, extraVolumes(Mounts), and extraArgs as a map (`--key=value`, chart >= 1.17);

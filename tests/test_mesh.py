@@ -120,7 +120,7 @@ def test_release_names_and_namespaces(dev):
 
 
 def test_webhook_failure_policy_is_fail_in_base_and_istiod(dev):
-    assert dev.chart("base").inputs["values"] == {"base": {"validationFailurePolicy": "Fail"}}
+    assert dev.chart("base").inputs["values"] == {"base": {"validationFailurePolicy": "Fail"}, "defaultRevision": "default"}
     assert dev.chart("istiod").inputs["values"]["base"] == {"validationFailurePolicy": "Fail"}
 
 
