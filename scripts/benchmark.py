@@ -1,7 +1,7 @@
 """Benchmark the install graph of every shipped stack (a script, not a test).
 
-For each `Pulumi.<stack>.yaml`: the number of resources, the wall time of building the graph under mocks,
-and the critical path of the install: the longest chain of awaited installs (Helm charts, CRD bundles,
+For each `Pulumi.<stack>.yaml`, and each example configuration below: the number of resources, the wall time
+of building the graph under mocks, and the critical path of the install: the longest chain of awaited installs (Helm charts, CRD bundles,
 cloud resources) along the dependency edges, i.e. the sequential waits of a real `pulumi up`. Then what
 each stack requests of its cluster (CPU, memory), per workload, and `dev` under the production profile.
 
@@ -49,8 +49,26 @@ def critical_path(run: harness.Run) -> list[str]:
     return list(max((longest_from(urn) for urn in by_urn), key=len, default=()))
 
 
+# Configurations that are not shipped stacks: dev in the middle of a canary upgrade (two istiod revisions, one
+# namespace pinned to the canary).
+EXAMPLES = {
+    "dev-two-revisions": {
+        **harness.stack_config("dev"),
+        "istio": {
+            "revisions": [{"name": "stable", "version": "1.30.3"}, {"name": "canary", "version": "1.31.0"}],
+            "defaultRevision": "stable",
+        },
+        "mesh": {
+            **harness.stack_config("dev")["mesh"],
+            "injectedNamespaces": ["apps", {"name": "payments", "revision": "canary"}],
+        },
+    },
+}
+
+
 def run_stack(stack: str, **overrides) -> harness.Run:
-    return harness.run_program({**harness.stack_config(stack), **overrides}, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, stack=stack, dashboards=fakes.istio_dashboards)
+    config = EXAMPLES[stack] if stack in EXAMPLES else harness.stack_config(stack)
+    return harness.run_program({**config, **overrides}, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, stack=stack, dashboards=fakes.istio_dashboards)
 
 
 def main() -> None:
@@ -58,8 +76,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="timed runs per stack (median reported)")
     options = parser.parse_args()
     runs: dict[str, harness.Run] = {}
-    print(f"{'stack':<8} {'resources':>9} {'build ms':>9} {'chained installs':>16}  critical path")
-    for stack in harness.shipped_stacks():
+    print(f"{'stack':<18} {'resources':>9} {'build ms':>9} {'chained installs':>16}  critical path")
+    for stack in [*harness.shipped_stacks(), *EXAMPLES]:
         run_stack(stack)  # warm-up: the first run pays the imports
         timings = []
         for _ in range(options.runs):
@@ -67,7 +85,7 @@ def main() -> None:
             run = run_stack(stack)
             timings.append((time.perf_counter() - start) * 1000)
         path = critical_path(run)
-        print(f"{stack:<8} {len(run.resources):>9} {statistics.median(timings):>9.1f} {len(path):>16}  {' -> '.join(path)}")
+        print(f"{stack:<18} {len(run.resources):>9} {statistics.median(timings):>9.1f} {len(path):>16}  {' -> '.join(path)}")
         runs[stack] = run
     runs["dev, profile production"] = run_stack("dev", profile="production")
     print("\nRequested of the cluster (scripts/footprint.py; replicas at the autoscalers' minimum):")

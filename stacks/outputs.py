@@ -7,6 +7,7 @@ from typing import Optional
 import pulumi
 
 from stacks.dns import Dns
+from stacks.installed import InstalledIstio, read_installed
 from stacks.mesh import Mesh
 from stacks.observability import Observability, export_dashboards
 from stacks.routes import Published
@@ -49,6 +50,33 @@ def export_mesh(settings: Settings, mesh: Mesh) -> None:
         },
     )
     pulumi.export("injectedNamespaces", list(settings.injected_namespaces))
+    pulumi.export("istio", istio_output(settings, read_installed()))
+
+
+def namespace_revisions(settings: Settings) -> dict[str, str]:
+    """Each injected namespace -> the revision whose istiod injects it (pinned, else the default)."""
+    pinned = settings.mesh.pinned
+    return {name: pinned.get(name, settings.istio.default) for name in settings.injected_namespaces}
+
+
+def restart_command(settings: Settings, namespace: str) -> str:
+    """Running pods keep the proxy they were injected with until restarted (Istio's canary runbook command)."""
+    context = f" --context {settings.kubernetes.context}" if settings.kubernetes.context else ""
+    return f"kubectl{context} -n {namespace} rollout restart deployment"
+
+
+def istio_output(settings: Settings, installed: Optional[InstalledIstio]) -> dict:
+    """Revisions and versions, the default, each namespace's revision, and the restarts this `up` calls for:
+    namespaces whose revision, or its version, differs from the previous `up` (none on a first install)."""
+    revisions = {r.name: r.version for r in settings.istio.installed}
+    namespaces = namespace_revisions(settings)
+    restart = {}
+    if installed is not None:
+        for namespace, revision in namespaces.items():
+            before = installed.namespaces.get(namespace)
+            if before is not None and (before, installed.revisions.get(before)) != (revision, revisions[revision]):
+                restart[namespace] = restart_command(settings, namespace)
+    return {"revisions": revisions, "defaultRevision": settings.istio.default, "namespaces": namespaces, "restart": restart}
 
 
 def export_dns(dns: Optional[Dns]) -> None:
