@@ -357,3 +357,9 @@ def _assert_refused(program, key: str, words: list[str]) -> None:
     assert problems[0].startswith(f"{key}: "), problems[0]
     for word in words:
         assert word in problems[0], problems[0]
+
+
+def test_in_place_upgrade_of_a_stack_deployed_before_revisions_restarts_its_namespaces():
+    result = run({"istio": {"version": "1.31.0"}}, previous=STEP_0_OUTPUTS)
+    assert result.named("istio-istiod").inputs["version"] == "1.31.0"
+    assert sorted(result.outputs["istio"]["restart"]) == ["apps", "demo"]
