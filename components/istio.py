@@ -195,7 +195,12 @@ class IstioControlPlane(pulumi.ComponentResource):
             chart_name = f"{name}-{release_name(revision)}"
             opts = child_opts(self, [self.base, *args.wait_for])
             if revision.name == args.default_revision and revision.name != UNREVISIONED:
-                losing = {f"{name}-{release_name(r)}": self.revisions[r.name] for r in ordered if r.name not in (UNREVISIONED, revision.name)}
+                # The unrevisioned istiod never renders tag objects: only named revisions can lose the tag.
+                losing = {
+                    f"{name}-{release_name(other)}": self.revisions[other.name]
+                    for other in ordered
+                    if other.name not in (UNREVISIONED, revision.name)
+                }
                 transform = default_tag_transform(chart_name, args.namespace, losing)
                 opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[transform]))
             self.revisions[revision.name] = pinned_chart(

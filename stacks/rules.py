@@ -101,14 +101,13 @@ def installed_istio_problems(settings: Settings, installed: InstalledIstio) -> l
     istio = settings.istio
     problems = []
     names = [r.name for r in istio.installed]
-    version_key = "istio.version" if istio.revisions is None else "istio.revisions"
     for index, revision in enumerate(istio.installed):
         before = installed.revisions.get(revision.name)
         if before is None:
             continue
         (old_major, old_minor, _), (new_major, new_minor, _) = map(versions.parse_istio_version, (before, revision.version))
         if old_major != new_major or abs(new_minor - old_minor) > IN_PLACE_MAX_MINORS:
-            key = version_key if istio.revisions is None else f"istio.revisions[{index}].version"
+            key = "istio.version" if istio.revisions is None else f"istio.revisions[{index}].version"
             problems.append(
                 f"{key}: revision {revision.name!r} runs {before}; an in-place change to {revision.version} is more than "
                 f"{IN_PLACE_MAX_MINORS} minor version; add a canary revision at {revision.version} instead"
