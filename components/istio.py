@@ -146,7 +146,9 @@ def default_tag_transform(
     pulumi-kubernetes >= 4.29 fails the create on the existing name. With the losing chart's child URN as an
     alias, Pulumi updates the objects in place instead. Chart v4 names a child `<chart resource name>:<name>`
     or `<chart resource name>:<namespace>/<name>`, parented to the chart (pulumi-kubernetes v4.32
-    provider/pkg/provider/yaml/v2/yaml.go, helm/v4/chart.go).
+    provider/pkg/provider/yaml/v2/yaml.go, helm/v4/chart.go); the engine runs a parent's transforms on the
+    children a remote component registers and reads the aliases from the transformed options (pulumi/pulumi
+    v3.259.0 pkg/resource/deploy/source_eval.go). Transforms do not run under mocks: tests call this directly.
     """
 
     def child_name(prefix: str, namespaced: bool, name: str) -> str:
