@@ -1,8 +1,9 @@
 """Benchmark the install graph of every shipped stack (a script, not a test).
 
 For each `Pulumi.<stack>.yaml`, and each example configuration below: the number of resources, the wall time
-of building the graph under mocks, and the critical path of the install: the longest chain of awaited installs (Helm charts, CRD bundles,
-cloud resources) along the dependency edges, i.e. the sequential waits of a real `pulumi up`. Then what
+of building the graph under mocks, and the critical path of the install: the longest chain of awaited installs
+(Helm charts, CRD bundles, cloud resources) along the dependency edges, i.e. the sequential waits of a real
+`pulumi up`. Then what
 each stack requests of its cluster (CPU, memory), per workload, and `dev` under the production profile.
 
     venv/bin/python -m scripts.benchmark [--runs N]

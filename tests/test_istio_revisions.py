@@ -35,7 +35,8 @@ def run(config: dict, previous: dict | None = None, stack: str = "test") -> harn
         return fakes.invoke(token, args)
 
     return harness.run_program(
-        {**harness.stack_config("dev"), **config}, computed=fakes.computed_fields, calls=calls, resource_id=fakes.resource_id, stack=stack
+        {**harness.stack_config("dev"), **config}, computed=fakes.computed_fields, calls=calls, resource_id=fakes.resource_id, stack=stack,
+        dashboards=fakes.istio_dashboards,
     )
 
 
@@ -59,7 +60,8 @@ def test_shorthand_is_the_unrevisioned_istiod_as_before(shorthand):
     assert list(istiods(shorthand)) == ["istio-istiod"]
     istiod = shorthand.named("istio-istiod").inputs
     assert (istiod["name"], istiod["version"]) == ("istiod", "1.30.3")
-    assert not {"revision", "revisionTags", "global"} & set(istiod["values"])
+    assert not {"revision", "revisionTags"} & set(istiod["values"])
+    assert "operatorManageWebhooks" not in istiod["values"]["global"]
     assert shorthand.named("istio-istiod").transforms == []
 
 
@@ -263,7 +265,7 @@ def test_step_3_moves_gateway_tag_and_validation_together_while_the_old_istiod_s
     assert (gateway.inputs["values"]["revision"], gateway.inputs["version"]) == ("canary", "1.31.0")
     assert gateway.depends_on(canary)
     # The old istiod keeps running (its pods serve the proxies injected before) but stops injecting.
-    assert old.inputs["values"]["global"] == {"operatorManageWebhooks": True}
+    assert old.inputs["values"]["global"]["operatorManageWebhooks"] is True
     assert "revision" not in old.inputs["values"]
     assert labels(result, "apps") == {"istio-injection": "enabled"}
     assert result.one(NAMESPACE, "apps").depends_on(canary)
