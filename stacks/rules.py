@@ -218,7 +218,29 @@ def _dashboard_problems(settings: Settings) -> list[str]:
     return problems
 
 
-RESERVED_INGRESS_PORTS = (80, 443, 15021)
+# Ports the ingress gateway's pod already uses, so a TCP listener there would never bind (read at istio/istio
+# 1.30.3): 80/443 the shared Gateway's own listeners; pkg/config/mesh/mesh.go proxyAdminPort 15000,
+# proxyListenPort 15001, proxyInboundListenPort 15006, statusPort 15020 (pilot-agent, merged metrics);
+# pilot/cmd/pilot-agent/options/options.go ENVOY_STATUS_PORT 15021, ENVOY_PROMETHEUS_PORT 15090, DNS proxy
+# :15053; tools/istio-iptables/pkg/constants 15002 (probe); pilot-agent/app/request.go 15004 (debug);
+# 15008 the HBONE tunnel (pilot/pkg/config/kube/gateway/conversion.go). 15003: no 1.30.3 source binds it;
+# kept free with the rest of Istio's 15000-15004 block. pilot/pkg/model/context.go
+# conflictWithReservedListener drops a gateway listener on 15021/15090/15001/15006 without an error.
+RESERVED_INGRESS_PORTS = {
+    80: "the shared Gateway's http listener",
+    443: "the shared Gateway's https listener",
+    15000: "Envoy admin",
+    15001: "Envoy outbound",
+    15002: "the agent's probe port",
+    15003: "Istio's reserved 15000-15004 block",
+    15004: "the agent's debug port",
+    15006: "Envoy inbound",
+    15008: "HBONE",
+    15020: "the agent's merged metrics and health",
+    15021: "the gateway's status port",
+    15053: "the agent's DNS proxy",
+    15090: "Envoy's Prometheus metrics",
+}
 
 
 def _route_problems(settings: Settings) -> list[str]:
@@ -268,8 +290,13 @@ def _tcp_route_problems(settings: Settings, route: RouteSettings, key: str, list
             problems.append(f"{key}.{field_name}: not for a tcp route")
     if route.listener_port is None:
         problems.append(f"{key}.listenerPort: required for a tcp route (the port opened on the load balancer)")
-    elif route.listener_port in RESERVED_INGRESS_PORTS or route.listener_port in listener_ports:
-        problems.append(f"{key}.listenerPort: {route.listener_port} is already taken on the ingress gateway")
+    elif route.listener_port in RESERVED_INGRESS_PORTS:
+        problems.append(
+            f"{key}.listenerPort: {route.listener_port} is already taken on the ingress gateway "
+            f"({RESERVED_INGRESS_PORTS[route.listener_port]}); accepted: any other port, e.g. 5432"
+        )
+    elif route.listener_port in listener_ports:
+        problems.append(f"{key}.listenerPort: {route.listener_port} is already taken on the ingress gateway (another tcp route)")
     else:
         listener_ports.add(route.listener_port)
     return problems

@@ -64,9 +64,24 @@ def _duration(value: str) -> str:
     return value
 
 
+# The HTTPRoute CRD's own rules for a PathPrefix match (kubernetes-sigs/gateway-api v1.5.1,
+# config/crd/standard/gateway.networking.k8s.io_httproutes.yaml, x-kubernetes-validations of path): checked
+# here so a bad prefix stops the run instead of failing the apply.
+_PATH_CHARACTERS = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$")
+
+
 def _path_prefix(value: str) -> str:
-    if not value.startswith("/") or "//" in value or "/../" in value or "/./" in value or "#" in value:
-        raise ValueError(f"{value!r} is not a path prefix (starts with /, no //, /./, /../ or #)")
+    if (
+        not value.startswith("/")
+        or len(value) > 1024
+        or any(part in value for part in ("//", "/./", "/../", "%2f", "%2F", "#"))
+        or value.endswith(("/..", "/."))
+        or not _PATH_CHARACTERS.match(value)
+    ):
+        raise ValueError(
+            f"{value!r} is not a path prefix (starts with /, at most 1024 URL path characters, no //, /./, /../, "
+            "%2f or #, not ending in /. or /..)"
+        )
     return value
 
 

@@ -7,7 +7,6 @@ import copy
 
 import pytest
 
-from components.shared_gateway import SharedGatewayArgs, gateway_spec
 from stacks.durations import milliseconds, protobuf
 from stacks.settings import SettingsError
 from tests.harness import ProgramFailed
@@ -81,13 +80,6 @@ def test_shared_gateway_waits_for_crds_istiod_and_the_ingress_gateway(run_stack)
 def test_no_gateway_without_a_domain(run_stack):
     run = run_stack({"cloud": "local"})
     assert run.of_type(GATEWAY) == []
-
-
-def test_gateway_listener_ports_match_the_ingress_service():
-    spec = gateway_spec(
-        SharedGatewayArgs("g", "ns", "example.com", "svc", http_port=80, https_port=443, tls_secret="c", tcp_listeners={"tcp-5432": 5432})
-    )
-    assert [(l["name"], l["port"]) for l in spec["listeners"]] == [("http", 80), ("https", 443), ("tcp-5432", 5432)]
 
 
 # --- kind http: HTTPRoute -------------------------------------------------------------------------------
