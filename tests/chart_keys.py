@@ -6,12 +6,15 @@ key from another chart (Bitnami's `google.project`) would be a silent failure on
 walk every value the program passes and fail on any path not listed here: adding a key means reading the
 chart first, then adding it here with where it was found.
 
-A path ending in `.*` is a map whose contents are the chart's passthrough (annotations, env, the MeshConfig
-API). Lists are leaves.
+Paths are dotted keys; `[]` stands for every item of a list of objects (lists of plain values are leaves);
+`<name>` stands for one map key the project chooses itself (a dashboard's name), never for a key the chart or
+the program reading it defines. A path ending in `.*` is a map the chart passes through untouched as labels
+or annotations: nothing under it is a key of any schema.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 
@@ -20,14 +23,26 @@ def resources(prefix: str) -> set[str]:
     return {f"{prefix}resources.requests.cpu", f"{prefix}resources.requests.memory", f"{prefix}resources.limits.memory"}
 
 
+def spread(prefix: str) -> set[str]:
+    """Topology spread constraints as stacks/profiles.py writes them: Kubernetes core/v1
+    TopologySpreadConstraint fields maxSkew, topologyKey, whenUnsatisfiable, nodeTaintsPolicy, labelSelector
+    (a LabelSelector, whose matchLabels is a free map of labels)."""
+    items = f"{prefix}topologySpreadConstraints[]"
+    fields = ("maxSkew", "topologyKey", "whenUnsatisfiable", "nodeTaintsPolicy", "labelSelector.matchLabels.*")
+    return {f"{items}.{field}" for field in fields}
+
+
 ISTIOD_KEYS = {
     "base.validationFailurePolicy",
-    "meshConfig.*",
-    "env.*",
+    "meshConfig.accessLogFile",
+    "meshConfig.extensionProviders[].name",
+    "meshConfig.extensionProviders[].zipkin.service",
+    "meshConfig.extensionProviders[].zipkin.port",
+    "env.PILOT_ENABLE_ALPHA_GATEWAY_API",
     *resources(""),
     "autoscaleMin",
     "autoscaleMax",
-    "topologySpreadConstraints",
+    *spread(""),
     *resources("global.proxy."),
     "global.defaultPodDisruptionBudget.enabled",
     "revision",
@@ -37,13 +52,16 @@ ISTIOD_KEYS = {
 GATEWAY_KEYS = {
     "service.type",
     "service.annotations.*",
-    "service.ports",
+    "service.ports[].name",
+    "service.ports[].port",
+    "service.ports[].protocol",
+    "service.ports[].targetPort",
     *resources(""),
     "autoscaling.enabled",
     "autoscaling.minReplicas",
     "autoscaling.maxReplicas",
     "podDisruptionBudget.minAvailable",
-    "topologySpreadConstraints",
+    *spread(""),
     "revision",
 }
 
@@ -55,8 +73,11 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     # `defaultRevision: "default"`; "default" points the validator at Service `istiod`, else `istiod-<rev>`).
     ("base", "1.30.3"): {"base.validationFailurePolicy", "defaultRevision"},
     # manifests/charts/istio-control/istio-discovery: validatingwebhookconfiguration.yaml reads
-    # base.validationFailurePolicy; configmap.yaml deep-merges meshConfig (MeshConfig API) into ConfigMap
-    # `istio`; values are flat since 1.24 (deployment.yaml renders `env` as container env vars).
+    # base.validationFailurePolicy; configmap.yaml deep-merges meshConfig into ConfigMap `istio`, read as the
+    # MeshConfig proto (istio/api 1.30.3 mesh/v1alpha1/config.proto: access_log_file = 13,
+    # extension_providers = 57; ExtensionProvider.name = 1, ZipkinTracingProvider service = 1, port = 2);
+    # deployment.yaml renders the `env` map as container env vars, and PILOT_ENABLE_ALPHA_GATEWAY_API is
+    # istio/istio 1.30.3 pilot/pkg/features/experimental.go EnableAlphaGatewayAPIName.
     # values.yaml (_internal_defaults_do_not_set): resources, autoscaleMin/autoscaleMax (read by
     # templates/autoscale.yaml, and by poddisruptionbudget.yaml with global.defaultPodDisruptionBudget.enabled),
     # topologySpreadConstraints (toYaml in templates/deployment.yaml), global.proxy.resources (read by
@@ -64,20 +85,24 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     # suffix names with the revision; revision-tags-mwc.yaml / revision-tags-svc.yaml render one webhook and
     # Service per tag); `global.operatorManageWebhooks` drops mutatingwebhook.yaml and revision-tags-mwc.yaml.
     ("istiod", "1.30.3"): ISTIOD_KEYS,
-    # manifests/charts/gateway: values.schema.json ($defs.values, additionalProperties: false at the top).
+    # manifests/charts/gateway: values.schema.json ($defs.values, additionalProperties: false at the top;
+    # service.ports items: name, port, protocol, targetPort; service.annotations a free map).
     # resources.{requests,limits}.{cpu,memory}, autoscaling.{enabled,minReplicas,maxReplicas},
     # podDisruptionBudget.minAvailable and topologySpreadConstraints (array) are declared there too;
     # `revision` labels the pods istio.io/rev (templates/_helpers.tpl, gateway.sidecarInjectionLabels).
     ("gateway", "1.30.3"): GATEWAY_KEYS,
     # The canary minor: read at istio/istio 1.31.0-rc.0 (1.31.0 not yet tagged in the mirror), the same
     # templates and keys as 1.30.3 for everything set here (autoscale.yaml, poddisruptionbudget.yaml,
-    # deployment.yaml, files/injection-template.yaml; gateway values.schema.json).
+    # deployment.yaml, files/injection-template.yaml; gateway values.schema.json). The MeshConfig fields set
+    # here are unchanged in istio/api 1.31.0-alpha.0 (the newest 1.31 tag in its mirror).
     ("base", "1.31.0"): {"base.validationFailurePolicy", "defaultRevision"},
     ("istiod", "1.31.0"): ISTIOD_KEYS,
     ("gateway", "1.31.0"): GATEWAY_KEYS,
     # kubernetes-sigs/external-dns external-dns-helm-chart-1.21.1 charts/external-dns: values.yaml (schema allows
     # unknown keys); templates/deployment.yaml renders provider.name, sources, policy, registry, txtOwnerId,
-    # domainFilters, logFormat, env, extraVolumes(Mounts), and extraArgs as a map (`--key=value`, chart >= 1.17);
+    # domainFilters, logFormat, env, extraVolumes(Mounts) (Kubernetes EnvVar / Volume / VolumeMount objects),
+    # and extraArgs as a map (`--key=value`, chart >= 1.17): the flags are external-dns v0.21.0
+    # pkg/apis/externaldns/types.go (google-project, google-zone-visibility, aws-zone-type);
     # templates/serviceaccount.yaml renders serviceAccount.{create,name,annotations}.
     ("external-dns", "1.21.1"): {
         "provider.name",
@@ -87,10 +112,18 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "txtOwnerId",
         "domainFilters",
         "logFormat",
-        "extraArgs.*",
-        "env",
-        "extraVolumes",
-        "extraVolumeMounts",
+        "extraArgs.google-project",
+        "extraArgs.google-zone-visibility",
+        "extraArgs.aws-zone-type",
+        "env[].name",
+        "env[].value",
+        "env[].valueFrom.secretKeyRef.name",
+        "env[].valueFrom.secretKeyRef.key",
+        "extraVolumes[].name",
+        "extraVolumes[].secret.secretName",
+        "extraVolumeMounts[].name",
+        "extraVolumeMounts[].mountPath",
+        "extraVolumeMounts[].readOnly",
         "serviceAccount.create",
         "serviceAccount.name",
         "serviceAccount.annotations.*",
@@ -98,7 +131,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     },
     # prometheus-community/helm-charts prometheus-29.27.0 charts/prometheus: values.yaml (subchart conditions
     # alertmanager/kube-state-metrics/prometheus-node-exporter/prometheus-pushgateway.enabled; server.*);
-    # values.schema.json types them but allows unknown keys.
+    # values.schema.json types them but allows unknown keys. resources is a Kubernetes ResourceRequirements.
     ("prometheus", "29.27.0"): {
         "alertmanager.enabled",
         "prometheus-pushgateway.enabled",
@@ -116,8 +149,14 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "server.retentionSize",
     },
     # grafana-community/helm-charts grafana-12.11.1 charts/grafana: values.yaml; podLabels is read by
-    # templates/deployment.yaml; _config.tpl reads datasources, dashboardProviders["dashboardproviders.yaml"]
-    # templates/_pod.tpl mounts each dashboardsConfigMaps.<provider> ConfigMap at
+    # templates/deployment.yaml; grafana.ini is rendered as Grafana's ini (grafana/grafana conf/defaults.ini:
+    # [server] root_url, [auth.anonymous] enabled). _config.tpl writes each datasources.<file> verbatim as a
+    # provisioning file (grafana/grafana pkg/services/provisioning/datasources/types.go, configsV1 /
+    # upsertDataSourceFromConfigV1: apiVersion, datasources[].{name,type,uid,url,access,isDefault,jsonData};
+    # jsonData.timeInterval is the Prometheus datasource's scrape interval), and
+    # dashboardProviders["dashboardproviders.yaml"] likewise (pkg/services/provisioning/dashboards/types.go
+    # DashboardProviderConfigs: name, orgId, folder, type, disableDeletion, options; the file provider reads
+    # options.path). templates/_pod.tpl mounts each dashboardsConfigMaps.<provider> ConfigMap at
     # /var/lib/grafana/dashboards/<provider> and renders initChownData.resources on init-chown-data.
     ("grafana", "12.11.1"): {
         "service.port",
@@ -127,23 +166,43 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "admin.existingSecret",
         "admin.userKey",
         "admin.passwordKey",
-        "grafana.ini.*",
+        "grafana.ini.auth.anonymous.enabled",
+        "grafana.ini.server.root_url",
         *resources(""),
         *resources("initChownData."),
         "persistence.enabled",
         "persistence.size",
         "deploymentStrategy.type",
-        "datasources.*",
-        "dashboardProviders.*",
-        "dashboardsConfigMaps.*",
+        "datasources.datasources.yaml.apiVersion",
+        "datasources.datasources.yaml.datasources[].name",
+        "datasources.datasources.yaml.datasources[].type",
+        "datasources.datasources.yaml.datasources[].uid",
+        "datasources.datasources.yaml.datasources[].url",
+        "datasources.datasources.yaml.datasources[].access",
+        "datasources.datasources.yaml.datasources[].isDefault",
+        "datasources.datasources.yaml.datasources[].jsonData.timeInterval",
+        "dashboardProviders.dashboardproviders.yaml.apiVersion",
+        "dashboardProviders.dashboardproviders.yaml.providers[].name",
+        "dashboardProviders.dashboardproviders.yaml.providers[].orgId",
+        "dashboardProviders.dashboardproviders.yaml.providers[].folder",
+        "dashboardProviders.dashboardproviders.yaml.providers[].type",
+        "dashboardProviders.dashboardproviders.yaml.providers[].disableDeletion",
+        "dashboardProviders.dashboardproviders.yaml.providers[].options.path",
+        "dashboardsConfigMaps.<name>",
     },
     # jaegertracing/helm-charts jaeger-4.11.1 charts/jaeger: templates/jaeger/jaeger-deploy.yaml reads
     # jaeger.podLabels and jaeger.resources.
-    ("jaeger", "4.11.1"): {"jaeger.podLabels.*", *resources("jaeger.")},
+    ("jaeger", "4.11.1"): {
+        "jaeger.podLabels.*",
+        *resources("jaeger."),
+    },
     # kiali/helm-charts v2.29.0 kiali-server: values.yaml; templates/configmap.yaml passes the values through as
-    # Kiali's config (external_services.* is Kiali's own schema, kiali/kiali v2.29.0 config/config.go);
-    # _helpers.tpl resolves `secret:<name>:<key>` in login_token.signing_key and external_services auth;
-    # the OpenID client secret is read from Secret deployment.secret_name (`kiali`), key oidc-secret.
+    # Kiali's config, read by kiali/kiali v2.29.0 config/config.go: ExternalServices{grafana, prometheus,
+    # tracing}; PrometheusConfig.url; GrafanaConfig{enabled, internal_url, external_url, auth, dashboards[]
+    # {name, variables{namespace, service, workload}}}; TracingConfig{enabled, provider, use_grpc,
+    # internal_url, external_url}; Auth{type, username, password}. _helpers.tpl resolves `secret:<name>:<key>`
+    # in login_token.signing_key and external_services auth; the OpenID client secret is read from Secret
+    # deployment.secret_name (`kiali`), key oidc-secret.
     ("kiali-server", "2.29.0"): {
         "auth.strategy",
         "auth.openid.client_id",
@@ -153,24 +212,46 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "deployment.image_pull_policy",
         *resources("deployment."),
         "login_token.signing_key",
-        "external_services.*",
+        "external_services.prometheus.url",
+        "external_services.grafana.enabled",
+        "external_services.grafana.internal_url",
+        "external_services.grafana.external_url",
+        "external_services.grafana.auth.type",
+        "external_services.grafana.auth.username",
+        "external_services.grafana.auth.password",
+        "external_services.grafana.dashboards[].name",
+        "external_services.grafana.dashboards[].variables.namespace",
+        "external_services.grafana.dashboards[].variables.service",
+        "external_services.grafana.dashboards[].variables.workload",
+        "external_services.tracing.enabled",
+        "external_services.tracing.provider",
+        "external_services.tracing.use_grpc",
+        "external_services.tracing.internal_url",
+        "external_services.tracing.external_url",
     },
 }
 
 
 def leaf_paths(values: Any, prefix: str = "") -> Iterable[str]:
+    """Every leaf's dotted path; the items of a list of objects are walked as `<list>[]`."""
     if isinstance(values, dict) and values:
         for key, value in values.items():
             yield from leaf_paths(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(values, list) and values and all(isinstance(v, dict) for v in values):
+        for value in values:
+            yield from leaf_paths(value, f"{prefix}[]")
     elif prefix:
         yield prefix
 
 
+def _pattern(allowed: str) -> re.Pattern[str]:
+    passthrough = allowed.endswith(".*")
+    body = allowed[:-2] if passthrough else allowed
+    regex = r"[^.\[\]]+".join(re.escape(part) for part in body.split("<name>"))
+    return re.compile(regex + (r"(\..+)?" if passthrough else "") + "$")
+
+
 def unverified_paths(chart: str, version: str, values: dict[str, Any]) -> list[str]:
-    allowed = VERIFIED_KEYS[(chart, version)]
-    opaque = tuple(path[:-1] for path in allowed if path.endswith(".*"))
-    return [
-        path
-        for path in leaf_paths(values)
-        if path not in allowed and not path.startswith(opaque) and f"{path}.*" not in allowed
-    ]
+    patterns = [_pattern(path) for path in VERIFIED_KEYS[(chart, version)]]
+    seen = list(dict.fromkeys(leaf_paths(values)))
+    return [path for path in seen if not any(p.match(path) for p in patterns)]
