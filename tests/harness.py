@@ -72,6 +72,7 @@ class Run:
     outputs: dict[str, Any]
     raw_outputs: dict[str, Any]
     calls: list[tuple[str, dict, str]] = field(default_factory=list)  # invokes: token, args, provider
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # urn -> raw register_outputs
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -127,6 +128,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.stack_outputs: dict[str, Any] = {}
+        self.component_outputs: dict[str, dict[str, Any]] = {}  # urn -> register_outputs of each component
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -156,6 +158,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResourceOutputs(self, request):
         if request.urn.endswith("::pulumi:pulumi:Stack::" + request.urn.split("::")[-1]):
             self.stack_outputs = json_format.MessageToDict(request.outputs)
+        else:
+            self.component_outputs[request.urn] = json_format.MessageToDict(request.outputs)
         return super().RegisterResourceOutputs(request)
 
 
@@ -233,4 +237,4 @@ def run_program(
         asyncio.set_event_loop(None)
         set_all_config({}, [])
         runtime_settings.ROOT.set(None)
-    return Run(monitor.registrations, reveal(monitor.stack_outputs), monitor.stack_outputs, mocks.calls)
+    return Run(monitor.registrations, reveal(monitor.stack_outputs), monitor.stack_outputs, mocks.calls, monitor.component_outputs)

@@ -44,6 +44,17 @@ def test_the_four_charts_are_pinned(dev):
 # --- addresses: one source of truth, agreeing with each chart's naming rule ------------------------------
 
 
+# Each chart's Service name, read in its naming rule at the pinned tag, for the releases this project uses:
+# jaeger-4.11.1 templates/_helpers.tpl `jaeger.fullname` (the release when it contains "jaeger"), Service
+# templates/jaeger/jaeger-service.yaml; prometheus-29.27.0 `prometheus.server.fullname` (`<release>-server`
+# when the release contains "prometheus"; values.yaml server.name: server); grafana-12.11.1
+# `grafana.fullname` (the release when it contains "grafana"); kiali-server v2.29.0 `kiali-server.fullname`
+# (deployment.instance_name). Expected addresses below are those literals, never the project's helpers.
+PROMETHEUS_URL = "http://prometheus-server.istio-system.svc.cluster.local:9090"
+GRAFANA_URL = "http://grafana.istio-system.svc.cluster.local:3000"
+JAEGER_HOST = "jaeger.istio-system.svc.cluster.local"
+
+
 @pytest.mark.parametrize(
     "release,chart,expected",
     [("grafana", "grafana", "grafana"), ("mesh", "grafana", "mesh-grafana"), ("jaeger", "jaeger", "jaeger")],
@@ -60,38 +71,34 @@ def test_prometheus_server_naming_rule(release, expected):
     assert addresses.prometheus_server_service(release) == expected
 
 
+def test_releases_are_the_names_the_addresses_assume(dev):
+    releases = {chart: (r.inputs["name"], r.inputs["namespace"]) for chart, r in dev.charts().items()}
+    assert releases["jaeger"] == ("jaeger", "istio-system")
+    assert releases["prometheus"] == ("prometheus", "istio-system")
+    assert releases["grafana"] == ("grafana", "istio-system")
+    assert chart_values(dev, "kiali-server")["deployment"]["instance_name"] == "kiali"
+    assert chart_values(dev, "prometheus")["server"]["service"] == {"servicePort": 9090}
+    assert chart_values(dev, "grafana")["service"] == {"port": 3000}
+
+
 def test_mesh_traces_to_the_jaeger_service_the_chart_creates(dev):
-    jaeger = dev.chart("jaeger").inputs
-    service = addresses.helm_fullname(jaeger["name"], "jaeger")
     provider = chart_values(dev, "istiod")["meshConfig"]["extensionProviders"][0]
-    assert provider["zipkin"] == {"service": f"{service}.{jaeger['namespace']}.svc.cluster.local", "port": 9411}
+    # 9411: http-zipkin in jaeger-4.11.1 templates/jaeger/jaeger-service.yaml
+    assert provider == {"name": "jaeger", "zipkin": {"service": JAEGER_HOST, "port": 9411}}
 
 
 def test_grafana_datasource_is_the_prometheus_service_the_chart_creates(dev):
-    prometheus = dev.chart("prometheus").inputs
-    service = addresses.prometheus_server_service(prometheus["name"])
-    port = int(prometheus["values"]["server"]["service"]["servicePort"])
     [datasource] = chart_values(dev, "grafana")["datasources"]["datasources.yaml"]["datasources"]
-    assert datasource["url"] == f"http://{service}.{prometheus['namespace']}.svc.cluster.local:{port}"
+    assert datasource["url"] == PROMETHEUS_URL
     assert (datasource["name"], datasource["type"], datasource["isDefault"]) == ("Prometheus", "prometheus", True)
 
 
 def test_kiali_points_at_the_services_the_charts_create(dev):
     services = chart_values(dev, "kiali-server")["external_services"]
-    prometheus = dev.chart("prometheus").inputs
-    assert services["prometheus"]["url"] == (
-        f"http://{addresses.prometheus_server_service(prometheus['name'])}.istio-system.svc.cluster.local:"
-        f"{int(prometheus['values']['server']['service']['servicePort'])}"
-    )
-    grafana = dev.chart("grafana").inputs
-    assert services["grafana"]["internal_url"] == (
-        f"http://{addresses.helm_fullname(grafana['name'], 'grafana')}.istio-system.svc.cluster.local:"
-        f"{int(grafana['values']['service']['port'])}"
-    )
-    jaeger = dev.chart("jaeger").inputs
-    assert services["tracing"]["internal_url"] == (
-        f"http://{addresses.helm_fullname(jaeger['name'], 'jaeger')}.istio-system.svc.cluster.local:16685"
-    )
+    assert services["prometheus"]["url"] == PROMETHEUS_URL
+    assert services["grafana"]["internal_url"] == GRAFANA_URL
+    # 16685: grpc-query in jaeger-service.yaml; Kiali queries Jaeger over gRPC
+    assert services["tracing"]["internal_url"] == f"http://{JAEGER_HOST}:16685"
     assert services["tracing"]["use_grpc"] is True and services["tracing"]["provider"] == "jaeger"
 
 
@@ -241,13 +248,6 @@ def test_each_dashboard_can_be_turned_off(run_stack):
     run = run_stack("dev", dashboards={"grafana": {"enabled": False}, "kiali": {"enabled": False}})
     assert {"prometheus", "jaeger"} <= set(run.charts()) and not {"grafana", "kiali-server"} & set(run.charts())
     assert set(run.outputs["dashboards"]) == {"prometheus", "jaeger"}
-
-
-def test_kiali_without_grafana_or_jaeger_links_neither(run_stack):
-    run = run_stack({"cloud": "local", "dashboards": {"grafana": {"enabled": False}, "jaeger": {"enabled": False}}})
-    services = chart_values(run, "kiali-server")["external_services"]
-    assert services["grafana"] == {"enabled": False}
-    assert services["tracing"] == {"enabled": False}
 
 
 def test_jaeger_off_turns_the_mesh_tracing_provider_off(run_stack):

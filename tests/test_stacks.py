@@ -1,4 +1,5 @@
-"""Every shipped Pulumi.<stack>.yaml runs clean, and its cloud decides what the mesh gets."""
+"""Every shipped Pulumi.<stack>.yaml builds under mocks with what its README section promises, and nothing of
+another cloud."""
 
 from __future__ import annotations
 
@@ -6,14 +7,68 @@ import pytest
 
 from tests.harness import shipped_stacks
 
+MESH_CHARTS = {"base", "istiod", "gateway", "prometheus", "grafana", "jaeger", "kiali-server"}
+MESH_KINDS = {
+    "kubernetes:yaml/v2:ConfigFile": 1,  # the Gateway API CRDs
+    "kubernetes:security.istio.io/v1:PeerAuthentication": 1,
+    "kubernetes:telemetry.istio.io/v1:Telemetry": 1,
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": 1,  # the shared Gateway (dns.domain is set)
+    "pulumi:providers:kubernetes": 1,
+}
+# README: "What `pulumi up` does", "Quick start: GCP", "Quick start: AWS", "Publish your app" (the demo on dev).
+EXPECTED = {
+    "dev": {
+        "cloud": "local",
+        "charts": MESH_CHARTS,
+        "namespaces": {"istio-system", "istio-ingress", "apps", "demo"},
+        "kinds": {
+            **MESH_KINDS,
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 1,
+            "kubernetes:apps/v1:Deployment": 1,
+            "kubernetes:core/v1:Service": 1,
+        },
+        "outputs": {"demo"},
+    },
+    "gcp": {
+        "cloud": "gcp",
+        "charts": MESH_CHARTS | {"external-dns"},
+        "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns"},
+        "kinds": {
+            **MESH_KINDS,
+            "pulumi:providers:gcp": 1,
+            "gcp:serviceaccount/account:Account": 1,
+            "gcp:projects/iAMMember:IAMMember": 1,
+            "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": 1,
+            "gcp:serviceaccount/iAMMember:IAMMember": 1,
+        },
+        "outputs": {"dns"},
+    },
+    "aws": {
+        "cloud": "aws",
+        "charts": MESH_CHARTS | {"external-dns"},
+        "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns"},
+        "kinds": {**MESH_KINDS, "pulumi:providers:aws": 1, "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1},
+        "outputs": {"dns"},
+    },
+}
+OTHER_CLOUDS = {"local": ("gcp", "aws"), "gcp": ("aws",), "aws": ("gcp",)}
 
-@pytest.mark.parametrize("stack", shipped_stacks())
-def test_shipped_stack_runs_clean(run_stack, stack):
+
+def test_every_shipped_stack_has_a_row():
+    assert sorted(EXPECTED) == shipped_stacks()
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED))
+def test_shipped_stack_builds_what_its_readme_promises(run_stack, stack):
+    expected = EXPECTED[stack]
     run = run_stack(stack, stack=stack)
-    assert run.outputs["cloud"] in ("local", "gcp", "aws")
-    assert run.outputs["versions"]["istio"]
-    assert {"base", "istiod", "gateway"} <= set(run.charts())
-
-
-def test_dev_is_the_local_cloud(run_stack):
-    assert run_stack("dev").outputs["cloud"] == "local"
+    assert run.outputs["cloud"] == expected["cloud"]
+    assert run.outputs["versions"]["istio"] == "1.30.3"
+    assert set(run.charts()) == expected["charts"]
+    assert {r.inputs["metadata"]["name"] for r in run.of_type("kubernetes:core/v1:Namespace")} == expected["namespaces"]
+    counts = {kind: len(run.of_type(kind)) for kind in expected["kinds"]}
+    assert counts == expected["kinds"]
+    assert expected["outputs"] <= set(run.outputs)
+    others = OTHER_CLOUDS[expected["cloud"]]
+    foreign = [r.type for r in run.resources if r.type.split(":")[0] in others or r.type.split(":")[-1] in others]
+    assert foreign == []
