@@ -1,0 +1,159 @@
+"""Every default the README's settings tables document, pinned against the parsed settings of an empty config
+(and of each cloud where the default differs), then against what the program makes of them.
+
+The shipped stacks set several of these explicitly (dev sets mesh.tracing.sampling to 100), which would
+hide a changed default: these tests read `load_settings` with nothing set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from stacks.loader import load_settings
+
+LOCAL = load_settings({})
+GCP = load_settings({"cloud": "gcp", "gcp": {"project": "gke-project"}, "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}}})
+AWS = load_settings({"cloud": "aws", "aws": {"region": "eu-west-1", "clusterName": "mesh"}, "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}}})
+
+
+def setting(settings: BaseModel, path: str) -> Any:
+    """The parsed value at a README key (camelCase, dotted)."""
+    value: Any = settings
+    for part in path.split("."):
+        name = next(n for n, f in type(value).model_fields.items() if (f.alias or n) == part)
+        value = getattr(value, name)
+    return value
+
+
+# README "Settings": key -> default, for an empty config (cloud local).
+SETTINGS_TABLE = [
+    ("cloud", "local"),
+    ("kubernetes.context", None),
+    ("kubernetes.kubeconfig", None),
+    ("istio.version", "1.30.3"),
+    ("istio.accessLogs", True),
+    ("ingress.namespace", "istio-ingress"),
+    ("ingress.serviceType", None),
+    ("ingress.annotations", {}),
+    ("gatewayApi.version", "v1.5.1"),
+    ("gatewayApi.channel", "standard"),
+    ("gatewayApi.install", True),
+    ("gatewayApi.retainOnDelete", True),
+    ("gatewayApi.tcpRoutes", False),
+    ("mesh.mtls", "STRICT"),
+    ("mesh.tracing.enabled", True),
+    ("mesh.tracing.sampling", 1.0),
+    ("mesh.tracing.zipkinAddress", None),
+    ("mesh.injectedNamespaces", ()),
+    ("dns.enabled", None),
+    ("dns.domain", None),
+    ("dns.zone.name", None),
+    ("dns.zone.id", None),
+    ("dns.zone.create", False),
+    ("dns.policy", "upsert-only"),
+    ("dns.sources", ("service", "ingress", "istio-gateway", "istio-virtualservice", "gateway-httproute", "gateway-grpcroute")),
+    ("dns.txtOwnerId", None),
+    ("dns.namespace", "external-dns"),
+    ("dashboards.profile", "dev"),
+    ("dashboards.prometheus.enabled", True),
+    ("dashboards.grafana.enabled", True),
+    ("dashboards.jaeger.enabled", True),
+    ("dashboards.kiali.enabled", True),
+    ("dashboards.kiali.auth", "token"),
+    ("dashboards.kiali.openid", None),
+    ("dashboards.expose.enabled", False),
+    ("dashboards.expose.kialiHost", None),
+    ("dashboards.expose.grafanaHost", None),
+    ("gateway.name", "mesh-gateway"),
+    ("gateway.tlsSecret", None),
+    ("routes", ()),
+    ("demo.enabled", False),
+    ("demo.namespace", "demo"),
+    ("gcp", None),
+    ("aws", None),
+]
+
+
+@pytest.mark.parametrize("path,default", SETTINGS_TABLE, ids=[row[0] for row in SETTINGS_TABLE])
+def test_documented_default(path, default):
+    value = setting(LOCAL, path)
+    assert value == default and type(value) is type(default), (path, value)
+
+
+# Defaults that depend on the cloud: (cloud settings, README key, default there).
+PER_CLOUD = [
+    (LOCAL, "ingress.serviceType", "NodePort"),
+    (GCP, "ingress.serviceType", "LoadBalancer"),
+    (AWS, "ingress.serviceType", "LoadBalancer"),
+    (LOCAL, "dns.enabled", False),
+    (GCP, "dns.enabled", True),
+    (AWS, "dns.enabled", True),
+    (GCP, "gcp.dnsProject", "gke-project"),
+    (GCP, "gcp.identity", "workload-identity"),
+    (GCP, "gcp.zoneVisibility", "public"),
+    (AWS, "aws.oidcIssuerUrl", None),
+    (AWS, "aws.identity", "irsa"),
+    (AWS, "aws.zoneType", "public"),
+]
+RESOLVED = {
+    "ingress.serviceType": lambda s: s.ingress_service_type,
+    "dns.enabled": lambda s: s.dns_enabled,
+    "gcp.dnsProject": lambda s: s.gcp.zone_project,
+}
+
+
+@pytest.mark.parametrize("settings,path,default", PER_CLOUD, ids=[f"{row[0].cloud}:{row[1]}" for row in PER_CLOUD])
+def test_documented_default_per_cloud(settings, path, default):
+    value = RESOLVED[path](settings) if path in RESOLVED else setting(settings, path)
+    assert value == default
+
+
+# README "Publish your app": the defaults of one route given only its name and namespace.
+ROUTE = load_settings(
+    {"dns": {"domain": "mesh.example.com"}, "mesh": {"injectedNamespaces": ["shop"]}, "routes": [{"name": "shop", "namespace": "shop"}]}
+)
+
+
+def test_route_defaults():
+    [route] = ROUTE.routes
+    assert (route.kind, route.port, route.timeout, route.retries, route.listener_port, route.destination) == ("http", 80, None, None, None, None)
+    assert (route.service_name, route.path, ROUTE.hostname(route)) == ("shop", "/", "shop.mesh.example.com")
+
+
+def test_destination_defaults():
+    """README: `consecutive5xxErrors` (5), `interval` (10s), `baseEjectionTime` (30s), `maxEjectionPercent` (50)."""
+    settings = load_settings(
+        {
+            "dns": {"domain": "mesh.example.com"},
+            "mesh": {"injectedNamespaces": ["shop"]},
+            "routes": [{"name": "shop", "namespace": "shop", "destination": {"outlierDetection": {}, "connectionPool": {}}}],
+        }
+    )
+    destination = settings.routes[0].destination
+    outlier = destination.outlier_detection
+    assert (outlier.consecutive5xx_errors, outlier.interval, outlier.base_ejection_time, outlier.max_ejection_percent) == (5, "10s", "30s", 50)
+    pool = destination.connection_pool
+    assert (pool.max_connections, pool.http1_max_pending_requests, pool.max_requests_per_connection) == (None, None, None)
+
+
+def test_defaults_reach_the_cluster(run_stack):
+    """What an empty config installs: the Jaeger collector as Zipkin address, 1 % sampling, STRICT mTLS, access logs,
+    the standard v1.5.1 bundle kept on destroy, a NodePort ingress in istio-ingress."""
+    run = run_stack({})
+    mesh_config = run.chart("istiod").inputs["values"]["meshConfig"]
+    assert mesh_config == {
+        "accessLogFile": "/dev/stdout",
+        "extensionProviders": [{"name": "jaeger", "zipkin": {"service": "jaeger.istio-system.svc.cluster.local", "port": 9411}}],
+    }
+    telemetry = run.one("kubernetes:telemetry.istio.io/v1:Telemetry").inputs["spec"]
+    assert telemetry["tracing"] == [{"providers": [{"name": "jaeger"}], "randomSamplingPercentage": 1.0}]
+    peer = run.one("kubernetes:security.istio.io/v1:PeerAuthentication").inputs
+    assert (peer["metadata"]["name"], peer["metadata"]["namespace"], peer["spec"]) == ("default", "istio-system", {"mtls": {"mode": "STRICT"}})
+    bundle = run.one("kubernetes:yaml/v2:ConfigFile")
+    assert bundle.inputs["file"] == "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+    assert bundle.retain_on_delete
+    gateway = run.chart("gateway").inputs
+    assert (gateway["namespace"], gateway["values"]["service"]["type"]) == ("istio-ingress", "NodePort")
+    assert run.outputs["injectedNamespaces"] == []
