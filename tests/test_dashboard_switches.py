@@ -20,8 +20,8 @@ TRACING_ON = {
 
 
 @pytest.mark.parametrize("grafana,jaeger", [(True, False), (False, True), (True, True), (False, False)])
-def test_kiali_follows_each_switch_on_its_own(run_stack, grafana, jaeger):
-    run = run_stack({"cloud": "local", "dashboards": {"grafana": {"enabled": grafana}, "jaeger": {"enabled": jaeger}}})
+def test_kiali_follows_each_switch_on_its_own(shared_run, grafana, jaeger):
+    run = shared_run({"cloud": "local", "dashboards": {"grafana": {"enabled": grafana}, "jaeger": {"enabled": jaeger}}})
     services = run.chart("kiali-server").inputs["values"]["external_services"]
     if grafana:
         assert {k: services["grafana"][k] for k in GRAFANA_ON} == GRAFANA_ON

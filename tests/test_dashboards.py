@@ -24,8 +24,8 @@ def chart_values(run, chart: str) -> dict:
 
 
 @pytest.fixture
-def dev(run_stack):
-    return run_stack("dev")
+def dev(shared_run):
+    return shared_run("dev")
 
 
 def test_the_four_charts_are_pinned(dev):

@@ -30,6 +30,10 @@ def setting(settings: BaseModel, path: str) -> Any:
 # README "Settings": key -> default, for an empty config (cloud local).
 SETTINGS_TABLE = [
     ("cloud", "local"),
+    ("profile", "dev"),
+    *[(f"sizing.{container}.{key}", None) for container in ("istiod", "gateway", "sidecar") for key in ("cpu", "memory", "memoryLimit")],
+    ("sizing.gateway.minReplicas", None),
+    ("sizing.gateway.maxReplicas", None),
     ("kubernetes.context", None),
     ("kubernetes.kubeconfig", None),
     ("istio.version", "1.30.3"),
@@ -56,7 +60,6 @@ SETTINGS_TABLE = [
     ("dns.sources", ("service", "ingress", "istio-gateway", "istio-virtualservice", "gateway-httproute", "gateway-grpcroute")),
     ("dns.txtOwnerId", None),
     ("dns.namespace", "external-dns"),
-    ("dashboards.profile", "dev"),
     ("dashboards.prometheus.enabled", True),
     ("dashboards.grafana.enabled", True),
     ("dashboards.jaeger.enabled", True),

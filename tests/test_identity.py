@@ -50,8 +50,8 @@ def _without_nones(config: dict) -> dict:
 
 
 @pytest.mark.parametrize("case,config,grants", IDENTITIES, ids=[case[0] for case in IDENTITIES])
-def test_external_dns_waits_for_every_grant_of_its_identity(run_stack, case, config, grants):
-    run = run_stack(_without_nones(config))
+def test_external_dns_waits_for_every_grant_of_its_identity(shared_run, case, config, grants):
+    run = shared_run(_without_nones(config))
     chart = run.chart("external-dns")
     for type_ in grants:
         # Secrets of the dashboards live in istio-system; the credentials' Secret in external-dns' namespace.
@@ -78,8 +78,8 @@ SECRETS = [
 
 
 @pytest.mark.parametrize("case,config,secret_keys,holder,value", SECRETS, ids=[case[0] for case in SECRETS])
-def test_a_credential_is_never_plain_in_any_input_or_output(run_stack, case, config, secret_keys, holder, value):
-    run = run_stack(_without_nones(config), secret_keys=secret_keys)
+def test_a_credential_is_never_plain_in_any_input_or_output(shared_run, case, config, secret_keys, holder, value):
+    run = shared_run(_without_nones(config), secret_keys=secret_keys)
     # It did reach the cluster, in the one Secret meant for it...
     assert value in json.dumps(_secret(run, holder).inputs), holder
     # ...and nowhere in plain text: no chart value, env, annotation, policy, component or stack output.

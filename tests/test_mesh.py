@@ -17,8 +17,8 @@ CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 
 
 @pytest.fixture
-def dev(run_stack):
-    return run_stack("dev")
+def dev(shared_run):
+    return shared_run("dev")
 
 
 def test_istiod_waits_for_base_and_the_gateway_api_crds(dev):
