@@ -222,9 +222,9 @@ def _dashboard_problems(settings: Settings) -> list[str]:
 # 1.30.3): 80/443 the shared Gateway's own listeners; pkg/config/mesh/mesh.go proxyAdminPort 15000,
 # proxyListenPort 15001, proxyInboundListenPort 15006, statusPort 15020 (pilot-agent, merged metrics);
 # pilot/cmd/pilot-agent/options/options.go ENVOY_STATUS_PORT 15021, ENVOY_PROMETHEUS_PORT 15090, DNS proxy
-# :15053; tools/istio-iptables/pkg/constants 15002 (probe); pilot-agent/app/request.go 15004 (debug);
-# 15008 the HBONE tunnel (pilot/pkg/config/kube/gateway/conversion.go). 15003: no 1.30.3 source binds it;
-# kept free with the rest of Istio's 15000-15004 block. pilot/pkg/model/context.go
+# :15053; tools/istio-iptables/pkg/constants 15002 (probe); pilot-agent/app/request.go lists 15004 (debug)
+# among the agent's own ports; 15008 the HBONE tunnel (pilot/pkg/config/kube/gateway/conversion.go). 15003:
+# no 1.30.3 source binds it; kept free with the rest of Istio's 15000-15004 block. pilot/pkg/model/context.go
 # conflictWithReservedListener drops a gateway listener on 15021/15090/15001/15006 without an error.
 RESERVED_INGRESS_PORTS = {
     80: "the shared Gateway's http listener",
