@@ -1,10 +1,11 @@
-"""The AWS identity external-dns writes Route53 records with, scoped to one hosted zone."""
+"""An AWS identity a DNS controller (external-dns, cert-manager) writes Route53 records with, scoped to one hosted
+zone: one per controller, never shared, each with its own policy."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -36,6 +37,9 @@ class AwsDnsIdentityArgs:
     namespace: pulumi.Input[str]
     service_account: str
     zone_type: str
+    # zone ARN -> the identity's policy (route53_policy for external-dns, tls.acme_route53_policy for cert-manager)
+    permissions: Callable[[str], dict[str, Any]]
+    access_key_secret: str  # access-key mode: the Secret in `namespace` holding the key
     issuer: Optional[IrsaIssuer] = None
     cluster_name: Optional[str] = None
 
@@ -58,6 +62,35 @@ def route53_policy(zone_arn: str) -> dict[str, Any]:
             },
             # Route53 cannot scope ListHostedZones to a zone: it is account-wide by design.
             {"Sid": "FindTheZone", "Effect": "Allow", "Action": ["route53:ListHostedZones"], "Resource": "*"},
+        ],
+    }
+
+
+def acme_route53_policy(zone_arn: str, domain: str) -> dict[str, Any]:
+    """cert-manager's DNS-01 permissions, tighter than its docs: TXT records named _acme-challenge.<domain> (the
+    one challenge of the *.<domain> certificate) in the one hosted zone, and the status of its own changes.
+
+    ForAllValues holds when a request carries no such key, so ListResourceRecordSets (which has none) stays
+    allowed in the same statement. Condition values are normalized as Route53 requires: lower case, no
+    trailing dot (Route53 developer guide, "Using IAM policy conditions for fine-grained access control").
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            # A change id is not known in advance: Route53 scopes GetChange to change/* only.
+            {"Sid": "ChallengeStatus", "Effect": "Allow", "Action": ["route53:GetChange"], "Resource": "arn:aws:route53:::change/*"},
+            {
+                "Sid": "ChallengeRecords",
+                "Effect": "Allow",
+                "Action": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+                "Resource": [zone_arn],
+                "Condition": {
+                    "ForAllValues:StringEquals": {
+                        "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [f"_acme-challenge.{domain.lower().rstrip('.')}"],
+                    }
+                },
+            },
         ],
     }
 
@@ -99,7 +132,7 @@ class AwsDnsIdentity(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AwsDnsIdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:dns:AwsDnsIdentity", name, None, opts)
-        policy = pulumi.Output.from_input(args.zone_arn).apply(lambda arn: json.dumps(route53_policy(arn)))
+        policy = pulumi.Output.from_input(args.zone_arn).apply(lambda arn: json.dumps(args.permissions(arn)))
         if args.mode == "access-key":
             self.credentials = self._access_key(name, args, policy)
         else:
@@ -146,6 +179,7 @@ class AwsDnsIdentity(pulumi.ComponentResource):
 
     def _access_key(self, name: str, args: AwsDnsIdentityArgs, policy: pulumi.Output[str]) -> DnsCredentials:
         """For clusters outside EKS: an IAM user whose key lives in a Kubernetes Secret, secret end to end."""
+        secret_name = args.access_key_secret
         user = aws.iam.User(name, opts=child_opts(self))
         user_policy = aws.iam.UserPolicy(f"{name}-route53", user=user.name, policy=policy, opts=child_opts(self))
         key = aws.iam.AccessKey(
@@ -155,7 +189,7 @@ class AwsDnsIdentity(pulumi.ComponentResource):
         )
         secret = k8s.core.v1.Secret(
             f"{name}-access-key",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ACCESS_KEY_SECRET, namespace=args.namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=args.namespace),
             string_data={
                 "AWS_ACCESS_KEY_ID": pulumi.Output.secret(key.id),
                 "AWS_SECRET_ACCESS_KEY": pulumi.Output.secret(key.secret),
@@ -163,7 +197,7 @@ class AwsDnsIdentity(pulumi.ComponentResource):
             opts=child_opts(self),
         )
         from_secret = [
-            {"name": variable, "valueFrom": {"secretKeyRef": {"name": ACCESS_KEY_SECRET, "key": variable}}}
+            {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": variable}}}
             for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
         ]
         return DnsCredentials(
@@ -171,6 +205,7 @@ class AwsDnsIdentity(pulumi.ComponentResource):
             identity=user.arn,
             provider_args={"aws-zone-type": args.zone_type},
             env=[region_env(args.region), *from_secret],
+            key_secret=secret_name,
             ready=[user_policy, secret],
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -15,7 +15,8 @@ from stacks.profiles import Resources
 
 @dataclass(frozen=True)
 class DnsCredentials:
-    """How external-dns authenticates to one cloud's DNS: what a DNS identity component hands over."""
+    """How a DNS controller authenticates to one cloud's DNS: what a DNS identity component hands over (shaped for
+    external-dns' values; cert-manager reads the identity, annotations, key Secret and grants)."""
 
     provider: str
     identity: pulumi.Output[str]
@@ -25,6 +26,8 @@ class DnsCredentials:
     volumes: Sequence[Mapping[str, Any]] = ()
     volume_mounts: Sequence[Mapping[str, Any]] = ()
     log_format: str = "text"
+    # Static credentials (key modes): the Secret holding them, in the controller's namespace.
+    key_secret: Optional[str] = None
     # IAM bindings, roles, secrets: external-dns must not start before it may write.
     ready: Sequence[pulumi.Resource] = ()
 

@@ -1,4 +1,5 @@
-"""The Google identity external-dns writes Cloud DNS records with, scoped to one managed zone."""
+"""A Google identity a DNS controller (external-dns, cert-manager) writes Cloud DNS records with, scoped to one
+managed zone: one per controller, never shared."""
 
 from __future__ import annotations
 
@@ -27,11 +28,15 @@ class GcpDnsIdentityArgs:
     service_account: str
     account_id: str
     zone_visibility: str
+    controller: str  # who uses it: names the account's purpose
+    # external-dns lists the project's zones (roles/dns.reader on the project); cert-manager, given the zone's
+    # name (hostedZoneName), needs nothing outside the zone.
+    project_reader: bool
 
 
-def account_id_for(stack: str) -> str:
+def account_id_for(stack: str, controller: str = "external-dns") -> str:
     """A valid, stack-unique service-account id: 6-30 characters, [a-z][-a-z0-9]*[a-z0-9]."""
-    cleaned = re.sub(r"[^a-z0-9-]+", "-", f"external-dns-{stack}".lower())[:30].rstrip("-")
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", f"{controller}-{stack}".lower())[:30].rstrip("-")
     return cleaned.ljust(6, "0")
 
 
@@ -49,18 +54,23 @@ class GcpDnsIdentity(pulumi.ComponentResource):
             name,
             account_id=args.account_id,
             project=args.project,
-            display_name="external-dns: writes records in one Cloud DNS zone",
+            display_name=f"{args.controller}: writes records in one Cloud DNS zone",
             opts=child_opts(self),
         )
         member = self.account.email.apply(lambda email: f"serviceAccount:{email}")
-        # Least privilege: read zones in the DNS project, change records in the one managed zone.
-        reader = gcp.projects.IAMMember(
-            f"{name}-dns-reader",
-            project=args.dns_project,
-            role="roles/dns.reader",
-            member=member,
-            opts=child_opts(self),
-        )
+        # Least privilege: change records in the one managed zone (and, for a controller that looks zones up,
+        # read zones in the DNS project).
+        grants: list[pulumi.Resource] = []
+        if args.project_reader:
+            grants.append(
+                gcp.projects.IAMMember(
+                    f"{name}-dns-reader",
+                    project=args.dns_project,
+                    role="roles/dns.reader",
+                    member=member,
+                    opts=child_opts(self),
+                )
+            )
         zone_admin = gcp.dns.DnsManagedZoneIamMember(
             f"{name}-zone-admin",
             project=args.dns_project,
@@ -86,7 +96,7 @@ class GcpDnsIdentity(pulumi.ComponentResource):
                 provider_args=provider_args,
                 service_account_annotations={"iam.gke.io/gcp-service-account": self.account.email},
                 log_format="json",
-                ready=[reader, zone_admin, binding],
+                ready=[*grants, zone_admin, binding],
             )
         else:
             key = gcp.serviceaccount.Key(
@@ -109,6 +119,7 @@ class GcpDnsIdentity(pulumi.ComponentResource):
                 volumes=[{"name": "google-service-account", "secret": {"secretName": KEY_SECRET}}],
                 volume_mounts=[{"name": "google-service-account", "mountPath": KEY_MOUNT, "readOnly": True}],
                 log_format="json",
-                ready=[reader, zone_admin, secret],
+                key_secret=KEY_SECRET,
+                ready=[*grants, zone_admin, secret],
             )
         self.register_outputs({"email": self.account.email})

@@ -68,6 +68,18 @@ def gateway_spec(args: SharedGatewayArgs) -> dict[str, Any]:
     }
 
 
+def https_redirect_spec(http_listener: dict[str, Any]) -> dict[str, Any]:
+    """An HTTPRoute on the HTTP listener answering every request with a 301 to the same URL over https.
+
+    No hostnames: it takes the listener's (*.<domain>), and a route's more specific hostname match wins only on
+    its own listener, so routes attached to the HTTPS listener are not shadowed.
+    """
+    return {
+        "parentRefs": [http_listener],
+        "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}],
+    }
+
+
 class SharedGateway(pulumi.ComponentResource):
     gateway: k8s.apiextensions.CustomResource
     name: str

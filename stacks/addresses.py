@@ -28,6 +28,13 @@ TRACING_PROVIDER = "jaeger"
 EXTERNAL_DNS_RELEASE = "external-dns"
 EXTERNAL_DNS_SERVICE_ACCOUNT = "external-dns"
 
+# cert-manager in its own namespace, never injected. The chart names its ServiceAccount `<release>-cert-manager`
+# unless the release contains "cert-manager" (deploy/charts/cert-manager/templates/_helpers.tpl at v1.21.1); it
+# is pinned by `serviceAccount.name` too, because the cloud identity's trust names it.
+CERT_MANAGER_NAMESPACE = "cert-manager"
+CERT_MANAGER_RELEASE = "cert-manager"
+CERT_MANAGER_SERVICE_ACCOUNT = "cert-manager"
+
 # The dashboards live next to the control plane, as in the source chapter.
 DASHBOARDS_NAMESPACE = ISTIO_NAMESPACE
 PROMETHEUS_RELEASE = "prometheus"

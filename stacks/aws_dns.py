@@ -8,10 +8,22 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.aws_dns_identity import AwsDnsIdentity, AwsDnsIdentityArgs, IrsaIssuer
+from functools import partial
+
+from components.aws_dns_identity import (
+    ACCESS_KEY_SECRET,
+    AwsDnsIdentity,
+    AwsDnsIdentityArgs,
+    IrsaIssuer,
+    acme_route53_policy,
+    route53_policy,
+)
 from stacks import addresses
 from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace
 from stacks.settings import AwsSettings, Settings, SettingsError
+from stacks.tls import AcmeDns, cert_manager_namespace
+
+CERT_MANAGER_ACCESS_KEY_SECRET = "cert-manager-aws-credentials"
 
 
 def aws_provider(aws_settings: AwsSettings) -> aws.Provider:
@@ -34,12 +46,50 @@ def aws_dns(
             namespace=namespace.metadata.name,
             service_account=addresses.EXTERNAL_DNS_SERVICE_ACCOUNT,
             zone_type=aws_settings.zone_type,
+            permissions=route53_policy,
+            access_key_secret=ACCESS_KEY_SECRET,
             issuer=issuer,
             cluster_name=aws_settings.cluster_name,
         ),
         opts=pulumi.ResourceOptions(providers=[amazon, cluster]),
     )
-    return DnsAccess(zone, identity.credentials, namespace)
+    acme = aws_acme(settings, aws_settings, amazon, cluster, zone, issuer) if settings.tls_mode == "acme" else None
+    return DnsAccess(zone, identity.credentials, namespace, acme)
+
+
+def aws_acme(
+    settings: Settings,
+    aws_settings: AwsSettings,
+    amazon: aws.Provider,
+    cluster: k8s.Provider,
+    zone: DnsZone,
+    issuer: IrsaIssuer | None,
+) -> AcmeDns:
+    """cert-manager's own role (or user), on the same zone as external-dns' but never the same identity; the
+    solver names the zone (hostedZoneID), so it never lists zones."""
+    namespace = cert_manager_namespace(cluster)
+    identity = AwsDnsIdentity(
+        "cert-manager-aws",
+        AwsDnsIdentityArgs(
+            mode=aws_settings.identity,
+            region=aws_settings.region,
+            zone_arn=zone.arn,
+            namespace=namespace.metadata.name,
+            service_account=addresses.CERT_MANAGER_SERVICE_ACCOUNT,
+            zone_type=aws_settings.zone_type,
+            permissions=partial(acme_route53_policy, domain=settings.dns.domain or ""),
+            access_key_secret=CERT_MANAGER_ACCESS_KEY_SECRET,
+            issuer=issuer,
+            cluster_name=aws_settings.cluster_name,
+        ),
+        opts=pulumi.ResourceOptions(providers=[amazon, cluster]),
+    )
+    route53: dict = {"region": aws_settings.region, "hostedZoneID": zone.id}
+    if identity.credentials.key_secret is not None:
+        # Without secret refs the solver uses ambient credentials (IRSA, Pod Identity), ClusterIssuers only.
+        route53["accessKeyIDSecretRef"] = {"name": CERT_MANAGER_ACCESS_KEY_SECRET, "key": "AWS_ACCESS_KEY_ID"}
+        route53["secretAccessKeySecretRef"] = {"name": CERT_MANAGER_ACCESS_KEY_SECRET, "key": "AWS_SECRET_ACCESS_KEY"}
+    return AcmeDns(namespace, identity.credentials, {"route53": route53})
 
 
 def hosted_zone(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provider) -> DnsZone:

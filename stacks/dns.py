@@ -14,6 +14,7 @@ from stacks import addresses, profiles
 from stacks.mesh import Mesh
 from stacks.rules import within
 from stacks.settings import Settings, SettingsError
+from stacks.tls import AcmeDns
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,14 @@ class DnsZone:
 
 @dataclass(frozen=True)
 class DnsAccess:
-    """What a cloud module prepares before the mesh: the zone, the credentials, external-dns' namespace."""
+    """What a cloud module prepares before the mesh: the zone, the credentials, external-dns' namespace (and, for
+    ACME, cert-manager's)."""
 
     zone: DnsZone
     credentials: DnsCredentials
     namespace: k8s.core.v1.Namespace
+    # tls.mode acme: cert-manager's own identity on the same zone, and its DNS-01 solver.
+    acme: Optional[AcmeDns] = None
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.gcp_dns_identity import GcpDnsIdentity, GcpDnsIdentityArgs, account_id_for
+from components.gcp_dns_identity import KEY_FILE, KEY_SECRET, GcpDnsIdentity, GcpDnsIdentityArgs, account_id_for
 from stacks import addresses
 from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace
 from stacks.settings import GcpSettings, Settings, SettingsError
+from stacks.tls import AcmeDns, cert_manager_namespace
 
 
 def google_provider(google_settings: GcpSettings) -> gcp.Provider:
@@ -35,10 +36,44 @@ def gcp_dns(
             service_account=addresses.EXTERNAL_DNS_SERVICE_ACCOUNT,
             account_id=account_id_for(pulumi.get_stack()),
             zone_visibility=google_settings.zone_visibility,
+            controller="external-dns",
+            project_reader=True,
         ),
         opts=pulumi.ResourceOptions(providers=[google, cluster]),
     )
-    return DnsAccess(zone, identity.credentials, namespace)
+    acme = gcp_acme(google_settings, google, cluster, zone) if settings.tls_mode == "acme" else None
+    return DnsAccess(zone, identity.credentials, namespace, acme)
+
+
+def gcp_acme(google_settings: GcpSettings, google: gcp.Provider, cluster: k8s.Provider, zone: DnsZone) -> AcmeDns:
+    """cert-manager's own service account, on the same zone as external-dns' but never the same account.
+
+    Only roles/dns.admin on the managed zone: with hostedZoneName set, cert-manager's Cloud DNS solver
+    (pkg/issuer/acme/dns/clouddns at v1.21.1) calls resourceRecordSets.list, changes.create and changes.get on
+    that zone only, and never managedZones.list, so no project-level permission is needed.
+    """
+    namespace = cert_manager_namespace(cluster)
+    identity = GcpDnsIdentity(
+        "cert-manager-gcp",
+        GcpDnsIdentityArgs(
+            project=google_settings.project,
+            dns_project=google_settings.zone_project,
+            managed_zone=zone.name,
+            mode=google_settings.identity,
+            namespace=namespace.metadata.name,
+            service_account=addresses.CERT_MANAGER_SERVICE_ACCOUNT,
+            account_id=account_id_for(pulumi.get_stack(), "cert-manager"),
+            zone_visibility=google_settings.zone_visibility,
+            controller="cert-manager",
+            project_reader=False,
+        ),
+        opts=pulumi.ResourceOptions(providers=[google, cluster]),
+    )
+    cloud_dns: dict = {"project": google_settings.zone_project, "hostedZoneName": zone.name}
+    if identity.credentials.key_secret is not None:
+        # Without a secret ref the solver uses ambient credentials (Workload Identity), ClusterIssuers only.
+        cloud_dns["serviceAccountSecretRef"] = {"name": KEY_SECRET, "key": KEY_FILE}
+    return AcmeDns(namespace, identity.credentials, {"cloudDNS": cloud_dns})
 
 
 def managed_zone(settings: Settings, google_settings: GcpSettings, google: gcp.Provider) -> DnsZone:

@@ -135,7 +135,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
                 ingress_service_host=f"{addresses.INGRESS_RELEASE}.{settings.ingress.namespace}.svc.cluster.local",
                 http_port=addresses.INGRESS_HTTP_PORT,
                 https_port=addresses.INGRESS_HTTPS_PORT,
-                tls_secret=settings.gateway.tls_secret,
+                tls_secret=settings.tls_secret,
                 tcp_listeners=tcp_listeners(settings),
                 wait_for=[*crds, control_plane.istiod, ingress.chart],
             ),

@@ -12,6 +12,7 @@ from stacks.mesh import Mesh
 from stacks.observability import Observability, export_dashboards
 from stacks.routes import Published
 from stacks.settings import Settings
+from stacks.tls import Tls
 
 
 def export_stack(
@@ -20,9 +21,11 @@ def export_stack(
     dns: Optional[Dns],
     observability: Optional[Observability],
     published: Optional[Published],
+    tls: Tls,
 ) -> None:
     export_mesh(settings, mesh)
     export_dns(dns)
+    export_tls(tls)
     export_dashboards(settings, observability)
     pulumi.export("routes", published.urls if published else {})
     if published is not None and published.demo_curl is not None:
@@ -90,5 +93,20 @@ def export_dns(dns: Optional[Dns]) -> None:
             "zone": {"name": dns.zone.name, "id": dns.zone.id},
             "nameServers": dns.zone.name_servers,
             "txtOwnerId": dns.txt_owner_id,
+        },
+    )
+
+
+def export_tls(tls: Tls) -> None:
+    """The mode, issuer, certificate and Secret; on ca the root certificate (public part only) to trust."""
+    certificate = tls.certificate
+    pulumi.export(
+        "tls",
+        {
+            "mode": tls.mode,
+            "issuer": tls.issuer,
+            "certificate": tls.certificate_name,
+            "secret": tls.secret,
+            "rootCertificate": certificate.root_certificate if certificate else None,
         },
     )

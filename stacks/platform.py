@@ -1,5 +1,6 @@
 """Everything a cloud module installs on its cluster once its providers and DNS access exist, in install order:
-the mesh core, external-dns, the dashboards, the published routes, then the stack's outputs."""
+the mesh core, external-dns, HTTPS (cert-manager and the certificate), the dashboards, the published routes,
+then the stack's outputs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from stacks.observability import install_dashboards
 from stacks.outputs import export_stack
 from stacks.routes import publish_routes
 from stacks.settings import Settings
+from stacks.tls import install_tls
 
 
 def build_platform(
@@ -23,6 +25,7 @@ def build_platform(
 ) -> None:
     mesh = build_mesh(settings, cluster, cloud_ingress_annotations)
     dns = install_external_dns(settings, mesh, access) if access else None
+    tls = install_tls(settings, mesh, access.acme if access else None)
     observability = install_dashboards(settings, mesh)
-    published = publish_routes(settings, mesh)
-    export_stack(settings, mesh, dns, observability, published)
+    published = publish_routes(settings, mesh, tls)
+    export_stack(settings, mesh, dns, observability, published, tls)

@@ -21,8 +21,10 @@ from components.routes import (
 from stacks import addresses, profiles, versions
 from stacks.mesh import Mesh
 from stacks.settings import DEMO_PORT, DEMO_SERVICE, RouteSettings, Settings
+from stacks.tls import Tls
 
 ISTIO_GATEWAY = "mesh-istio-gateway"
+ROOT_CA_FILE = "mesh-root-ca.pem"
 
 
 @dataclass(frozen=True)
@@ -37,20 +39,32 @@ def istio_gateway_spec(settings: Settings, hostnames: list[str]) -> dict:
     It lists the routes' hostnames rather than `*.<domain>`, so external-dns' istio-gateway source publishes
     exactly those names, as the istio-virtualservice and gateway-httproute sources do for theirs.
     """
-    servers = [{"port": {"number": addresses.INGRESS_HTTP_PORT, "name": "http", "protocol": "HTTP"}, "hosts": hostnames}]
-    if settings.gateway.tls_secret:
+    http: dict = {"port": {"number": addresses.INGRESS_HTTP_PORT, "name": "http", "protocol": "HTTP"}, "hosts": hostnames}
+    servers = [http]
+    if settings.tls_secret:
+        # With TLS on, plain HTTP answers 301 to https, as the shared Gateway's redirect route does.
+        http["tls"] = {"httpsRedirect": True}
         servers.append(
             {
                 "port": {"number": addresses.INGRESS_HTTPS_PORT, "name": "https", "protocol": "HTTPS"},
                 "hosts": hostnames,
-                "tls": {"mode": "SIMPLE", "credentialName": settings.gateway.tls_secret},
+                "tls": {"mode": "SIMPLE", "credentialName": settings.tls_secret},
             }
         )
     # The gateway chart labels its pods `istio: <release without "istio-">`.
     return {"selector": {"istio": addresses.INGRESS_RELEASE.removeprefix("istio-")}, "servers": servers}
 
 
-def route_args(settings: Settings, mesh: Mesh, route: RouteSettings, namespace: pulumi.Input[str]) -> RouteArgs:
+def listener(settings: Settings, route: RouteSettings) -> Optional[str]:
+    """The shared Gateway listener a route attaches to: with TLS on, HTTPS only (HTTP answers with a redirect)."""
+    if route.kind == "tcp":
+        return f"tcp-{route.listener_port}"
+    return "https" if settings.tls_secret else None
+
+
+def route_args(
+    settings: Settings, mesh: Mesh, route: RouteSettings, namespace: pulumi.Input[str], tls: Tls
+) -> RouteArgs:
     assert mesh.gateway is not None  # settings refuse routes without dns.domain
     retry = route.retries
     destination = route.destination
@@ -67,7 +81,7 @@ def route_args(settings: Settings, mesh: Mesh, route: RouteSettings, namespace: 
         path=route.path,
         timeout=route.timeout,
         retry=Retry(retry.attempts, retry.per_try_timeout, retry.conditions) if retry else None,
-        parent_ref=mesh.gateway.parent_ref(f"tcp-{route.listener_port}" if route.kind == "tcp" else None),
+        parent_ref=mesh.gateway.parent_ref(listener(settings, route)),
         istio_gateway=f"{settings.ingress.namespace}/{ISTIO_GATEWAY}",
         outlier_detection=OutlierDetection(
             outlier.consecutive5xx_errors, outlier.interval, outlier.base_ejection_time, outlier.max_ejection_percent
@@ -75,11 +89,16 @@ def route_args(settings: Settings, mesh: Mesh, route: RouteSettings, namespace: 
         connection_pool=ConnectionPool(
             pool.max_connections, pool.http1_max_pending_requests, pool.max_requests_per_connection
         ) if pool else None,
-        wait_for=[*([mesh.gateway_api] if mesh.gateway_api else []), mesh.control_plane.istiod, mesh.gateway.gateway],
+        wait_for=[
+            *([mesh.gateway_api] if mesh.gateway_api else []),
+            mesh.control_plane.istiod,
+            mesh.gateway.gateway,
+            *(tls.ready if route.kind != "tcp" else ()),
+        ],
     )
 
 
-def publish_routes(settings: Settings, mesh: Mesh) -> Optional[Published]:
+def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Optional[Published]:
     routes = settings.published_routes
     if not routes or mesh.gateway is None:
         return None
@@ -95,13 +114,15 @@ def publish_routes(settings: Settings, mesh: Mesh) -> Optional[Published]:
             kind="Gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ISTIO_GATEWAY, namespace=mesh.ingress.namespace.metadata.name),
             spec=istio_gateway_spec(settings, istio_hosts),
-            opts=pulumi.ResourceOptions(provider=mesh.provider, depends_on=[mesh.control_plane.istiod, mesh.ingress.chart]),
+            opts=pulumi.ResourceOptions(
+                provider=mesh.provider, depends_on=[mesh.control_plane.istiod, mesh.ingress.chart, *tls.ready]
+            ),
         )
 
-    scheme = "https" if settings.gateway.tls_secret else "http"
+    scheme = "https" if settings.tls_secret else "http"
     urls = {}
     for route in routes:
-        args = route_args(settings, mesh, route, injected[route.namespace].metadata.name)
+        args = route_args(settings, mesh, route, injected[route.namespace].metadata.name, tls)
         if istio_gateway is not None and route.kind == "istio":
             args = replace(args, wait_for=[*args.wait_for, istio_gateway])
         PublishedRoute(f"route-{route.namespace}-{route.name}", args, opts=on_cluster)
@@ -137,11 +158,18 @@ def demo_command(settings: Settings, url: str) -> str:
     if settings.ingress_service_type == "LoadBalancer":
         return f"curl -s {url}headers{show}"
     # No load balancer (local): through a port-forward to the ingress gateway; *.localhost resolves to loopback,
-    # any other domain is given as the Host header.
+    # any other domain is given as the Host header (or, over HTTPS, resolved to the forwarded port).
     context = f" --context {settings.kubernetes.context}" if settings.kubernetes.context else ""
-    forward = (
-        f"kubectl{context} -n {settings.ingress.namespace} port-forward svc/{addresses.INGRESS_RELEASE} "
-        f"8080:{addresses.INGRESS_HTTP_PORT} &"
-    )
     host = url.split("://", 1)[1].split("/", 1)[0]
-    return f"{forward} curl -s -H 'Host: {host}' http://localhost:8080/headers{show}"
+    forward = f"kubectl{context} -n {settings.ingress.namespace} port-forward svc/{addresses.INGRESS_RELEASE}"
+    if not url.startswith("https://"):
+        return f"{forward} 8080:{addresses.INGRESS_HTTP_PORT} & curl -s -H 'Host: {host}' http://localhost:8080/headers{show}"
+    trust = ""
+    if settings.tls_mode == "ca":
+        # The stack's root CA, from its outputs: the certificate is verified, not skipped.
+        trust = f"pulumi stack output tls --json | jq -r .rootCertificate > {ROOT_CA_FILE} && "
+    cacert = f" --cacert {ROOT_CA_FILE}" if settings.tls_mode == "ca" else ""
+    return (
+        f"{trust}{forward} 8443:{addresses.INGRESS_HTTPS_PORT} & "
+        f"curl -s{cacert} --resolve {host}:8443:127.0.0.1 https://{host}:8443/headers{show}"
+    )

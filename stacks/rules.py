@@ -33,6 +33,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
     problems += _dashboard_problems(settings)
     problems += _route_problems(settings)
     problems += _sizing_problems(settings)
+    problems += _tls_problems(settings)
     return problems
 
 
@@ -208,8 +209,8 @@ def _dashboard_problems(settings: Settings) -> list[str]:
     if expose.enabled:
         if settings.dns.domain is None and not (expose.kiali_host and expose.grafana_host):
             problems.append("dashboards.expose: needs dns.domain for the hostnames (or kialiHost and grafanaHost)")
-        if settings.gateway.tls_secret is None:
-            problems.append("dashboards.expose: needs gateway.tlsSecret; dashboards are exposed over HTTPS only")
+        if settings.tls_mode == "off":
+            problems.append("dashboards.expose: needs HTTPS (tls.mode acme, ca or secret); dashboards are exposed over HTTPS only")
         if kiali.enabled and kiali.auth == "anonymous":
             problems.append("dashboards.kiali.auth: anonymous Kiali cannot be exposed; use token or openid")
         for key, host in (("kialiHost", expose.kiali_host), ("grafanaHost", expose.grafana_host)):
@@ -327,6 +328,69 @@ def _retry_problems(settings: Settings, route: RouteSettings, key: str) -> list[
                 f"failures itself); {', '.join(words)} needs kind istio"
             )
     return problems
+
+
+def _tls_problems(settings: Settings) -> list[str]:
+    """Each TLS mode only where it can work: acme needs a public zone this stack writes to, secret a Secret."""
+    problems = []
+    tls, mode, domain = settings.tls, settings.tls_mode, settings.dns.domain
+    if settings.gateway.tls_secret is not None:
+        problems.append(
+            f"gateway.tlsSecret: replaced by tls.mode secret and tls.secret {settings.gateway.tls_secret}; "
+            "or drop it and let cert-manager issue the certificate (tls.mode acme or ca)"
+        )
+    if mode != "off" and domain is None:
+        problems.append(f"tls.mode: {mode} certifies *.<dns.domain>; set dns.domain, or tls.mode off")
+    if mode == "acme":
+        if tls.email is None:
+            problems.append(
+                "tls.email: required with tls.mode acme (the default on gcp and aws): Let's Encrypt's account e-mail; "
+                "or set tls.mode ca, secret or off"
+            )
+        if settings.dns_cloud is None:
+            problems.append(
+                "tls.mode: acme proves the domain by DNS-01 in the zone external-dns manages, and DNS is off; "
+                "enable dns (gcp or aws), or use tls.mode ca, secret or off"
+            )
+        elif _zone_visibility(settings) == "private":
+            key = "gcp.zoneVisibility" if settings.dns_cloud == "gcp" else "aws.zoneType"
+            problems.append(
+                f"tls.mode: acme cannot use a private zone ({key} private): Let's Encrypt resolves the challenge "
+                "in public DNS; use a public zone, or tls.mode ca or secret"
+            )
+    else:
+        for key, given in (("email", tls.email), ("server", "server" in tls.model_fields_set or None)):
+            if given is not None:
+                problems.append(f"tls.{key}: only for tls.mode acme (tls.mode is {mode})")
+    if mode == "secret" and tls.secret is None:
+        problems.append("tls.secret: required with tls.mode secret: a kubernetes.io/tls Secret in the ingress namespace")
+    if mode != "secret" and tls.secret is not None:
+        problems.append(f"tls.secret: only for tls.mode secret (tls.mode is {mode})")
+    if mode in ("acme", "ca") and domain:
+        expose = settings.dashboards.expose
+        hosts = [("dashboards.expose.kialiHost", expose.kiali_host), ("dashboards.expose.grafanaHost", expose.grafana_host)]
+        hosts += [(f"routes[{i}].hostname", r.hostname) for i, r in enumerate(settings.routes) if r.kind != "tcp"]
+        for key, host in hosts:
+            if host and host != domain and within(host, domain) and not covered_by_wildcard(host, domain):
+                problems.append(
+                    f"{key}: {host} is outside the certificate *.{domain} (a wildcard covers one label); "
+                    f"use <name>.{domain}"
+                )
+    return problems
+
+
+def _zone_visibility(settings: Settings) -> str:
+    if settings.dns_cloud == "gcp" and settings.gcp is not None:
+        return settings.gcp.zone_visibility
+    if settings.dns_cloud == "aws" and settings.aws is not None:
+        return settings.aws.zone_type
+    return "public"
+
+
+def covered_by_wildcard(host: str, domain: str) -> bool:
+    """Whether the certificate for *.<domain> covers `host`: exactly one label in front of the domain."""
+    prefix = host.rstrip(".").removesuffix("." + domain.rstrip("."))
+    return prefix != host.rstrip(".") and "." not in prefix
 
 
 def within(domain: str, zone: str) -> bool:

@@ -396,8 +396,8 @@ class GatewaySettings(Section):
     """The shared Gateway API Gateway serving *.<dns.domain> through the mesh's ingress gateway."""
 
     name: DnsLabel = "mesh-gateway"
-    tls_secret: Optional[DnsLabel] = Field(
-        None, description="kubernetes.io/tls Secret in the ingress namespace; adds an HTTPS listener"
+    tls_secret: Optional[str] = Field(
+        None, description="replaced by tls.mode secret and tls.secret; refused with a message saying so (stacks/rules.py)"
     )
 
 
@@ -490,6 +490,36 @@ class SizingSettings(Section):
     sidecar: ContainerSizing = ContainerSizing()
 
 
+# The wildcard certificate cert-manager issues (acme, ca) and its Secret, in the ingress namespace.
+WILDCARD_CERTIFICATE = "mesh-wildcard"
+WILDCARD_SECRET = "mesh-wildcard-tls"
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+TlsMode = Literal["acme", "ca", "secret", "off"]
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address (name@example.com); Let's Encrypt needs a reachable one")
+    return value
+
+
+class TlsSettings(Section):
+    """HTTPS on the shared Gateway and the classic Istio Gateway: one wildcard certificate for *.<dns.domain>."""
+
+    mode: Optional[TlsMode] = Field(
+        None,
+        description="acme: Let's Encrypt by DNS-01 (default on gcp/aws); ca: a local CA (default on local); "
+        "secret: a kubernetes.io/tls Secret you provide; off: HTTP only",
+    )
+    email: Optional[Annotated[str, AfterValidator(_email)]] = Field(
+        None, description="acme: the account e-mail Let's Encrypt sends expiry notices to"
+    )
+    server: Literal["production", "staging"] = Field(
+        "production", description="acme: staging for throwaway stacks (its certificates are not trusted)"
+    )
+    secret: Optional[DnsLabel] = Field(None, description="secret: the kubernetes.io/tls Secret in the ingress namespace")
+
+
 class Settings(Section):
     """The whole stack's settings, one attribute per top-level config key."""
 
@@ -510,6 +540,7 @@ class Settings(Section):
     gateway: GatewaySettings = GatewaySettings()
     routes: tuple[RouteSettings, ...] = ()
     demo: DemoSettings = DemoSettings()
+    tls: TlsSettings = TlsSettings()
 
     @property
     def injected_namespaces(self) -> tuple[str, ...]:
@@ -542,6 +573,26 @@ class Settings(Section):
         if self.cloud != "local":
             return self.cloud
         return "gcp" if self.gcp is not None else "aws" if self.aws is not None else None
+
+    @property
+    def tls_mode(self) -> str:
+        """What is set; else a local CA on local, acme where the stack manages DNS (gcp, aws), off without a
+        domain (no Gateway to certify) or without DNS on a cloud (no zone to prove the domain with)."""
+        if self.tls.mode is not None:
+            return self.tls.mode
+        if self.dns.domain is None:
+            return "off"
+        if self.cloud == "local":
+            return "ca"
+        return "acme" if self.dns_enabled else "off"
+
+    @property
+    def tls_secret(self) -> Optional[str]:
+        """The Secret the HTTPS listeners serve: the user's (secret), cert-manager's (acme, ca), none (off)."""
+        mode = self.tls_mode
+        if mode == "secret":
+            return self.tls.secret
+        return WILDCARD_SECRET if mode in ("acme", "ca") else None
 
     @property
     def ingress_service_type(self) -> str:

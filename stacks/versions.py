@@ -44,6 +44,17 @@ PROMETHEUS = ChartRef("prometheus", "29.27.0", "https://prometheus-community.git
 GRAFANA = ChartRef("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts")
 JAEGER = ChartRef("jaeger", "4.11.1", "https://jaegertracing.github.io/helm-charts")
 KIALI = ChartRef("kiali-server", "2.29.0", "https://kiali.org/helm-charts")
+# cert-manager publishes its chart at the app version, `v`-prefixed (cert-manager/cert-manager v1.21.1
+# deploy/charts/cert-manager). OCI (oci://quay.io/jetstack/charts/cert-manager) is the documented source, but the
+# classic repository serves the same chart and goes through `repository_opts.repo` like every other chart here.
+CERT_MANAGER = ChartRef("cert-manager", "v1.21.1", "https://charts.jetstack.io")
+# The image of the chart's own post-install API check (values.yaml startupapicheck.image, tag = appVersion), run
+# by this stack as a plain Job because Chart v4 drops Helm hooks (components/cert_manager.py).
+CERT_MANAGER_API_CHECK_IMAGE = "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1"
+LETSENCRYPT_SERVERS = {
+    "production": "https://acme-v02.api.letsencrypt.org/directory",
+    "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+}
 
 # external-dns 0.21 reads these Gateway API route kinds only at v1alpha2. Gateway API >= v1.5 serves
 # v1alpha2 for them only in the experimental channel; watching an API that is not served makes

@@ -229,6 +229,35 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "external_services.tracing.internal_url",
         "external_services.tracing.external_url",
     },
+    # cert-manager/cert-manager v1.21.1 deploy/charts/cert-manager: values.yaml and values.schema.json declare each
+    # (schema: additionalProperties false on every object used here); templates/crd-*.yaml read crds.enabled and
+    # crds.keep; serviceaccount.yaml and _helpers.tpl read serviceAccount.{name,annotations}; deployment.yaml,
+    # webhook-deployment.yaml, cainjector-deployment.yaml read replicaCount and resources; (webhook-,
+    # cainjector-)poddisruptionbudget.yaml read podDisruptionBudget.enabled; the leader-election flag reads
+    # global.leaderElection.namespace; startupapicheck-*.yaml are gated by startupapicheck.enabled.
+    ("cert-manager", "v1.21.1"): {
+        "crds.enabled",
+        "crds.keep",
+        "serviceAccount.name",
+        "serviceAccount.annotations.*",
+        "global.leaderElection.namespace",
+        "replicaCount",
+        "resources.requests.cpu",
+        "resources.requests.memory",
+        "resources.limits.memory",
+        "podDisruptionBudget.enabled",
+        "webhook.replicaCount",
+        "webhook.resources.requests.cpu",
+        "webhook.resources.requests.memory",
+        "webhook.resources.limits.memory",
+        "webhook.podDisruptionBudget.enabled",
+        "cainjector.replicaCount",
+        "cainjector.resources.requests.cpu",
+        "cainjector.resources.requests.memory",
+        "cainjector.resources.limits.memory",
+        "cainjector.podDisruptionBudget.enabled",
+        "startupapicheck.enabled",
+    },
 }
 
 

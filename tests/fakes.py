@@ -29,10 +29,16 @@ GCP_PRIVATE_KEY_JSON = '{"type": "service_account", "private_key": "-----BEGIN P
 GCP_PRIVATE_KEY = base64.b64encode(GCP_PRIVATE_KEY_JSON.encode()).decode()
 AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+# The local root CA's Secret as cert-manager writes it (kubernetes.io/tls), read back by the stack.
+ROOT_CA_PEM = "-----BEGIN CERTIFICATE-----\nfake-root\n-----END CERTIFICATE-----\n"
+ROOT_CA_KEY_PEM = "-----BEGIN EC PRIVATE KEY-----\nfake-root-key\n-----END EC PRIVATE KEY-----\n"
 
 
 def computed_fields(args: MockResourceArgs) -> dict[str, Any]:
     inputs = args.inputs
+    if args.typ == "kubernetes:core/v1:Secret" and args.resource_id:  # a read (Secret.get)
+        encoded = {k: base64.b64encode(v.encode()).decode() for k, v in (("tls.crt", ROOT_CA_PEM), ("tls.key", ROOT_CA_KEY_PEM), ("ca.crt", ROOT_CA_PEM))}
+        return {"type": "kubernetes.io/tls", "data": encoded}
     if args.typ == "gcp:serviceaccount/account:Account":
         email = f"{inputs['accountId']}@{inputs['project']}.iam.gserviceaccount.com"
         return {"email": email, "name": f"projects/{inputs['project']}/serviceAccounts/{email}"}

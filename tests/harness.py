@@ -57,6 +57,17 @@ class Registration:
         return other.urn in every_dependency
 
 
+@dataclass
+class Read:
+    """One ReadResource request (`Resource.get`): what is read, by id, after what."""
+
+    type: str
+    name: str
+    id: str
+    dependencies: list[str]
+    provider: str
+
+
 class ProgramFailed(Exception):
     """The program raised; `registered` is what it had registered by then (must be nothing for bad config)."""
 
@@ -73,6 +84,7 @@ class Run:
     raw_outputs: dict[str, Any]
     calls: list[tuple[str, dict, str]] = field(default_factory=list)  # invokes: token, args, provider
     component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # urn -> raw register_outputs
+    reads: list[Read] = field(default_factory=list)  # `Resource.get`s
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -127,8 +139,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.reads: list[Read] = []
         self.stack_outputs: dict[str, Any] = {}
         self.component_outputs: dict[str, dict[str, Any]] = {}  # urn -> register_outputs of each component
+
+    def ReadResource(self, request):
+        self.reads.append(Read(request.type, request.name, request.id, list(request.dependencies), request.provider))
+        return super().ReadResource(request)
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -237,4 +254,11 @@ def run_program(
         asyncio.set_event_loop(None)
         set_all_config({}, [])
         runtime_settings.ROOT.set(None)
-    return Run(monitor.registrations, reveal(monitor.stack_outputs), monitor.stack_outputs, mocks.calls, monitor.component_outputs)
+    return Run(
+        monitor.registrations,
+        reveal(monitor.stack_outputs),
+        monitor.stack_outputs,
+        mocks.calls,
+        component_outputs=monitor.component_outputs,
+        reads=monitor.reads,
+    )

@@ -14,7 +14,7 @@ NOT_INJECTED = {"sidecar.istio.io/inject": "false"}
 EXPOSED = {
     "cloud": "local",
     "dns": {"domain": "mesh.example.com"},
-    "gateway": {"tlsSecret": "wildcard-cert"},
+    "tls": {"mode": "secret", "secret": "wildcard-cert"},
     "dashboards": {"expose": {"enabled": True}},
 }
 
@@ -289,7 +289,7 @@ def test_port_forward_commands_name_the_context(run_stack):
 def test_exposure_publishes_kiali_and_grafana_over_https(run_stack):
     run = run_stack({**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}})
     routes = {r.inputs["metadata"]["name"]: r for r in run.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
-    assert set(routes) == {"kiali", "grafana"}
+    assert set(routes) == {"kiali", "grafana", "https-redirect"}
     kiali = routes["kiali"].inputs["spec"]
     assert kiali["hostnames"] == ["kiali.mesh.example.com"]
     assert kiali["parentRefs"] == [{"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "https"}]
@@ -309,14 +309,14 @@ def test_exposure_publishes_kiali_and_grafana_over_https(run_stack):
 
 def test_prometheus_and_jaeger_are_never_exposed(run_stack):
     run = run_stack({**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}})
-    hosts = [h for r in run.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") for h in r.inputs["spec"]["hostnames"]]
+    hosts = [h for r in run.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") for h in r.inputs["spec"].get("hostnames", [])]
     assert not [h for h in hosts if "jaeger" in h or "prometheus" in h]
 
 
 BAD_INPUTS = [
     ("the old profile key", {"dashboards": {"profile": "production"}}, "dashboards.profile", "moved to the top-level key `profile`"),
-    ("exposure without a domain", {"gateway": {"tlsSecret": "c"}, "dashboards": {"expose": {"enabled": True}}}, "dashboards.expose", "needs dns.domain"),
-    ("exposure without TLS", {"dns": {"domain": "mesh.example.com"}, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}}, "dashboards.expose", "HTTPS only"),
+    ("exposure without a domain", {"tls": {"mode": "secret", "secret": "c"}, "dashboards": {"expose": {"enabled": True}}}, "dashboards.expose", "needs dns.domain"),
+    ("exposure without TLS", {"dns": {"domain": "mesh.example.com"}, "tls": {"mode": "off"}, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}}, "dashboards.expose", "HTTPS only"),
     ("anonymous exposure", {**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "anonymous"}}}, "dashboards.kiali.auth", "anonymous Kiali cannot be exposed"),
     ("kiali without prometheus", {"dashboards": {"prometheus": {"enabled": False}}}, "dashboards.kiali.enabled", "enable dashboards.prometheus"),
     ("sampling with jaeger off", {"dashboards": {"jaeger": {"enabled": False}}, "mesh": {"tracing": {"sampling": 10}}}, "mesh.tracing.sampling", "tracing is off without Jaeger"),

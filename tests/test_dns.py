@@ -18,11 +18,13 @@ GCP = {
     "cloud": "gcp",
     "gcp": {"project": "gke-project", "dnsProject": "dns-project"},
     "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}},
+    "tls": {"mode": "off"},  # cert-manager's identity: tests/test_tls.py
 }
 AWS = {
     "cloud": "aws",
     "aws": {"region": "eu-west-1", "clusterName": "mesh"},
     "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}},
+    "tls": {"mode": "off"},  # cert-manager's identity: tests/test_tls.py
 }
 ZONE_ARN = "arn:aws:route53:::hostedzone/Z0EXAMPLE1234"
 IAM_MEMBER_TYPES = (

@@ -61,6 +61,7 @@ def test_nothing_else_is_serialised(dev):
         ("ingress-gateway", "istio-istiod"),
         ("kiali", "istio-istiod"),
         ("kiali", "prometheus"),
+        ("cert-manager", "gateway-api-standard"),  # dev's local CA (tls.mode ca): tests/test_tls.py
     }
 
 
@@ -68,7 +69,7 @@ EVERYTHING = {
     "cloud": "local",
     "gcp": {"project": "gke-project", "identity": "key"},
     "dns": {"enabled": True, "domain": "mesh.example.com", "zone": {"name": "example-com"}},
-    "gateway": {"tlsSecret": "cert"},
+    "tls": {"mode": "acme", "email": "ops@example.com"},
     "mesh": {"injectedNamespaces": ["shop"]},
     "demo": {"enabled": True},
     "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "k", "clientSecret": "s"}}},

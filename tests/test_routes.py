@@ -43,7 +43,7 @@ def route(run, type_: str, name: str):
 
 
 def test_shared_gateway_binds_to_the_mesh_ingress_gateway(run_stack):
-    run = run_stack(with_routes())
+    run = run_stack(with_routes(tls={"mode": "off"}))
     gateway = run.one(GATEWAY).inputs
     assert gateway["metadata"] == {"name": "mesh-gateway", "namespace": "istio-ingress"}
     assert gateway["spec"] == {
@@ -58,7 +58,7 @@ def test_shared_gateway_binds_to_the_mesh_ingress_gateway(run_stack):
 
 
 def test_shared_gateway_https_listener_with_a_certificate(run_stack):
-    run = run_stack(with_routes(gateway={"tlsSecret": "wildcard-cert"}))
+    run = run_stack(with_routes(tls={"mode": "secret", "secret": "wildcard-cert"}))
     listeners = run.one(GATEWAY).inputs["spec"]["listeners"]
     assert listeners[1] == {
         "name": "https",
@@ -86,7 +86,7 @@ def test_no_gateway_without_a_domain(run_stack):
 
 
 def test_three_lines_publish_a_service(run_stack):
-    run = run_stack(with_routes({"name": "shop", "namespace": "shop", "port": 8080}))
+    run = run_stack(with_routes({"name": "shop", "namespace": "shop", "port": 8080}, tls={"mode": "off"}))
     spec = route(run, HTTP_ROUTE, "shop").inputs
     assert spec["metadata"] == {"name": "shop", "namespace": "shop"}
     assert spec["spec"] == {
@@ -127,10 +127,12 @@ def test_http_route_retries_on_the_experimental_channel(run_stack):
 
 
 def test_https_urls_with_a_certificate(run_stack):
-    run = run_stack(with_routes({"name": "shop", "namespace": "shop"}, gateway={"tlsSecret": "cert"}))
+    run = run_stack(with_routes({"name": "shop", "namespace": "shop"}, tls={"mode": "secret", "secret": "cert"}))
     assert run.outputs["routes"] == {"shop": "https://shop.mesh.example.com/"}
-    # no sectionName: the route attaches to both the http and the https listener
-    assert route(run, HTTP_ROUTE, "shop").inputs["spec"]["parentRefs"] == [{"name": "mesh-gateway", "namespace": "istio-ingress"}]
+    # the https listener only: the http listener answers with the redirect (tests/test_tls.py)
+    assert route(run, HTTP_ROUTE, "shop").inputs["spec"]["parentRefs"] == [
+        {"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "https"}
+    ]
 
 
 # --- kind istio: Gateway + VirtualService ---------------------------------------------------------------
@@ -141,7 +143,7 @@ def test_istio_route(run_stack):
         with_routes(
             {"name": "shop", "namespace": "shop", "kind": "istio", "port": 8080, "timeout": "10s",
              "retries": {"attempts": 3, "perTryTimeout": "1500ms", "conditions": ["5xx", "connect-failure"]}},
-            gateway={"tlsSecret": "cert"},
+            tls={"mode": "secret", "secret": "cert"},
         )
     )
     gateway = run.one(ISTIO_GATEWAY).inputs
@@ -149,7 +151,7 @@ def test_istio_route(run_stack):
     assert gateway["spec"] == {
         "selector": {"istio": "ingressgateway"},
         "servers": [
-            {"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["shop.mesh.example.com"]},
+            {"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["shop.mesh.example.com"], "tls": {"httpsRedirect": True}},
             {
                 "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
                 "hosts": ["shop.mesh.example.com"],
@@ -172,7 +174,7 @@ def test_istio_route(run_stack):
         ],
     }
     assert route(run, VIRTUAL_SERVICE, "shop").depends_on(run.one(ISTIO_GATEWAY))
-    assert run.of_type(HTTP_ROUTE) == []
+    assert [r.name for r in run.of_type(HTTP_ROUTE)] == ["https-redirect"]  # the shared Gateway's, not the route's
 
 
 def test_istio_retries_work_on_the_standard_channel(run_stack):
@@ -264,6 +266,7 @@ def test_every_published_hostname_is_inside_external_dns_domain_filter(run_stack
         "cloud": "gcp",
         "gcp": {"project": "gke-project"},
         "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}},
+        "tls": {"mode": "off"},
         "mesh": {"injectedNamespaces": ["shop"]},
         "demo": {"enabled": True},
         "routes": [
@@ -301,7 +304,18 @@ def test_dev_publishes_the_demo(run_stack):
     assert demo_route["hostnames"] == ["demo.mesh.localhost"]
     assert demo_route["rules"][0]["backendRefs"] == [{"name": "httpbin", "port": 8000}]
     assert demo_route["rules"][0]["timeouts"] == {"request": "10s"}
+    # dev's local CA (tls.mode ca): over HTTPS, verified against the root the stack outputs
     assert run.outputs["demo"] == {
+        "url": "https://demo.mesh.localhost/",
+        "curl": "pulumi stack output tls --json | jq -r .rootCertificate > mesh-root-ca.pem && "
+        "kubectl -n istio-ingress port-forward svc/istio-ingressgateway 8443:443 & "
+        "curl -s --cacert mesh-root-ca.pem --resolve demo.mesh.localhost:8443:127.0.0.1 "
+        "https://demo.mesh.localhost:8443/headers | grep -iE 'x-b3-traceid|x-forwarded-client-cert'",
+    }
+
+
+def test_dev_demo_over_plain_http_with_tls_off(run_stack):
+    assert run_stack("dev", tls={"mode": "off"}).outputs["demo"] == {
         "url": "http://demo.mesh.localhost/",
         "curl": "kubectl -n istio-ingress port-forward svc/istio-ingressgateway 8080:80 & "
         "curl -s -H 'Host: demo.mesh.localhost' http://localhost:8080/headers | grep -iE 'x-b3-traceid|x-forwarded-client-cert'",
@@ -317,7 +331,7 @@ def test_demo_curl_goes_straight_to_the_load_balancer_on_a_cloud(run_stack):
     config = {
         "cloud": "aws", "aws": {"region": "eu-west-1", "clusterName": "mesh"},
         "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}}, "demo": {"enabled": True},
-        "gateway": {"tlsSecret": "cert"},
+        "tls": {"mode": "secret", "secret": "cert"},
     }
     assert run_stack(config).outputs["demo"]["curl"] == (
         "curl -s https://demo.mesh.example.com/headers | grep -iE 'x-b3-traceid|x-forwarded-client-cert'"

@@ -1,0 +1,150 @@
+"""cert-manager from its official chart, and the explicit wait for its webhook before any issuer exists.
+
+Every chart key below was read in cert-manager/cert-manager v1.21.1, deploy/charts/cert-manager (values.yaml,
+values.schema.json, templates/); see tests/chart_keys.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.chart import child_opts, pinned_chart
+from stacks import versions
+
+# Requests and a memory limit per profile for the three long-running containers. dev stays within 30m CPU and
+# 128Mi requested in all; production runs two replicas of each behind a PodDisruptionBudget (the controller
+# and cainjector elect a leader, so the second replica is a warm standby; the webhook serves from both).
+SIZING: dict[str, dict[str, dict[str, Any]]] = {
+    "dev": {
+        "controller": {"requests": {"cpu": "10m", "memory": "48Mi"}, "limits": {"memory": "256Mi"}},
+        "webhook": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+        "cainjector": {"requests": {"cpu": "10m", "memory": "48Mi"}, "limits": {"memory": "256Mi"}},
+    },
+    "production": {
+        "controller": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "webhook": {"requests": {"cpu": "25m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        "cainjector": {"requests": {"cpu": "25m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    },
+}
+REPLICAS = {"dev": 1, "production": 2}
+API_CHECK_SIZING = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}
+API_CHECK = "cert-manager-api-check"
+# `check api` retries a dry-run Certificate create until the webhook answers with its injected CA.
+API_CHECK_WAIT = "5m"
+
+
+@dataclass(frozen=True)
+class CertManagerArgs:
+    namespace: pulumi.Input[str]
+    # The same namespace by name, for values that must be plain (leader election).
+    namespace_name: str
+    release: str
+    service_account: str
+    profile: str
+    # Workload identity / IRSA annotations of the controller's ServiceAccount (acme with ambient credentials).
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The Gateway API CRDs, and the cloud grants it solves DNS-01 with.
+    wait_for: list[pulumi.Resource] = field(default_factory=list)
+
+
+def cert_manager_values(args: CertManagerArgs) -> dict[str, Any]:
+    sizing, replicas = SIZING[args.profile], REPLICAS[args.profile]
+    production = args.profile == "production"
+    # The chart has no autoscaler, so a replica count never fights an HPA; no caBundle is set anywhere:
+    # cainjector injects it.
+    return {
+        # CRDs from the chart, annotated helm.sh/resource-policy: keep, which Chart v4 maps to retain-on-delete.
+        "crds": {"enabled": True, "keep": True},
+        "serviceAccount": {"name": args.service_account, "annotations": dict(args.service_account_annotations)},
+        # Leases in its own namespace instead of kube-system (GKE Autopilot refuses kube-system).
+        "global": {"leaderElection": {"namespace": args.namespace_name}},
+        "replicaCount": replicas,
+        "resources": sizing["controller"],
+        "podDisruptionBudget": {"enabled": production},
+        "webhook": {"replicaCount": replicas, "resources": sizing["webhook"], "podDisruptionBudget": {"enabled": production}},
+        "cainjector": {
+            "replicaCount": replicas,
+            "resources": sizing["cainjector"],
+            "podDisruptionBudget": {"enabled": production},
+        },
+        # A post-install hook Job: Chart v4 drops hooks, so it would never run; the stack runs its own check.
+        "startupapicheck": {"enabled": False},
+    }
+
+
+def api_check_job_spec(service_account: str) -> dict[str, Any]:
+    """The chart's startupapicheck, as a plain Job: `check api` does a dry-run create of a Certificate, which
+    succeeds only once the webhook serves with the CA cainjector injected (cmd/startupapicheck, v1.21.1)."""
+    return {
+        "backoffLimit": 4,
+        "template": {
+            "spec": {
+                "restartPolicy": "OnFailure",
+                "serviceAccountName": service_account,
+                "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                "containers": [
+                    {
+                        "name": "check",
+                        "image": versions.CERT_MANAGER_API_CHECK_IMAGE,
+                        "args": ["check", "api", f"--wait={API_CHECK_WAIT}", "-v"],
+                        "env": [{"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
+                        "resources": API_CHECK_SIZING,
+                        "securityContext": {
+                            "allowPrivilegeEscalation": False,
+                            "capabilities": {"drop": ["ALL"]},
+                            "readOnlyRootFilesystem": True,
+                        },
+                    }
+                ],
+            }
+        },
+    }
+
+
+class CertManager(pulumi.ComponentResource):
+    chart: k8s.helm.v4.Chart
+    # Completes once the webhook accepts cert-manager objects: every Issuer and Certificate waits for it.
+    api_ready: k8s.batch.v1.Job
+
+    def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("servicemesh:tls:CertManager", name, None, opts)
+        self.chart = pinned_chart(
+            name,
+            versions.CERT_MANAGER,
+            release=args.release,
+            namespace=args.namespace,
+            values=cert_manager_values(args),
+            opts=child_opts(self, args.wait_for),
+        )
+        # Chart v4 does not run Helm hooks, so the chart's own post-install check does not run. Its hook
+        # annotations are defaults that Python cannot delete (the SDK drops None from values, pulumi/pulumi#12178),
+        # so the check is disabled in the chart and run here as a plain Job, which Pulumi awaits to completion.
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=API_CHECK, namespace=args.namespace)
+        account = k8s.core.v1.ServiceAccount(f"{name}-api-check", metadata=metadata, opts=child_opts(self))
+        role = k8s.rbac.v1.Role(
+            f"{name}-api-check",
+            metadata=metadata,
+            # What the chart's startupapicheck Role grants (templates/startupapicheck-rbac.yaml): dry-run creates.
+            rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=["cert-manager.io"], resources=["certificaterequests"], verbs=["create"])],
+            opts=child_opts(self),
+        )
+        binding = k8s.rbac.v1.RoleBinding(
+            f"{name}-api-check",
+            metadata=metadata,
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=API_CHECK),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=API_CHECK, namespace=args.namespace)],
+            opts=child_opts(self),
+        )
+        # No ttlSecondsAfterFinished: the finished Job stays, so later `up`s show no diff and do not re-run it;
+        # a new chart version changes the image here and replaces (re-runs) it.
+        self.api_ready = k8s.batch.v1.Job(
+            f"{name}-api-check",
+            metadata=metadata,
+            spec=api_check_job_spec(API_CHECK),
+            opts=child_opts(self, [self.chart, account, role, binding]),
+        )
+        self.register_outputs({"release": args.release})
