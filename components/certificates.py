@@ -24,9 +24,10 @@ SELF_SIGNED_ISSUER = "mesh-selfsigned"
 CA_ISSUER = "mesh-ca"
 ROOT_CA = "mesh-root-ca"  # the root's Certificate and Secret, in cert-manager's namespace (a ClusterIssuer's)
 ROOT_CA_DURATION = "87600h"  # ten years: a laptop trusts it once
-# pulumi-kubernetes (>= 4.18) awaits any resource's condition with this annotation; the timeout turns a DNS-01
-# failure (no permission, wrong zone) into a failed `up` with cert-manager's reason instead of a Gateway
-# without a certificate.
+# pulumi-kubernetes (>= 4.18) awaits any resource's condition with these annotations (the form of its own
+# generic-await test program: `pulumi.com/waitFor: condition=Foo`, `pulumi.com/timeoutSeconds: "60"`). The timeout
+# turns a DNS-01 failure (no permission, wrong zone) into a failed `up` with cert-manager's reason instead of a
+# Gateway without a certificate.
 ACME_TIMEOUT_SECONDS = 900  # DNS propagation and Let's Encrypt's validation take minutes
 CA_TIMEOUT_SECONDS = 300
 
