@@ -68,14 +68,12 @@ def gateway_spec(args: SharedGatewayArgs) -> dict[str, Any]:
     }
 
 
-def https_redirect_spec(http_listener: dict[str, Any]) -> dict[str, Any]:
-    """An HTTPRoute on the HTTP listener answering every request with a 301 to the same URL over https.
-
-    No hostnames: it takes the listener's (*.<domain>), and a route's more specific hostname match wins only on
-    its own listener, so routes attached to the HTTPS listener are not shadowed.
-    """
+def https_redirect_spec(http_listener: dict[str, Any], hostnames: list[str]) -> dict[str, Any]:
+    """An HTTPRoute on the HTTP listener answering requests for `hostnames` with a 301 to the same URL over https
+    (the published routes attach to the HTTPS listener only, so nothing else matches on HTTP)."""
     return {
         "parentRefs": [http_listener],
+        "hostnames": hostnames,
         "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}],
     }
 

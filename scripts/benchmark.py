@@ -3,8 +3,9 @@
 For each `Pulumi.<stack>.yaml`, and each example configuration below: the number of resources, the wall time
 of building the graph under mocks, and the critical path of the install: the longest chain of awaited installs
 (Helm charts, CRD bundles, cloud resources) along the dependency edges, i.e. the sequential waits of a real
-`pulumi up`. Then what
-each stack requests of its cluster (CPU, memory), per workload, and `dev` under the production profile.
+`pulumi up`; and the TLS chain: the longest chain of waits (the same, plus cert-manager's API-check Job and
+Certificates) until the wildcard certificate is Ready. Then what each stack requests of its cluster (CPU,
+memory), per workload, and `dev` under the production profile.
 
     venv/bin/python -m scripts.benchmark [--runs N]
 """
@@ -15,20 +16,38 @@ import argparse
 import statistics
 import time
 from functools import lru_cache
+from typing import Callable, Optional
 
 from scripts.footprint import footprint, table
 from tests import fakes, harness
 
 AWAITED_TYPES = ("kubernetes:helm.sh/v4:Chart", "kubernetes:yaml/v2:ConfigFile")
 CLOUD_PREFIXES = ("gcp:", "aws:")
+# Also awaited on the way to HTTPS: cert-manager's API-check Job (to completion) and Certificates (Ready).
+TLS_AWAITED_TYPES = ("kubernetes:batch/v1:Job", "kubernetes:cert-manager.io/v1:Certificate")
 
 
 def is_awaited_install(registration: harness.Registration) -> bool:
     return registration.type in AWAITED_TYPES or registration.type.startswith(CLOUD_PREFIXES)
 
 
-def critical_path(run: harness.Run) -> list[str]:
-    """The longest chain of awaited installs; edges through other objects (namespaces...) count as waits too."""
+def is_awaited_for_tls(registration: harness.Registration) -> bool:
+    return is_awaited_install(registration) or registration.type in TLS_AWAITED_TYPES
+
+
+def tls_chain(run: harness.Run) -> list[str]:
+    """The longest chain of waits before the wildcard certificate is Ready (empty without one)."""
+    certificates = [r for r in run.of_type("kubernetes:cert-manager.io/v1:Certificate") if r.name == "wildcard-certificate"]
+    return critical_path(run, is_awaited_for_tls, ends=certificates) if certificates else []
+
+
+def critical_path(
+    run: harness.Run,
+    awaited: Callable[[harness.Registration], bool] = is_awaited_install,
+    ends: Optional[list[harness.Registration]] = None,
+) -> list[str]:
+    """The longest chain of awaited installs (ending at one of `ends`, default any); edges through other objects
+    (namespaces...) count as waits too."""
     by_urn = {r.urn: r for r in run.resources}
 
     def dependencies(registration: harness.Registration) -> set[str]:
@@ -45,9 +64,10 @@ def critical_path(run: harness.Run) -> list[str]:
             chain = longest_from(dependency)
             if len(chain) > len(best):
                 best = chain
-        return best + ((registration.name,) if is_awaited_install(registration) else ())
+        return best + ((registration.name,) if awaited(registration) else ())
 
-    return list(max((longest_from(urn) for urn in by_urn), key=len, default=()))
+    targets = [r.urn for r in ends] if ends is not None else list(by_urn)
+    return list(max((longest_from(urn) for urn in targets), key=len, default=()))
 
 
 # Configurations that are not shipped stacks: dev in the middle of a canary upgrade (two istiod revisions, one
@@ -77,7 +97,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="timed runs per stack (median reported)")
     options = parser.parse_args()
     runs: dict[str, harness.Run] = {}
-    print(f"{'stack':<18} {'resources':>9} {'build ms':>9} {'chained installs':>16}  critical path")
+    print(f"{'stack':<18} {'resources':>9} {'build ms':>9} {'chained installs':>16} {'tls chain':>9}  critical path; tls chain")
     for stack in [*harness.shipped_stacks(), *EXAMPLES]:
         run_stack(stack)  # warm-up: the first run pays the imports
         timings = []
@@ -85,8 +105,11 @@ def main() -> None:
             start = time.perf_counter()
             run = run_stack(stack)
             timings.append((time.perf_counter() - start) * 1000)
-        path = critical_path(run)
-        print(f"{stack:<18} {len(run.resources):>9} {statistics.median(timings):>9.1f} {len(path):>16}  {' -> '.join(path)}")
+        path, tls = critical_path(run), tls_chain(run)
+        print(
+            f"{stack:<18} {len(run.resources):>9} {statistics.median(timings):>9.1f} {len(path):>16} {len(tls):>9}  "
+            f"{' -> '.join(path)}; {' -> '.join(tls) or '-'}"
+        )
         runs[stack] = run
     runs["dev, profile production"] = run_stack("dev", profile="production")
     print("\nRequested of the cluster (scripts/footprint.py; replicas at the autoscalers' minimum):")

@@ -4,7 +4,7 @@ through the shared Gateway over HTTPS with authentication."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 
@@ -34,7 +34,10 @@ def exposed_hosts(settings: Settings) -> dict[str, str]:
     return hosts
 
 
-def install_dashboards(settings: Settings, mesh: Mesh) -> Optional[Observability]:
+def install_dashboards(
+    settings: Settings, mesh: Mesh, https_ready: Sequence[pulumi.Resource] = ()
+) -> Optional[Observability]:
+    """`https_ready`: what an exposed dashboard's route waits for, the certificate of the HTTPS listener."""
     dashboards = settings.dashboards
     if not any((dashboards.prometheus.enabled, dashboards.grafana.enabled, dashboards.jaeger.enabled, dashboards.kiali.enabled)):
         return None
@@ -74,7 +77,7 @@ def install_dashboards(settings: Settings, mesh: Mesh) -> Optional[Observability
                     timeout=None,
                     retry=None,
                     parent_ref=mesh.gateway.parent_ref("https"),  # logins never travel in clear text
-                    wait_for=[mesh.control_plane.istiod, mesh.gateway.gateway],
+                    wait_for=[mesh.control_plane.istiod, mesh.gateway.gateway, *https_ready],
                 ),
                 opts=pulumi.ResourceOptions(providers=[mesh.provider]),
             )

@@ -26,6 +26,6 @@ def build_platform(
     mesh = build_mesh(settings, cluster, cloud_ingress_annotations)
     dns = install_external_dns(settings, mesh, access) if access else None
     tls = install_tls(settings, mesh, access.acme if access else None)
-    observability = install_dashboards(settings, mesh)
+    observability = install_dashboards(settings, mesh, tls.ready)
     published = publish_routes(settings, mesh, tls)
     export_stack(settings, mesh, dns, observability, published, tls)

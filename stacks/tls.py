@@ -19,6 +19,7 @@ from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
 from stacks import addresses, versions
 from stacks.mesh import Mesh
+from stacks.observability import exposed_hosts
 from stacks.settings import WILDCARD_CERTIFICATE, Settings
 
 # Never injected: an injected cert-manager cannot reach the DNS servers it checks propagation with (mTLS).
@@ -66,7 +67,7 @@ def install_tls(settings: Settings, mesh: Mesh, acme: Optional[AcmeDns]) -> Tls:
         tls = Tls(mode, settings.tls_secret)
     else:
         tls = _issue_certificate(settings, mesh, acme)
-    _redirect_http(mesh, tls)
+    _redirect_http(settings, mesh, tls)
     return tls
 
 
@@ -123,14 +124,27 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: Optional[AcmeDns]) 
     )
 
 
-def _redirect_http(mesh: Mesh, tls: Tls) -> None:
-    """Every plain-HTTP request on the shared Gateway gets a 301 to HTTPS, once the certificate is there."""
+def redirected_hosts(settings: Settings) -> list[str]:
+    """The hostnames the shared Gateway publishes over HTTP(S): its http routes' and the exposed dashboards'.
+
+    Listed rather than left empty: external-dns gives a route without hostnames its listener's (*.<domain>),
+    which would publish a wildcard record. Istio routes redirect on their own Gateway (tls.httpsRedirect).
+    """
+    routes = [settings.hostname(r) for r in settings.published_routes if r.kind == "http"]
+    return sorted({*routes, *exposed_hosts(settings).values()})
+
+
+def _redirect_http(settings: Settings, mesh: Mesh, tls: Tls) -> None:
+    """Every plain-HTTP request for a published name gets a 301 to HTTPS, once the certificate is there."""
     assert mesh.gateway is not None
+    hostnames = redirected_hosts(settings)
+    if not hostnames:
+        return
     k8s.apiextensions.CustomResource(
         "https-redirect",
         api_version=GATEWAY_API,
         kind="HTTPRoute",
         metadata=k8s.meta.v1.ObjectMetaArgs(name="https-redirect", namespace=mesh.gateway.namespace),
-        spec=https_redirect_spec(mesh.gateway.parent_ref("http")),
+        spec=https_redirect_spec(mesh.gateway.parent_ref("http"), hostnames),
         opts=pulumi.ResourceOptions(provider=mesh.provider, depends_on=[mesh.gateway.gateway, *tls.ready]),
     )

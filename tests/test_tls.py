@@ -413,6 +413,8 @@ def test_redirect_route_and_https_only_app_routes(run_stack):
     assert redirect.inputs["metadata"] == {"name": "https-redirect", "namespace": "istio-ingress"}
     assert redirect.inputs["spec"] == {
         "parentRefs": [{"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "http"}],
+        # listed: without hostnames external-dns would publish the listener's *.mesh.localhost
+        "hostnames": ["shop.mesh.localhost"],
         "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}],
     }
     assert redirect.depends_on(run.one(GATEWAY)) and redirect.depends_on(by_name(run, CERTIFICATE, "mesh-wildcard"))
@@ -421,6 +423,20 @@ def test_redirect_route_and_https_only_app_routes(run_stack):
     listeners = run.one(GATEWAY).inputs["spec"]["listeners"]
     assert listeners[1]["tls"] == {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "mesh-wildcard-tls"}]}
     assert run.outputs["routes"] == {"shop": "https://shop.mesh.localhost/"}
+
+
+def test_redirect_lists_every_http_and_dashboard_hostname_and_only_those(run_stack):
+    run = run_stack(merged(LOCAL, dns={"domain": "mesh.example.com"}, demo={"enabled": True},
+                           routes=[{"name": "shop", "namespace": "shop"}, {"name": "legacy", "namespace": "shop", "kind": "istio"}],
+                           dashboards={"expose": {"enabled": True}, "kiali": {"auth": "token"}}))
+    assert by_name(run, HTTP_ROUTE, "https-redirect").inputs["spec"]["hostnames"] == [
+        "demo.mesh.example.com", "grafana.mesh.example.com", "kiali.mesh.example.com", "shop.mesh.example.com",
+    ]
+
+
+def test_no_redirect_route_without_gateway_api_hostnames(run_stack):
+    run = run_stack(merged(LOCAL, routes=[{"name": "legacy", "namespace": "shop", "kind": "istio"}]))
+    assert run.of_type(HTTP_ROUTE) == []
 
 
 def test_istio_gateway_redirects_http_and_serves_the_certificate(run_stack):
@@ -450,7 +466,10 @@ def test_off_is_plain_http(run_stack):
 def test_dashboard_exposure_works_with_the_issued_certificate(run_stack):
     run = run_stack(merged(LOCAL, dns={"domain": "mesh.example.com"}, dashboards={"expose": {"enabled": True}, "kiali": {"auth": "token"}}))
     assert run.outputs["exposedDashboards"]["grafana"] == "https://grafana.mesh.example.com/"
-    assert by_name(run, CERTIFICATE, "mesh-wildcard").inputs["spec"]["dnsNames"] == ["*.mesh.example.com"]
+    certificate = by_name(run, CERTIFICATE, "mesh-wildcard")
+    assert certificate.inputs["spec"]["dnsNames"] == ["*.mesh.example.com"]
+    for dashboard in ("kiali", "grafana"):
+        assert by_name(run, HTTP_ROUTE, dashboard).depends_on(certificate)
 
 
 # --- defaults and every mode on every shipped stack ---------------------------------------------------------
