@@ -1,14 +1,15 @@
 """Route53 access, shared by the `aws` stack and by `local` with a Route53 zone: the AWS provider, the hosted
-zone and the OIDC issuer (looked up before anything is created), and the identity external-dns writes it with,
-scoped to that zone."""
+zone and the OIDC issuer (looked up before anything is created), and the identities external-dns (and, for
+tls.mode acme, cert-manager) write it with, each scoped to that zone."""
 
 from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable, Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-
-from functools import partial
 
 from components.aws_dns_identity import (
     ACCESS_KEY_SECRET,
@@ -37,22 +38,7 @@ def aws_dns(
     zone = hosted_zone(settings, aws_settings, amazon)
     issuer = irsa_issuer(aws_settings, amazon) if aws_settings.identity == "irsa" else None
     namespace = external_dns_namespace(settings, cluster)
-    identity = AwsDnsIdentity(
-        "external-dns-aws",
-        AwsDnsIdentityArgs(
-            mode=aws_settings.identity,
-            region=aws_settings.region,
-            zone_arn=zone.arn,
-            namespace=namespace.metadata.name,
-            service_account=addresses.EXTERNAL_DNS_SERVICE_ACCOUNT,
-            zone_type=aws_settings.zone_type,
-            permissions=route53_policy,
-            access_key_secret=ACCESS_KEY_SECRET,
-            issuer=issuer,
-            cluster_name=aws_settings.cluster_name,
-        ),
-        opts=pulumi.ResourceOptions(providers=[amazon, cluster]),
-    )
+    identity = zone_identity("external-dns", aws_settings, amazon, cluster, zone, issuer, namespace, route53_policy, ACCESS_KEY_SECRET)
     acme = aws_acme(settings, aws_settings, amazon, cluster, zone, issuer) if settings.tls_mode == "acme" else None
     return DnsAccess(zone, identity.credentials, namespace, acme)
 
@@ -63,26 +49,14 @@ def aws_acme(
     amazon: aws.Provider,
     cluster: k8s.Provider,
     zone: DnsZone,
-    issuer: IrsaIssuer | None,
+    issuer: Optional[IrsaIssuer],
 ) -> AcmeDns:
     """cert-manager's own role (or user), on the same zone as external-dns' but never the same identity; the
     solver names the zone (hostedZoneID), so it never lists zones."""
     namespace = cert_manager_namespace(cluster)
-    identity = AwsDnsIdentity(
-        "cert-manager-aws",
-        AwsDnsIdentityArgs(
-            mode=aws_settings.identity,
-            region=aws_settings.region,
-            zone_arn=zone.arn,
-            namespace=namespace.metadata.name,
-            service_account=addresses.CERT_MANAGER_SERVICE_ACCOUNT,
-            zone_type=aws_settings.zone_type,
-            permissions=partial(acme_route53_policy, domain=settings.dns.domain or ""),
-            access_key_secret=CERT_MANAGER_ACCESS_KEY_SECRET,
-            issuer=issuer,
-            cluster_name=aws_settings.cluster_name,
-        ),
-        opts=pulumi.ResourceOptions(providers=[amazon, cluster]),
+    permissions = partial(acme_route53_policy, domain=settings.dns.domain or "")
+    identity = zone_identity(
+        "cert-manager", aws_settings, amazon, cluster, zone, issuer, namespace, permissions, CERT_MANAGER_ACCESS_KEY_SECRET
     )
     route53: dict = {"region": aws_settings.region, "hostedZoneID": zone.id}
     if identity.credentials.key_secret is not None:
@@ -90,6 +64,36 @@ def aws_acme(
         route53["accessKeyIDSecretRef"] = {"name": CERT_MANAGER_ACCESS_KEY_SECRET, "key": "AWS_ACCESS_KEY_ID"}
         route53["secretAccessKeySecretRef"] = {"name": CERT_MANAGER_ACCESS_KEY_SECRET, "key": "AWS_SECRET_ACCESS_KEY"}
     return AcmeDns(namespace, identity.credentials, {"route53": route53})
+
+
+def zone_identity(
+    controller: str,
+    aws_settings: AwsSettings,
+    amazon: aws.Provider,
+    cluster: k8s.Provider,
+    zone: DnsZone,
+    issuer: Optional[IrsaIssuer],
+    namespace: k8s.core.v1.Namespace,
+    permissions: Callable[[str], dict[str, Any]],
+    access_key_secret: str,
+) -> AwsDnsIdentity:
+    """One controller's own role (or user) with its own policy on the zone, trusted by its service account."""
+    return AwsDnsIdentity(
+        f"{controller}-aws",
+        AwsDnsIdentityArgs(
+            mode=aws_settings.identity,
+            region=aws_settings.region,
+            zone_arn=zone.arn,
+            namespace=namespace.metadata.name,
+            service_account=addresses.DNS_CONTROLLER_SERVICE_ACCOUNTS[controller],
+            zone_type=aws_settings.zone_type,
+            permissions=permissions,
+            access_key_secret=access_key_secret,
+            issuer=issuer,
+            cluster_name=aws_settings.cluster_name,
+        ),
+        opts=pulumi.ResourceOptions(providers=[amazon, cluster]),
+    )
 
 
 def hosted_zone(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provider) -> DnsZone:

@@ -1,6 +1,6 @@
 """Google Cloud DNS access, shared by the `gcp` stack and by `local` with a Cloud DNS zone: the Google
-provider, the managed zone (looked up before anything is created, or created), and the identity external-dns
-writes it with, scoped to that zone."""
+provider, the managed zone (looked up before anything is created, or created), and the identities external-dns
+(and, for tls.mode acme, cert-manager) write it with, each scoped to that zone."""
 
 from __future__ import annotations
 
@@ -25,22 +25,7 @@ def gcp_dns(
     """The managed zone (looked up before anything is created, or created) and a service account scoped to it."""
     zone = managed_zone(settings, google_settings, google)
     namespace = external_dns_namespace(settings, cluster)
-    identity = GcpDnsIdentity(
-        "external-dns-gcp",
-        GcpDnsIdentityArgs(
-            project=google_settings.project,
-            dns_project=google_settings.zone_project,
-            managed_zone=zone.name,
-            mode=google_settings.identity,
-            namespace=namespace.metadata.name,
-            service_account=addresses.EXTERNAL_DNS_SERVICE_ACCOUNT,
-            account_id=account_id_for(pulumi.get_stack()),
-            zone_visibility=google_settings.zone_visibility,
-            controller="external-dns",
-            project_reader=True,
-        ),
-        opts=pulumi.ResourceOptions(providers=[google, cluster]),
-    )
+    identity = zone_identity("external-dns", google_settings, google, cluster, zone, namespace, project_reader=True)
     acme = gcp_acme(google_settings, google, cluster, zone) if settings.tls_mode == "acme" else None
     return DnsAccess(zone, identity.credentials, namespace, acme)
 
@@ -53,27 +38,41 @@ def gcp_acme(google_settings: GcpSettings, google: gcp.Provider, cluster: k8s.Pr
     that zone only, and never managedZones.list, so no project-level permission is needed.
     """
     namespace = cert_manager_namespace(cluster)
-    identity = GcpDnsIdentity(
-        "cert-manager-gcp",
+    identity = zone_identity("cert-manager", google_settings, google, cluster, zone, namespace, project_reader=False)
+    cloud_dns: dict = {"project": google_settings.zone_project, "hostedZoneName": zone.name}
+    if identity.credentials.key_secret is not None:
+        # Without a secret ref the solver uses ambient credentials (Workload Identity), ClusterIssuers only.
+        cloud_dns["serviceAccountSecretRef"] = {"name": KEY_SECRET, "key": KEY_FILE}
+    return AcmeDns(namespace, identity.credentials, {"cloudDNS": cloud_dns})
+
+
+def zone_identity(
+    controller: str,
+    google_settings: GcpSettings,
+    google: gcp.Provider,
+    cluster: k8s.Provider,
+    zone: DnsZone,
+    namespace: k8s.core.v1.Namespace,
+    project_reader: bool,
+) -> GcpDnsIdentity:
+    """One controller's own service account on the zone, trusted by its Kubernetes service account (named after
+    the controller in its namespace: addresses.py pins both charts' names to that)."""
+    return GcpDnsIdentity(
+        f"{controller}-gcp",
         GcpDnsIdentityArgs(
             project=google_settings.project,
             dns_project=google_settings.zone_project,
             managed_zone=zone.name,
             mode=google_settings.identity,
             namespace=namespace.metadata.name,
-            service_account=addresses.CERT_MANAGER_SERVICE_ACCOUNT,
-            account_id=account_id_for(pulumi.get_stack(), "cert-manager"),
+            service_account=addresses.DNS_CONTROLLER_SERVICE_ACCOUNTS[controller],
+            account_id=account_id_for(pulumi.get_stack(), controller),
             zone_visibility=google_settings.zone_visibility,
-            controller="cert-manager",
-            project_reader=False,
+            controller=controller,
+            project_reader=project_reader,
         ),
         opts=pulumi.ResourceOptions(providers=[google, cluster]),
     )
-    cloud_dns: dict = {"project": google_settings.zone_project, "hostedZoneName": zone.name}
-    if identity.credentials.key_secret is not None:
-        # Without a secret ref the solver uses ambient credentials (Workload Identity), ClusterIssuers only.
-        cloud_dns["serviceAccountSecretRef"] = {"name": KEY_SECRET, "key": KEY_FILE}
-    return AcmeDns(namespace, identity.credentials, {"cloudDNS": cloud_dns})
 
 
 def managed_zone(settings: Settings, google_settings: GcpSettings, google: gcp.Provider) -> DnsZone:

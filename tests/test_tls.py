@@ -4,7 +4,6 @@ every shipped stack, and the bad inputs. Expected values are literals read upstr
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -13,6 +12,7 @@ from stacks.settings import SettingsError
 from tests import fakes
 from tests.harness import ProgramFailed, plain_occurrences, shipped_stacks
 from tests.test_chart_values import _check_every_chart
+from tests.test_dns import merged
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
@@ -44,13 +44,6 @@ AWS = {
 }
 LOCAL = {"cloud": "local", "dns": {"domain": "mesh.localhost"}, "mesh": {"injectedNamespaces": ["shop"]},
          "routes": [{"name": "shop", "namespace": "shop"}]}
-
-
-def merged(base: dict, **sections) -> dict:
-    config = copy.deepcopy(base)
-    for key, value in sections.items():
-        config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
-    return config
 
 
 def cert_manager_values(run) -> dict:
