@@ -7,7 +7,7 @@ the CRDs do not serve, exposure without TLS, a route outside the domain...) fail
 from __future__ import annotations
 
 from stacks import durations, profiles, quantities, versions
-from stacks.addresses import ISTIO_NAMESPACE, UNREVISIONED
+from stacks.addresses import CERT_MANAGER_NAMESPACE, ISTIO_NAMESPACE, UNREVISIONED
 from stacks.installed import InstalledIstio
 from stacks.settings import AWS_ZONE_ID, DNS_LABEL, RouteSettings, Settings
 
@@ -366,6 +366,9 @@ def _tls_problems(settings: Settings) -> list[str]:
         problems.append("tls.secret: required with tls.mode secret: a kubernetes.io/tls Secret in the ingress namespace")
     if mode != "secret" and tls.secret is not None:
         problems.append(f"tls.secret: only for tls.mode secret (tls.mode is {mode})")
+    if mode in ("acme", "ca") and CERT_MANAGER_NAMESPACE in settings.injected_namespaces:
+        key = "demo.namespace" if settings.demo.enabled and settings.demo.namespace == CERT_MANAGER_NAMESPACE else "mesh.injectedNamespaces"
+        problems.append(f"{key}: {CERT_MANAGER_NAMESPACE!r} is cert-manager's namespace (never injected)")
     if mode in ("acme", "ca") and domain:
         expose = settings.dashboards.expose
         hosts = [("dashboards.expose.kialiHost", expose.kiali_host), ("dashboards.expose.grafanaHost", expose.grafana_host)]

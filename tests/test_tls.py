@@ -518,6 +518,7 @@ BAD_INPUTS = [
      "dashboards.expose.kialiHost", "outside the certificate *.mesh.localhost"),
     ("route host outside the certificate", merged(LOCAL, routes=[{"name": "shop", "namespace": "shop", "hostname": "a.b.mesh.localhost"}]),
      "routes[0].hostname", "a wildcard covers one label"),
+    ("cert-manager's namespace injected", merged(LOCAL, mesh={"injectedNamespaces": ["shop", "cert-manager"]}), "mesh.injectedNamespaces", "cert-manager's namespace (never injected)"),
     ("old gateway.tlsSecret", merged(LOCAL, gateway={"tlsSecret": "my-cert"}), "gateway.tlsSecret", "replaced by tls.mode secret and tls.secret my-cert"),
     ("unknown key", merged(LOCAL, tls={"mode": "ca", "issuer": "x"}), "tls.issuer", "unknown key"),
     ("typo", merged(GCP, tls={"email": "ops@example.com", "servr": "staging"}), "tls.servr", "did you mean 'server'"),
