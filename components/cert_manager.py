@@ -14,24 +14,8 @@ import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
 from stacks import versions
+from stacks.profiles import Resources
 
-# Requests and a memory limit per profile for the three long-running containers. dev stays within 30m CPU and
-# 128Mi requested in all; production runs two replicas of each behind a PodDisruptionBudget (the controller
-# and cainjector elect a leader, so the second replica is a warm standby; the webhook serves from both).
-SIZING: dict[str, dict[str, dict[str, Any]]] = {
-    "dev": {
-        "controller": {"requests": {"cpu": "10m", "memory": "48Mi"}, "limits": {"memory": "256Mi"}},
-        "webhook": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
-        "cainjector": {"requests": {"cpu": "10m", "memory": "48Mi"}, "limits": {"memory": "256Mi"}},
-    },
-    "production": {
-        "controller": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-        "webhook": {"requests": {"cpu": "25m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
-        "cainjector": {"requests": {"cpu": "25m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-    },
-}
-REPLICAS = {"dev": 1, "production": 2}
-API_CHECK_SIZING = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}
 API_CHECK = "cert-manager-api-check"
 # `check api` retries a dry-run Certificate create until the webhook answers with its injected CA.
 API_CHECK_WAIT = "5m"
@@ -44,7 +28,14 @@ class CertManagerArgs:
     namespace_name: str
     release: str
     service_account: str
-    profile: str
+    # The profile's (stacks/profiles.py): the controller, webhook and cainjector, and the API-check Job.
+    controller: Resources
+    webhook: Resources
+    cainjector: Resources
+    api_check: Resources
+    # Two replicas of each behind a PodDisruptionBudget (the controller and cainjector elect a leader, so the
+    # second is a warm standby; the webhook serves from both).
+    highly_available: bool
     # Workload identity / IRSA annotations of the controller's ServiceAccount (acme with ambient credentials).
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # The Gateway API CRDs, and the cloud grants it solves DNS-01 with.
@@ -52,8 +43,7 @@ class CertManagerArgs:
 
 
 def cert_manager_values(args: CertManagerArgs) -> dict[str, Any]:
-    sizing, replicas = SIZING[args.profile], REPLICAS[args.profile]
-    production = args.profile == "production"
+    replicas, budget = (2, True) if args.highly_available else (1, False)
     # The chart has no autoscaler, so a replica count never fights an HPA; no caBundle is set anywhere:
     # cainjector injects it.
     return {
@@ -63,20 +53,20 @@ def cert_manager_values(args: CertManagerArgs) -> dict[str, Any]:
         # Leases in its own namespace instead of kube-system (GKE Autopilot refuses kube-system).
         "global": {"leaderElection": {"namespace": args.namespace_name}},
         "replicaCount": replicas,
-        "resources": sizing["controller"],
-        "podDisruptionBudget": {"enabled": production},
-        "webhook": {"replicaCount": replicas, "resources": sizing["webhook"], "podDisruptionBudget": {"enabled": production}},
+        "resources": args.controller.values(),
+        "podDisruptionBudget": {"enabled": budget},
+        "webhook": {"replicaCount": replicas, "resources": args.webhook.values(), "podDisruptionBudget": {"enabled": budget}},
         "cainjector": {
             "replicaCount": replicas,
-            "resources": sizing["cainjector"],
-            "podDisruptionBudget": {"enabled": production},
+            "resources": args.cainjector.values(),
+            "podDisruptionBudget": {"enabled": budget},
         },
         # A post-install hook Job: Chart v4 drops hooks, so it would never run; the stack runs its own check.
         "startupapicheck": {"enabled": False},
     }
 
 
-def api_check_job_spec(service_account: str) -> dict[str, Any]:
+def api_check_job_spec(service_account: str, resources: Resources) -> dict[str, Any]:
     """The chart's startupapicheck, as a plain Job: `check api` does a dry-run create of a Certificate, which
     succeeds only once the webhook serves with the CA cainjector injected (cmd/startupapicheck, v1.21.1)."""
     return {
@@ -92,7 +82,7 @@ def api_check_job_spec(service_account: str) -> dict[str, Any]:
                         "image": versions.CERT_MANAGER_API_CHECK_IMAGE,
                         "args": ["check", "api", f"--wait={API_CHECK_WAIT}", "-v"],
                         "env": [{"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
-                        "resources": API_CHECK_SIZING,
+                        "resources": resources.values(),
                         "securityContext": {
                             "allowPrivilegeEscalation": False,
                             "capabilities": {"drop": ["ALL"]},
@@ -144,7 +134,7 @@ class CertManager(pulumi.ComponentResource):
         self.api_ready = k8s.batch.v1.Job(
             f"{name}-api-check",
             metadata=metadata,
-            spec=api_check_job_spec(API_CHECK),
+            spec=api_check_job_spec(API_CHECK, args.api_check),
             opts=child_opts(self, [self.chart, account, role, binding]),
         )
         self.register_outputs({"release": args.release})

@@ -4,7 +4,7 @@ registers (the values it hands each chart, the objects it makes itself) plus the
 The charts are not rendered here (nothing can be, under mocks), so CHART_PODS lists, per chart, the pods
 each runs and where in its values each container's resources are read; every entry was read in the chart's
 templates at the pinned version (cited). A chart with no entry fails loudly: adding a chart means adding
-its pods here (cert-manager: controller, webhook, cainjector; they go in CHART_PODS like the others).
+its pods here.
 
 Workloads the program makes itself (Deployment, StatefulSet, Job) are read from their pod template, and a
 pod in a namespace labelled for injection gets Istio's istio-proxy and istio-init with istiod's
@@ -101,6 +101,23 @@ CHART_PODS: dict[str, tuple[ChartPod, ...]] = {
     "jaeger": (ChartPod("jaeger", (ChartContainer("jaeger", ("jaeger", "resources")),), lambda v: 1),),
     # kiali-server templates/deployment.yaml: one container; deployment.replicas 1 (values.yaml).
     "kiali-server": (ChartPod("kiali", (ChartContainer("kiali", ("deployment", "resources")),), lambda v: 1),),
+    # cert-manager v1.21.1 deploy/charts/cert-manager templates/deployment.yaml, webhook-deployment.yaml,
+    # cainjector-deployment.yaml: one container each, resources from `resources`, `webhook.resources`,
+    # `cainjector.resources`; replicas from replicaCount, webhook.replicaCount, cainjector.replicaCount
+    # (values.yaml: 1 each; cainjector.enabled true).
+    "cert-manager": (
+        ChartPod("cert-manager", (ChartContainer("cert-manager-controller", ("resources",)),), lambda v: int(v.get("replicaCount", 1))),
+        ChartPod(
+            "cert-manager-webhook",
+            (ChartContainer("cert-manager-webhook", ("webhook", "resources")),),
+            lambda v: int(at(v, ("webhook", "replicaCount")) or 1),
+        ),
+        ChartPod(
+            "cert-manager-cainjector",
+            (ChartContainer("cert-manager-cainjector", ("cainjector", "resources")),),
+            lambda v: int(at(v, ("cainjector", "replicaCount")) or 1),
+        ),
+    ),
 }
 
 WORKLOAD_TYPES = (

@@ -64,6 +64,12 @@ class Sizing:
     jaeger: Resources
     kiali: Resources
     demo: Resources
+    # cert-manager's three long-running containers (dev: 30m and 128Mi requested in all), and the stack's own
+    # one-shot API check (components/cert_manager.py); highly_available runs two of each behind a PDB.
+    cert_manager: Resources
+    cert_manager_webhook: Resources
+    cert_manager_cainjector: Resources
+    cert_manager_api_check: Resources
     # Topology spread for istiod and the gateway, PodDisruptionBudgets (replicas > 1), persistent dashboards.
     highly_available: bool
 
@@ -85,6 +91,10 @@ PROFILES: dict[str, Sizing] = {
         jaeger=Resources("25m", "128Mi", "512Mi"),
         kiali=Resources("10m", "64Mi", "512Mi"),
         demo=Resources("10m", "32Mi", "64Mi"),
+        cert_manager=Resources("10m", "48Mi", "256Mi"),
+        cert_manager_webhook=Resources("10m", "32Mi", "128Mi"),
+        cert_manager_cainjector=Resources("10m", "48Mi", "256Mi"),
+        cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
         highly_available=False,
     ),
     "production": Sizing(
@@ -101,6 +111,10 @@ PROFILES: dict[str, Sizing] = {
         jaeger=Resources("250m", "512Mi", "2Gi"),
         kiali=Resources("50m", "128Mi", "1Gi"),
         demo=Resources("50m", "64Mi", "128Mi"),
+        cert_manager=Resources("50m", "128Mi", "512Mi"),
+        cert_manager_webhook=Resources("25m", "64Mi", "256Mi"),
+        cert_manager_cainjector=Resources("25m", "128Mi", "512Mi"),
+        cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
         highly_available=True,
     ),
 }

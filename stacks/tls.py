@@ -17,7 +17,7 @@ from components.cert_manager import CertManager, CertManagerArgs
 from components.certificates import AcmeIssuerArgs, WildcardCertificate, WildcardCertificateArgs
 from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
-from stacks import addresses, versions
+from stacks import addresses, profiles, versions
 from stacks.mesh import Mesh
 from stacks.observability import exposed_hosts
 from stacks.settings import WILDCARD_CERTIFICATE, Settings
@@ -46,11 +46,6 @@ class Tls:
     ready: tuple[pulumi.Resource, ...] = ()
 
 
-def stack_profile(settings: Settings) -> str:
-    """The sizing profile cert-manager follows: the dashboards' for now (one place to rewire)."""
-    return settings.profile
-
-
 def cert_manager_namespace(cluster: k8s.Provider) -> k8s.core.v1.Namespace:
     return k8s.core.v1.Namespace(
         addresses.CERT_MANAGER_NAMESPACE,
@@ -75,6 +70,7 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: Optional[AcmeDns]) 
     namespace = acme.namespace if acme is not None else cert_manager_namespace(mesh.provider)
     grants = list(acme.credentials.ready) if acme is not None else []
     on_cluster = pulumi.ResourceOptions(providers=[mesh.provider])
+    sizing = profiles.sizing(settings)
     # With the Gateway API CRDs first, turning on cert-manager's Gateway API support later cannot crash-loop it.
     crds: list[pulumi.Resource] = [mesh.gateway_api] if mesh.gateway_api is not None else []
     cert_manager = CertManager(
@@ -84,7 +80,11 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: Optional[AcmeDns]) 
             namespace_name=addresses.CERT_MANAGER_NAMESPACE,
             release=addresses.CERT_MANAGER_RELEASE,
             service_account=addresses.CERT_MANAGER_SERVICE_ACCOUNT,
-            profile=stack_profile(settings),
+            controller=sizing.cert_manager,
+            webhook=sizing.cert_manager_webhook,
+            cainjector=sizing.cert_manager_cainjector,
+            api_check=sizing.cert_manager_api_check,
+            highly_available=sizing.highly_available,
             service_account_annotations=acme.credentials.service_account_annotations if acme is not None else {},
             wait_for=[*crds, *grants],
         ),

@@ -107,7 +107,7 @@ def test_dev_requests_at_most_30m_cpu_and_128mi_in_all(run_stack):
 
 
 def test_production_runs_two_of_each_behind_disruption_budgets(run_stack):
-    values = cert_manager_values(run_stack("dev", dashboards={"profile": "production", "kiali": {"auth": "token"}}))
+    values = cert_manager_values(run_stack("dev", profile="production"))
     for section in (values, values["webhook"], values["cainjector"]):
         assert section["replicaCount"] == 2
         assert section["podDisruptionBudget"] == {"enabled": True}
@@ -116,7 +116,7 @@ def test_production_runs_two_of_each_behind_disruption_budgets(run_stack):
 
 @pytest.mark.parametrize("profile", ["dev", "production"])
 def test_every_cert_manager_container_has_requests_and_a_memory_limit(run_stack, profile):
-    run = run_stack("dev", dashboards={"profile": profile, "kiali": {"auth": "token"}})
+    run = run_stack("dev", profile=profile)
     values = cert_manager_values(run)
     [check] = run.one(JOB).inputs["spec"]["template"]["spec"]["containers"]
     for resources in (values["resources"], values["webhook"]["resources"], values["cainjector"]["resources"], check["resources"]):
@@ -128,7 +128,7 @@ def test_every_cert_manager_container_has_requests_and_a_memory_limit(run_stack,
 def test_tls_variants_use_only_verified_chart_keys(run_stack, variant):
     configs = {
         "dev": "dev",
-        "production": merged(LOCAL, dashboards={"profile": "production"}),
+        "production": {**LOCAL, "profile": "production"},
         "gcp-acme": GCP,
         "gcp-key": merged(GCP, gcp={"identity": "key"}),
         "aws-irsa": AWS,
