@@ -4,12 +4,13 @@ every shipped stack, and the bad inputs. Expected values are literals read upstr
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
 
 from stacks.settings import SettingsError
-from tests import fakes
+from tests import fakes, harness
 from tests.harness import ProgramFailed, plain_occurrences, shipped_stacks
 from tests.test_chart_values import _check_every_chart
 from tests.test_dns import merged
@@ -46,6 +47,24 @@ LOCAL = {"cloud": "local", "dns": {"domain": "mesh.localhost"}, "mesh": {"inject
          "routes": [{"name": "shop", "namespace": "shop"}]}
 
 
+def _run(config) -> harness.Run:
+    config = harness.stack_config(config) if isinstance(config, str) else copy.deepcopy(config)
+    return harness.run_program(
+        config, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, dashboards=fakes.istio_dashboards
+    )
+
+
+# One run per module for the tests that only read these two (the suite stays fast).
+@pytest.fixture(scope="module")
+def dev():
+    return _run("dev")
+
+
+@pytest.fixture(scope="module")
+def gcp():
+    return _run(GCP)
+
+
 def cert_manager_values(run) -> dict:
     return run.chart("cert-manager").inputs["values"]
 
@@ -59,8 +78,8 @@ def by_name(run, type_: str, name: str):
 # --- cert-manager: chart, values, sizing -----------------------------------------------------------------
 
 
-def test_cert_manager_chart_is_pinned_in_its_own_namespace(run_stack):
-    run = run_stack("dev")
+def test_cert_manager_chart_is_pinned_in_its_own_namespace(dev):
+    run = dev
     chart = run.chart("cert-manager").inputs
     assert (chart["version"], chart["repositoryOpts"], chart["name"], chart["namespace"]) == (
         "v1.21.1", {"repo": "https://charts.jetstack.io"}, "cert-manager", "cert-manager",
@@ -69,8 +88,8 @@ def test_cert_manager_chart_is_pinned_in_its_own_namespace(run_stack):
     assert namespace["metadata"] == {"name": "cert-manager", "labels": {"istio-injection": "disabled"}}
 
 
-def test_dev_values_key_by_key(run_stack):
-    assert cert_manager_values(run_stack("dev")) == {
+def test_dev_values_key_by_key(dev):
+    assert cert_manager_values(dev) == {
         "crds": {"enabled": True, "keep": True},
         "serviceAccount": {"name": "cert-manager", "annotations": {}},
         "global": {"leaderElection": {"namespace": "cert-manager"}},
@@ -99,8 +118,8 @@ def _mebi(memory: str) -> int:
     return int(memory.removesuffix("Mi"))
 
 
-def test_dev_requests_at_most_30m_cpu_and_128mi_in_all(run_stack):
-    values = cert_manager_values(run_stack("dev"))
+def test_dev_requests_at_most_30m_cpu_and_128mi_in_all(dev):
+    values = cert_manager_values(dev)
     requests = [values["resources"]["requests"], values["webhook"]["resources"]["requests"], values["cainjector"]["resources"]["requests"]]
     assert sum(_milli(r["cpu"]) for r in requests) <= 30
     assert sum(_mebi(r["memory"]) for r in requests) <= 128
@@ -143,8 +162,8 @@ def test_tls_variants_use_only_verified_chart_keys(run_stack, variant):
 # --- the webhook wait ---------------------------------------------------------------------------------------
 
 
-def test_api_check_job_is_the_charts_check_as_a_plain_job(run_stack):
-    run = run_stack("dev")
+def test_api_check_job_is_the_charts_check_as_a_plain_job(dev):
+    run = dev
     job = run.one(JOB)
     assert job.inputs["metadata"] == {"name": "cert-manager-api-check", "namespace": "cert-manager"}
     spec = job.inputs["spec"]
@@ -179,8 +198,8 @@ def test_order_crds_then_cert_manager_then_webhook_then_issuers_then_certificate
     assert certificate.depends_on(issuer)
 
 
-def test_cert_manager_is_off_the_mesh_critical_path(run_stack):
-    run = run_stack(GCP)
+def test_cert_manager_is_off_the_mesh_critical_path(gcp):
+    run = gcp
     chart = run.chart("cert-manager")
     for mesh_install in ("base", "istiod", "gateway"):
         assert not chart.depends_on(run.chart(mesh_install))
@@ -188,8 +207,8 @@ def test_cert_manager_is_off_the_mesh_critical_path(run_stack):
     assert not run.chart("external-dns").depends_on(chart)
 
 
-def test_https_is_relied_on_only_after_the_certificate_is_ready(run_stack):
-    run = run_stack(GCP)
+def test_https_is_relied_on_only_after_the_certificate_is_ready(gcp):
+    run = gcp
     certificate = by_name(run, CERTIFICATE, "mesh-wildcard")
     assert certificate.inputs["metadata"]["annotations"] == {
         "pulumi.com/waitFor": "condition=Ready",
@@ -204,8 +223,8 @@ def test_https_is_relied_on_only_after_the_certificate_is_ready(run_stack):
 # --- acme: issuer, certificate, identities -----------------------------------------------------------------
 
 
-def test_gcp_acme_issuer_and_certificate(run_stack):
-    run = run_stack(GCP)
+def test_gcp_acme_issuer_and_certificate(gcp):
+    run = gcp
     [issuer] = run.of_type(CLUSTER_ISSUER)
     assert issuer.inputs["metadata"] == {"name": "letsencrypt-production"}
     assert issuer.inputs["spec"] == {
@@ -239,8 +258,8 @@ def test_staging_server(run_stack):
     assert issuer.inputs["spec"]["acme"]["privateKeySecretRef"] == {"name": "letsencrypt-staging-account"}
 
 
-def test_gcp_cert_manager_has_its_own_account_with_the_zone_only(run_stack):
-    run = run_stack(GCP)
+def test_gcp_cert_manager_has_its_own_account_with_the_zone_only(gcp):
+    run = gcp
     accounts = {r.name: r.inputs for r in run.of_type("gcp:serviceaccount/account:Account")}
     assert accounts["cert-manager-gcp"]["accountId"] == "cert-manager-test"
     assert accounts["external-dns-gcp"]["accountId"] == "external-dns-test"
@@ -359,8 +378,8 @@ def test_aws_access_key_for_cert_manager(run_stack):
 # --- ca ------------------------------------------------------------------------------------------------------
 
 
-def test_local_ca_chain(run_stack):
-    run = run_stack("dev")
+def test_local_ca_chain(dev):
+    run = dev
     assert by_name(run, CLUSTER_ISSUER, "mesh-selfsigned").inputs["spec"] == {"selfSigned": {}}
     root = by_name(run, CERTIFICATE, "mesh-root-ca")
     assert root.inputs["metadata"]["namespace"] == "cert-manager"
@@ -381,8 +400,8 @@ def test_local_ca_chain(run_stack):
     assert certificate.inputs["spec"]["dnsNames"] == ["*.mesh.localhost"]
 
 
-def test_root_certificate_output_is_read_after_the_root_is_ready_and_never_the_key(run_stack):
-    run = run_stack("dev")
+def test_root_certificate_output_is_read_after_the_root_is_ready_and_never_the_key(dev):
+    run = dev
     [read] = run.reads
     assert (read.type, read.id) == ("kubernetes:core/v1:Secret", "cert-manager/mesh-root-ca")
     assert by_name(run, CERTIFICATE, "mesh-root-ca").urn in read.dependencies
@@ -432,8 +451,8 @@ def test_no_redirect_route_without_gateway_api_hostnames(run_stack):
     assert run.of_type(HTTP_ROUTE) == []
 
 
-def test_istio_gateway_redirects_http_and_serves_the_certificate(run_stack):
-    servers = run_stack(GCP).one(ISTIO_GATEWAY).inputs["spec"]["servers"]
+def test_istio_gateway_redirects_http_and_serves_the_certificate(gcp):
+    servers = gcp.one(ISTIO_GATEWAY).inputs["spec"]["servers"]
     assert servers[0]["tls"] == {"httpsRedirect": True}
     assert servers[1]["tls"] == {"mode": "SIMPLE", "credentialName": "mesh-wildcard-tls"}
 
