@@ -37,7 +37,7 @@ class AwsDnsIdentityArgs:
     namespace: pulumi.Input[str]
     service_account: str
     zone_type: str
-    # zone ARN -> the identity's policy (route53_policy for external-dns, tls.acme_route53_policy for cert-manager)
+    # zone ARN -> the identity's policy (route53_policy for external-dns, acme_route53_policy for cert-manager)
     permissions: Callable[[str], dict[str, Any]]
     access_key_secret: str  # access-key mode: the Secret in `namespace` holding the key
     issuer: Optional[IrsaIssuer] = None
