@@ -14,8 +14,9 @@ from pydantic import BaseModel
 from stacks.loader import load_settings
 
 LOCAL = load_settings({})
-GCP = load_settings({"cloud": "gcp", "gcp": {"project": "gke-project"}, "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}}})
-AWS = load_settings({"cloud": "aws", "aws": {"region": "eu-west-1", "clusterName": "mesh"}, "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}}})
+# tls.email: acme is the default on gcp and aws, and Let's Encrypt needs an account e-mail (no default).
+GCP = load_settings({"cloud": "gcp", "gcp": {"project": "gke-project"}, "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}}, "tls": {"email": "ops@example.com"}})
+AWS = load_settings({"cloud": "aws", "aws": {"region": "eu-west-1", "clusterName": "mesh"}, "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}}, "tls": {"email": "ops@example.com"}})
 
 
 def setting(settings: BaseModel, path: str) -> Any:
@@ -76,6 +77,10 @@ SETTINGS_TABLE = [
     ("demo.namespace", "demo"),
     ("gcp", None),
     ("aws", None),
+    ("tls.mode", "off"),  # no dns.domain: no Gateway to certify
+    ("tls.email", None),
+    ("tls.server", "production"),
+    ("tls.secret", None),
 ]
 
 
@@ -86,6 +91,7 @@ RESOLVED = {
     "ingress.serviceType": lambda s: s.ingress_service_type,
     "dns.enabled": lambda s: s.dns_enabled,
     "gcp.dnsProject": lambda s: s.gcp.zone_project,
+    "tls.mode": lambda s: s.tls_mode,
 }
 
 
@@ -113,6 +119,9 @@ PER_CLOUD = [
     (AWS, "aws.oidcIssuerUrl", None),
     (AWS, "aws.identity", "irsa"),
     (AWS, "aws.zoneType", "public"),
+    (GCP, "tls.mode", "acme"),
+    (AWS, "tls.mode", "acme"),
+    (load_settings({"dns": {"domain": "mesh.localhost"}}), "tls.mode", "ca"),
 ]
 
 

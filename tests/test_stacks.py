@@ -7,48 +7,58 @@ import pytest
 
 from tests.harness import shipped_stacks
 
-MESH_CHARTS = {"base", "istiod", "gateway", "prometheus", "grafana", "jaeger", "kiali-server"}
+MESH_CHARTS = {"base", "istiod", "gateway", "prometheus", "grafana", "jaeger", "kiali-server", "cert-manager"}
 MESH_KINDS = {
     "kubernetes:yaml/v2:ConfigFile": 1,  # the Gateway API CRDs
     "kubernetes:security.istio.io/v1:PeerAuthentication": 1,
     "kubernetes:telemetry.istio.io/v1:Telemetry": 1,
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": 1,  # the shared Gateway (dns.domain is set)
     "pulumi:providers:kubernetes": 1,
+    "kubernetes:batch/v1:Job": 1,  # cert-manager's API check (HTTPS by default: README "HTTPS")
 }
 # README: "What `pulumi up` does", "Quick start: GCP", "Quick start: AWS", "Publish your app" (the demo on dev).
 EXPECTED = {
     "dev": {
         "cloud": "local",
         "charts": MESH_CHARTS,
-        "namespaces": {"istio-system", "istio-ingress", "apps", "demo"},
+        "namespaces": {"istio-system", "istio-ingress", "apps", "demo", "cert-manager"},
         "kinds": {
             **MESH_KINDS,
-            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 1,
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's and the https redirect
+            "kubernetes:cert-manager.io/v1:Certificate": 2,  # the local root CA and the wildcard
             "kubernetes:apps/v1:Deployment": 1,
             "kubernetes:core/v1:Service": 1,
         },
-        "outputs": {"demo"},
+        "outputs": {"demo", "tls"},
     },
     "gcp": {
         "cloud": "gcp",
         "charts": MESH_CHARTS | {"external-dns"},
-        "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns"},
+        "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns", "cert-manager"},
         "kinds": {
             **MESH_KINDS,
             "pulumi:providers:gcp": 1,
-            "gcp:serviceaccount/account:Account": 1,
+            # one identity each for external-dns and cert-manager; only external-dns reads the project
+            "gcp:serviceaccount/account:Account": 2,
             "gcp:projects/iAMMember:IAMMember": 1,
-            "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": 1,
-            "gcp:serviceaccount/iAMMember:IAMMember": 1,
+            "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": 2,
+            "gcp:serviceaccount/iAMMember:IAMMember": 2,
+            "kubernetes:cert-manager.io/v1:Certificate": 1,
         },
-        "outputs": {"dns"},
+        "outputs": {"dns", "tls"},
     },
     "aws": {
         "cloud": "aws",
         "charts": MESH_CHARTS | {"external-dns"},
-        "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns"},
-        "kinds": {**MESH_KINDS, "pulumi:providers:aws": 1, "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1},
-        "outputs": {"dns"},
+        "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns", "cert-manager"},
+        "kinds": {
+            **MESH_KINDS,
+            "pulumi:providers:aws": 1,
+            "aws:iam/role:Role": 2,  # external-dns' and cert-manager's
+            "aws:iam/rolePolicy:RolePolicy": 2,
+            "kubernetes:cert-manager.io/v1:Certificate": 1,
+        },
+        "outputs": {"dns", "tls"},
     },
 }
 OTHER_CLOUDS = {"local": ("gcp", "aws"), "gcp": ("aws",), "aws": ("gcp",)}
