@@ -4,13 +4,12 @@ every shipped stack, and the bad inputs. Expected values are literals read upstr
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
 from stacks.settings import SettingsError
-from tests import fakes, harness
+from tests import fakes
 from tests.harness import ProgramFailed, plain_occurrences, shipped_stacks
 from tests.test_chart_values import _check_every_chart
 from tests.test_dns import merged
@@ -47,22 +46,20 @@ LOCAL = {"cloud": "local", "dns": {"domain": "mesh.localhost"}, "mesh": {"inject
          "routes": [{"name": "shop", "namespace": "shop"}]}
 
 
-def _run(config) -> harness.Run:
-    config = harness.stack_config(config) if isinstance(config, str) else copy.deepcopy(config)
-    return harness.run_program(
-        config, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, dashboards=fakes.istio_dashboards
-    )
+# The read-only tests share runs (conftest.shared_run: one per distinct config per session).
+@pytest.fixture
+def dev(shared_run):
+    return shared_run("dev")
 
 
-# One run per module for the tests that only read these two (the suite stays fast).
-@pytest.fixture(scope="module")
-def dev():
-    return _run("dev")
+@pytest.fixture
+def gcp(shared_run):
+    return shared_run(GCP)
 
 
-@pytest.fixture(scope="module")
-def gcp():
-    return _run(GCP)
+@pytest.fixture
+def production(shared_run):
+    return shared_run("dev", profile="production")
 
 
 def cert_manager_values(run) -> dict:
@@ -125,8 +122,9 @@ def test_dev_requests_at_most_30m_cpu_and_128mi_in_all(dev):
     assert sum(_mebi(r["memory"]) for r in requests) <= 128
 
 
-def test_production_runs_two_of_each_behind_disruption_budgets(run_stack):
-    values = cert_manager_values(run_stack("dev", profile="production"))
+def test_production_runs_two_of_each_behind_disruption_budgets(production):
+    _check_every_chart(production)
+    values = cert_manager_values(production)
     for section in (values, values["webhook"], values["cainjector"]):
         assert section["replicaCount"] == 2
         assert section["podDisruptionBudget"] == {"enabled": True}
@@ -134,29 +132,13 @@ def test_production_runs_two_of_each_behind_disruption_budgets(run_stack):
 
 
 @pytest.mark.parametrize("profile", ["dev", "production"])
-def test_every_cert_manager_container_has_requests_and_a_memory_limit(run_stack, profile):
-    run = run_stack("dev", profile=profile)
+def test_every_cert_manager_container_has_requests_and_a_memory_limit(request, profile):
+    run = request.getfixturevalue(profile)
     values = cert_manager_values(run)
     [check] = run.one(JOB).inputs["spec"]["template"]["spec"]["containers"]
     for resources in (values["resources"], values["webhook"]["resources"], values["cainjector"]["resources"], check["resources"]):
         assert set(resources["requests"]) == {"cpu", "memory"}
         assert "memory" in resources["limits"]
-
-
-@pytest.mark.parametrize("variant", ["dev", "production", "gcp-acme", "gcp-key", "aws-irsa", "aws-access-key"])
-def test_tls_variants_use_only_verified_chart_keys(run_stack, variant):
-    configs = {
-        "dev": "dev",
-        "production": {**LOCAL, "profile": "production"},
-        "gcp-acme": GCP,
-        "gcp-key": merged(GCP, gcp={"identity": "key"}),
-        "aws-irsa": AWS,
-        "aws-access-key": merged(AWS, aws={"identity": "access-key", "clusterName": None}),
-    }
-    config = configs[variant]
-    if isinstance(config, dict) and config.get("aws", {}).get("clusterName", "") is None:
-        config["aws"] = {k: v for k, v in config["aws"].items() if v is not None}
-    _check_every_chart(run_stack(config))
 
 
 # --- the webhook wait ---------------------------------------------------------------------------------------
@@ -184,8 +166,8 @@ def test_api_check_job_is_the_charts_check_as_a_plain_job(dev):
 
 
 @pytest.mark.parametrize("config", ["dev", "gcp", "aws"])
-def test_order_crds_then_cert_manager_then_webhook_then_issuers_then_certificate(run_stack, config):
-    run = run_stack({"dev": "dev", "gcp": GCP, "aws": AWS}[config])
+def test_order_crds_then_cert_manager_then_webhook_then_issuers_then_certificate(request, shared_run, config):
+    run = shared_run(AWS) if config == "aws" else request.getfixturevalue(config)
     chart, job = run.chart("cert-manager"), run.one(JOB)
     assert chart.depends_on(run.one("kubernetes:yaml/v2:ConfigFile"))
     assert job.depends_on(chart)
@@ -225,6 +207,7 @@ def test_https_is_relied_on_only_after_the_certificate_is_ready(gcp):
 
 def test_gcp_acme_issuer_and_certificate(gcp):
     run = gcp
+    _check_every_chart(run)
     [issuer] = run.of_type(CLUSTER_ISSUER)
     assert issuer.inputs["metadata"] == {"name": "letsencrypt-production"}
     assert issuer.inputs["spec"] == {
@@ -250,8 +233,8 @@ def test_gcp_acme_issuer_and_certificate(gcp):
     }
 
 
-def test_staging_server(run_stack):
-    run = run_stack(merged(GCP, tls={"email": "ops@example.com", "server": "staging"}))
+def test_staging_server(shared_run):
+    run = shared_run(merged(GCP, tls={"email": "ops@example.com", "server": "staging"}))
     [issuer] = run.of_type(CLUSTER_ISSUER)
     assert issuer.inputs["metadata"] == {"name": "letsencrypt-staging"}
     assert issuer.inputs["spec"]["acme"]["server"] == LE_STAGING
@@ -282,8 +265,9 @@ def test_gcp_cert_manager_has_its_own_account_with_the_zone_only(gcp):
         assert by_name(run, CLUSTER_ISSUER, "letsencrypt-production").depends_on(grant)
 
 
-def test_gcp_key_mode_solver_reads_the_key_secret(run_stack):
-    run = run_stack(merged(GCP, gcp={"identity": "key"}))
+def test_gcp_key_mode_solver_reads_the_key_secret(shared_run):
+    run = shared_run(merged(GCP, gcp={"identity": "key"}))
+    _check_every_chart(run)
     secret = run.one("kubernetes:core/v1:Secret", "cert-manager-gcp-key")
     assert secret.inputs["metadata"] == {"name": "cloud-dns-key", "namespace": "cert-manager"}
     [issuer] = run.of_type(CLUSTER_ISSUER)
@@ -327,8 +311,9 @@ EXPECTED_ACME_POLICY = {
 }
 
 
-def test_aws_irsa_role_for_cert_manager(run_stack):
-    run = run_stack(AWS)
+def test_aws_irsa_role_for_cert_manager(shared_run):
+    run = shared_run(AWS)
+    _check_every_chart(run)
     assert acme_policy(run) == EXPECTED_ACME_POLICY
     role = run.one("aws:iam/role:Role", "cert-manager-aws")
     trust = json.loads(role.inputs["assumeRolePolicy"])
@@ -345,8 +330,8 @@ def test_aws_irsa_role_for_cert_manager(run_stack):
     assert json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "external-dns-aws-route53").inputs["policy"]) != EXPECTED_ACME_POLICY
 
 
-def test_aws_pod_identity_for_cert_manager(run_stack):
-    run = run_stack(merged(AWS, aws={"identity": "pod-identity"}))
+def test_aws_pod_identity_for_cert_manager(shared_run):
+    run = shared_run(merged(AWS, aws={"identity": "pod-identity"}))
     assert acme_policy(run) == EXPECTED_ACME_POLICY
     association = run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "cert-manager-aws").inputs
     assert (association["namespace"], association["serviceAccount"], association["clusterName"]) == ("cert-manager", "cert-manager", "mesh")
@@ -354,10 +339,11 @@ def test_aws_pod_identity_for_cert_manager(run_stack):
     assert cert_manager_values(run)["serviceAccount"]["annotations"] == {}
 
 
-def test_aws_access_key_for_cert_manager(run_stack):
+def test_aws_access_key_for_cert_manager(shared_run):
     config = merged(AWS, aws={"region": "eu-west-1", "identity": "access-key"})
     config["aws"].pop("clusterName")
-    run = run_stack(config)
+    run = shared_run(config)
+    _check_every_chart(run)
     assert acme_policy(run) == EXPECTED_ACME_POLICY
     secret = run.one("kubernetes:core/v1:Secret", "cert-manager-aws-access-key")
     assert secret.inputs["metadata"] == {"name": "cert-manager-aws-credentials", "namespace": "cert-manager"}
@@ -419,8 +405,8 @@ def test_root_certificate_output_is_read_after_the_root_is_ready_and_never_the_k
 # --- the Gateways and the redirect ----------------------------------------------------------------------
 
 
-def test_redirect_route_and_https_only_app_routes(run_stack):
-    run = run_stack(LOCAL)
+def test_redirect_route_and_https_only_app_routes(shared_run):
+    run = shared_run(LOCAL)
     redirect = by_name(run, HTTP_ROUTE, "https-redirect")
     assert redirect.inputs["metadata"] == {"name": "https-redirect", "namespace": "istio-ingress"}
     assert redirect.inputs["spec"] == {
@@ -437,8 +423,8 @@ def test_redirect_route_and_https_only_app_routes(run_stack):
     assert run.outputs["routes"] == {"shop": "https://shop.mesh.localhost/"}
 
 
-def test_redirect_lists_every_http_and_dashboard_hostname_and_only_those(run_stack):
-    run = run_stack(merged(LOCAL, dns={"domain": "mesh.example.com"}, demo={"enabled": True},
+def test_redirect_lists_every_http_and_dashboard_hostname_and_only_those(shared_run):
+    run = shared_run(merged(LOCAL, dns={"domain": "mesh.example.com"}, demo={"enabled": True},
                            routes=[{"name": "shop", "namespace": "shop"}, {"name": "legacy", "namespace": "shop", "kind": "istio"}],
                            dashboards={"expose": {"enabled": True}, "kiali": {"auth": "token"}}))
     assert by_name(run, HTTP_ROUTE, "https-redirect").inputs["spec"]["hostnames"] == [
@@ -446,8 +432,8 @@ def test_redirect_lists_every_http_and_dashboard_hostname_and_only_those(run_sta
     ]
 
 
-def test_no_redirect_route_without_gateway_api_hostnames(run_stack):
-    run = run_stack(merged(LOCAL, routes=[{"name": "legacy", "namespace": "shop", "kind": "istio"}]))
+def test_no_redirect_route_without_gateway_api_hostnames(shared_run):
+    run = shared_run(merged(LOCAL, routes=[{"name": "legacy", "namespace": "shop", "kind": "istio"}]))
     assert run.of_type(HTTP_ROUTE) == []
 
 
@@ -457,8 +443,8 @@ def test_istio_gateway_redirects_http_and_serves_the_certificate(gcp):
     assert servers[1]["tls"] == {"mode": "SIMPLE", "credentialName": "mesh-wildcard-tls"}
 
 
-def test_secret_mode_installs_no_cert_manager(run_stack):
-    run = run_stack(merged(LOCAL, tls={"mode": "secret", "secret": "my-cert"}))
+def test_secret_mode_installs_no_cert_manager(shared_run):
+    run = shared_run(merged(LOCAL, tls={"mode": "secret", "secret": "my-cert"}))
     assert "cert-manager" not in run.charts()
     assert run.of_type(CERTIFICATE) == [] and run.of_type(CLUSTER_ISSUER) == []
     assert run.one(GATEWAY).inputs["spec"]["listeners"][1]["tls"]["certificateRefs"] == [{"kind": "Secret", "name": "my-cert"}]
@@ -466,8 +452,8 @@ def test_secret_mode_installs_no_cert_manager(run_stack):
     assert run.outputs["tls"] == {"mode": "secret", "issuer": None, "certificate": None, "secret": "my-cert", "rootCertificate": None}
 
 
-def test_off_is_plain_http(run_stack):
-    run = run_stack(merged(LOCAL, tls={"mode": "off"}))
+def test_off_is_plain_http(shared_run):
+    run = shared_run(merged(LOCAL, tls={"mode": "off"}))
     assert "cert-manager" not in run.charts()
     assert [l["name"] for l in run.one(GATEWAY).inputs["spec"]["listeners"]] == ["http"]
     assert [r.inputs["metadata"]["name"] for r in run.of_type(HTTP_ROUTE)] == ["shop"]
@@ -475,8 +461,8 @@ def test_off_is_plain_http(run_stack):
     assert run.outputs["tls"]["mode"] == "off"
 
 
-def test_dashboard_exposure_works_with_the_issued_certificate(run_stack):
-    run = run_stack(merged(LOCAL, dns={"domain": "mesh.example.com"}, dashboards={"expose": {"enabled": True}, "kiali": {"auth": "token"}}))
+def test_dashboard_exposure_works_with_the_issued_certificate(shared_run):
+    run = shared_run(merged(LOCAL, dns={"domain": "mesh.example.com"}, dashboards={"expose": {"enabled": True}, "kiali": {"auth": "token"}}))
     assert run.outputs["exposedDashboards"]["grafana"] == "https://grafana.mesh.example.com/"
     certificate = by_name(run, CERTIFICATE, "mesh-wildcard")
     assert certificate.inputs["spec"]["dnsNames"] == ["*.mesh.example.com"]
@@ -497,22 +483,17 @@ MODE_SETTINGS = {
 
 @pytest.mark.parametrize("mode", sorted(MODE_SETTINGS))
 @pytest.mark.parametrize("stack", shipped_stacks())
-def test_every_mode_on_every_shipped_stack(run_stack, stack, mode):
+def test_every_mode_on_every_shipped_stack(shared_run, stack, mode):
     if stack == "dev" and mode == "acme":  # no DNS on dev: refused, before anything is registered
         with pytest.raises(ProgramFailed) as failure:
-            run_stack(stack, tls=MODE_SETTINGS[mode])
+            shared_run(stack, tls=MODE_SETTINGS[mode])
         assert failure.value.registered == []
         assert any(p.startswith("tls.mode: acme proves the domain by DNS-01") for p in failure.value.error.problems)
         return
-    run = run_stack(stack, tls=MODE_SETTINGS[mode])
+    run = shared_run(stack, tls=MODE_SETTINGS[mode])
     assert run.outputs["tls"]["mode"] == mode
     assert ("cert-manager" in run.charts()) == (mode in ("acme", "ca"))
     _check_every_chart(run)
-
-
-@pytest.mark.parametrize("stack,mode", [("dev", "ca"), ("gcp", "acme"), ("aws", "acme")])
-def test_shipped_stack_defaults(run_stack, stack, mode):
-    assert run_stack(stack).outputs["tls"]["mode"] == mode
 
 
 # --- bad inputs ------------------------------------------------------------------------------------------
