@@ -60,8 +60,8 @@ def _domain(value: str) -> str:
     return value
 
 
-# Names that only resolve inside a cluster or on a host: never a public DNS target.
-NON_PUBLIC_SUFFIXES = ("cluster.local", "local", "localhost")
+# Names that only resolve inside a cluster (cluster.local) or on a host or link: never a public DNS target.
+NON_PUBLIC_SUFFIXES = ("local", "localhost")
 
 
 def _dns_target(value: str) -> str:
@@ -72,8 +72,8 @@ def _dns_target(value: str) -> str:
         _domain(value)
         if any(value == suffix or value.endswith("." + suffix) for suffix in NON_PUBLIC_SUFFIXES):
             raise ValueError(
-                f"{value!r} is not reachable from outside (names under {', '.join(NON_PUBLIC_SUFFIXES)} resolve only "
-                "inside a cluster or a host); give a public IP or DNS name that reaches the ingress"
+                f"{value!r} is not reachable from outside (names under .local, such as cluster.local, and .localhost "
+                "resolve only inside a cluster or on a host); give a public IP or DNS name that reaches the ingress"
             ) from None
         return value
     if address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast:
