@@ -236,3 +236,30 @@ def test_nothing_istiods_webhooks_act_on_outlives_istiod(run_stack):
     assert len(injected) == 2 and len(validated) >= 5
     for resource in [*injected, *pods, *validated]:
         assert reaches(run, resource, istiod), resource.name
+
+
+# --- what destroy keeps, and how to remove it ------------------------------------------------------------
+
+ISTIO_CRDS = "kubectl --context kind-mesh delete crd -l app.kubernetes.io/part-of=istio,app.kubernetes.io/instance=istio-base"
+GATEWAY_API_CRDS = (
+    "kubectl --context kind-mesh delete -f "
+    "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+)
+
+
+def test_kept_objects_and_their_removal_are_outputs(run_stack):
+    run = run_stack("dev", kubernetes={"context": "kind-mesh"})
+    assert run.outputs["keptOnDestroy"] == {"istioCrds": ISTIO_CRDS, "gatewayApiCrds": GATEWAY_API_CRDS}
+
+
+def test_crds_deleted_on_destroy_need_no_removal(run_stack):
+    run = run_stack("dev", gatewayApi={"retainOnDelete": False})
+    assert set(run.outputs["keptOnDestroy"]) == {"istioCrds"}
+
+
+def test_a_zone_the_stack_creates_is_kept_with_its_removal(run_stack):
+    gcp = run_stack(CREATE_GCP).outputs["keptOnDestroy"]["dnsZone"]
+    assert gcp == "gcloud dns managed-zones delete mesh-example-com --project dns-project"
+    assert run_stack(CREATE_AWS).outputs["keptOnDestroy"]["dnsZone"] == "aws route53 delete-hosted-zone --id Z0CREATED9999"
+    # a zone the stack only looked up is not the stack's to remove
+    assert "dnsZone" not in run_stack(GCP).outputs["keptOnDestroy"]
