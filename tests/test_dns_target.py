@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.settings import SettingsError
-from tests.harness import ProgramFailed
+from tests.refusals import assert_refused
 from tests.test_dns import AWS, GCP, merged
 
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
@@ -77,10 +76,4 @@ BAD_TARGETS = [
 
 @pytest.mark.parametrize("case,config,key,words", BAD_TARGETS, ids=[case[0] for case in BAD_TARGETS])
 def test_bad_target_is_refused_before_any_resource(run_stack, case, config, key, words):
-    with pytest.raises(ProgramFailed) as failure:
-        run_stack(config)
-    assert failure.value.registered == []
-    assert isinstance(failure.value.error, SettingsError)
-    matching = [p for p in failure.value.error.problems if p.startswith(f"{key}: ")]
-    assert matching, failure.value.error.problems
-    assert words in matching[0], matching[0]
+    assert_refused(lambda: run_stack(config), key, words)

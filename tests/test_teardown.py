@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from stacks.settings import SettingsError
 from tests import fakes
-from tests.harness import ProgramFailed, Run, shipped_stacks
+from tests.harness import Run, shipped_stacks
+from tests.refusals import assert_refused
 from tests.test_dns import AWS, GCP, merged
 from tests.test_mesh import EVERYTHING
 
@@ -154,12 +154,7 @@ ZONE_LOOKUP_REFUSALS = [
 def test_an_ambiguous_zone_stops_the_run_before_any_cloud_or_cluster_object(run_stack, monkeypatch, case, cloud, zones, config, key, words):
     for name, zone in zones.items():
         monkeypatch.setitem(fakes.GCP_ZONES if cloud == "gcp" else fakes.AWS_ZONES, name, zone)
-    with pytest.raises(ProgramFailed) as failure:
-        run_stack(config)
-    assert isinstance(failure.value.error, SettingsError)
-    assert [r.type for r in failure.value.registered if not r.type.startswith("pulumi:providers:")] == []
-    problem = failure.value.error.problems[0]
-    assert problem.startswith(f"{key}: ") and words in problem, problem
+    assert_refused(lambda: run_stack(config), key, words, after_lookup=True)
 
 
 # --- destroy order ------------------------------------------------------------------------------------------
