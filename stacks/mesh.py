@@ -48,6 +48,10 @@ def adopting_provider(settings: KubernetesSettings) -> k8s.Provider:
     `istio-base` and the objects' own names; a channel change is refused by the v1.5 bundle itself, and
     retained objects are never deleted anyway), so an object never changes owner: a rename must come with an
     alias. Everything else stays on the strict provider, where an unexpected existing object is an error.
+
+    A stack made before this provider existed moves those installs onto it with an update, not a replacement:
+    the engine asks the provider's DiffConfig (pulumi/pulumi#18509), and pulumi-kubernetes asks for a
+    replacement only when the cluster changes (provider/pkg/provider/provider.go, DiffConfig).
     """
     return k8s.Provider(
         "cluster-adopting",

@@ -162,7 +162,9 @@ def test_an_ambiguous_zone_stops_the_run_before_any_cloud_or_cluster_object(run_
 
 def reaches(run: Run, source, target) -> bool:
     """Whether `source` depends on `target` through recorded edges (depends_on and property dependencies):
-    Pulumi deletes `source` before `target`."""
+    Pulumi deletes `source` before `target`. An edge to a Helm chart orders `source` against every object the
+    chart renders too: the engine expands a dependency on a component into dependencies on its descendants
+    (pulumi/pulumi pkg/resource/graph/dependency_graph.go, NewDependencyGraph, edgeKindComponent)."""
     seen, todo = set(), [source]
     while todo:
         current = todo.pop()
