@@ -49,6 +49,11 @@ def adopting_provider(settings: KubernetesSettings) -> k8s.Provider:
     retained objects are never deleted anyway), so an object never changes owner: a rename must come with an
     alias. Everything else stays on the strict provider, where an unexpected existing object is an error.
 
+    It also forces its server-side applies: the field manager pulumi-kubernetes writes with is a random name kept
+    in the stack's state (provider/pkg/provider/provider.go, fieldManagerName), so after a destroy the kept
+    objects' fields belong to a manager nobody runs any more, and any value the next `up` changes there (a newer
+    Istio or Gateway API version, whose CRDs and chart labels differ) would be an apply conflict with it.
+
     A stack made before this provider existed moves those installs onto it with an update, not a replacement:
     the engine asks the provider's DiffConfig (pulumi/pulumi#18509), and pulumi-kubernetes asks for a
     replacement only when the cluster changes (provider/pkg/provider/provider.go, DiffConfig).
@@ -58,6 +63,7 @@ def adopting_provider(settings: KubernetesSettings) -> k8s.Provider:
         kubeconfig=settings.kubeconfig,
         context=settings.context,
         upsert_existing_objects=True,
+        enable_patch_force=True,
     )
 
 

@@ -48,7 +48,7 @@ def test_no_gateway_api_install_leaves_istio_base_the_only_adopter(run_stack):
 
 def test_the_adopting_provider_upserts_and_the_other_stays_strict(run_stack):
     run = run_stack("dev", kubernetes={"context": "kind-mesh"})
-    assert run.named(ADOPTING).inputs == {"context": "kind-mesh", "upsertExistingObjects": "true"}
+    assert run.named(ADOPTING).inputs == {"context": "kind-mesh", "upsertExistingObjects": "true", "enablePatchForce": "true"}
     assert run.named("cluster").inputs == {"context": "kind-mesh"}
 
 
