@@ -77,7 +77,10 @@ def _dns_target(value: str) -> str:
             ) from None
         return value
     if address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast:
-        raise ValueError(f"{value!r} is a loopback, link-local, unspecified or multicast address, not an ingress")
+        raise ValueError(
+            f"{value!r} is a loopback, link-local, unspecified or multicast address; give the IP or DNS name that "
+            "reaches the ingress from where the zone is resolved"
+        )
     return value
 
 

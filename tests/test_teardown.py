@@ -191,7 +191,7 @@ ORDER_CONFIGS = [
 
 
 @pytest.mark.parametrize("config", ORDER_CONFIGS, ids=["everything", *shipped_stacks(), "tcp-route"])
-def test_every_custom_resource_goes_before_its_crds_and_its_controller(run_stack, config):
+def test_custom_resources_go_before_their_crds_and_controller_and_namespaces_after_their_contents(run_stack, config):
     run = run_config(run_stack, config)
     base, istiod = run.named("istio-base"), run.named("istio-istiod")
     gateway_api = run.named("gateway-api-experimental" if isinstance(config, dict) else "gateway-api-standard")
@@ -204,10 +204,6 @@ def test_every_custom_resource_goes_before_its_crds_and_its_controller(run_stack
     for resource in gateway:
         assert reaches(run, resource, gateway_api) and reaches(run, resource, istiod), resource.name
 
-
-@pytest.mark.parametrize("config", ORDER_CONFIGS, ids=["everything", *shipped_stacks(), "tcp-route"])
-def test_every_namespace_goes_after_its_contents(run_stack, config):
-    run = run_config(run_stack, config)
     namespaces = {r.inputs["metadata"]["name"]: r for r in run.of_type(NAMESPACE)}
     contents = [
         r for r in run.resources
