@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests import fakes
-from tests.harness import Run, shipped_stacks
+from tests.harness import Run, run_program, shipped_stacks, stack_config
 from tests.refusals import assert_refused
 from tests.test_dns import AWS, GCP, merged
 from tests.test_mesh import EVERYTHING
@@ -18,8 +18,22 @@ ADOPTING = "cluster-adopting"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 
 
-def run_config(run_stack, config):
-    return run_stack(EVERYTHING, secret_keys=("dashboards",)) if config == "everything" else run_stack(config)
+@pytest.fixture(scope="module")
+def shared():
+    """One run per configuration for the tests that only read what was registered (the suite stays fast)."""
+    runs: dict[str, Run] = {}
+
+    def run(config) -> Run:
+        key = json.dumps(config, sort_keys=True)
+        if key not in runs:
+            base = EVERYTHING if config == "everything" else stack_config(config) if isinstance(config, str) else config
+            runs[key] = run_program(
+                base, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id,
+                dashboards=fakes.istio_dashboards, secret_keys=("dashboards",) if config == "everything" else (),
+            )
+        return runs[key]
+
+    return run
 
 
 # --- adoption: only the installs whose objects destroy keeps ---------------------------------------------
@@ -32,8 +46,8 @@ def adopters(run: Run) -> set[str]:
 
 
 @pytest.mark.parametrize("config", [*shipped_stacks(), "everything"])
-def test_only_the_kept_crd_installs_adopt_existing_objects(run_stack, config):
-    assert adopters(run_config(run_stack, config)) == {"gateway-api-standard", "istio-base"}
+def test_only_the_kept_crd_installs_adopt_existing_objects(shared, config):
+    assert adopters(shared(config)) == {"gateway-api-standard", "istio-base"}
 
 
 def test_gateway_api_crds_deleted_on_destroy_are_not_adopted(run_stack):
@@ -191,8 +205,8 @@ ORDER_CONFIGS = [
 
 
 @pytest.mark.parametrize("config", ORDER_CONFIGS, ids=["everything", *shipped_stacks(), "tcp-route"])
-def test_custom_resources_go_before_their_crds_and_controller_and_namespaces_after_their_contents(run_stack, config):
-    run = run_config(run_stack, config)
+def test_custom_resources_go_before_their_crds_and_controller_and_namespaces_after_their_contents(shared, config):
+    run = shared(config)
     base, istiod = run.named("istio-base"), run.named("istio-istiod")
     gateway_api = run.named("gateway-api-experimental" if isinstance(config, dict) else "gateway-api-standard")
     istio = custom_resources(run, "istio.io")
@@ -217,10 +231,10 @@ def test_custom_resources_go_before_their_crds_and_controller_and_namespaces_aft
         assert reaches(run, resource, namespaces[namespace]), resource.name
 
 
-def test_nothing_istiods_webhooks_act_on_outlives_istiod(run_stack):
+def test_nothing_istiods_webhooks_act_on_outlives_istiod(shared):
     """istiod's sidecar injector and validators (failurePolicy Fail) and base's default validator call the
     Service `istiod`: every object they validate or inject is deleted before the istiod chart."""
-    run = run_config(run_stack, "everything")
+    run = shared("everything")
     istiod = run.named("istio-istiod")
     injected = [r for r in run.of_type(NAMESPACE) if (r.inputs["metadata"].get("labels") or {}).get("istio-injection") == "enabled"]
     # the gateway chart's pods are injected too
