@@ -231,18 +231,34 @@ def test_custom_resources_go_before_their_crds_and_controller_and_namespaces_aft
         assert reaches(run, resource, namespaces[namespace]), resource.name
 
 
-def test_nothing_istiods_webhooks_act_on_outlives_istiod(shared):
-    """istiod's sidecar injector and validators (failurePolicy Fail) and base's default validator call the
-    Service `istiod`: every object they validate or inject is deleted before the istiod chart."""
-    run = shared("everything")
-    istiod = run.named("istio-istiod")
-    injected = [r for r in run.of_type(NAMESPACE) if (r.inputs["metadata"].get("labels") or {}).get("istio-injection") == "enabled"]
-    # the gateway chart's pods are injected too
+TWO_REVISIONS = {
+    "istio": {"revisions": [{"name": "stable", "version": "1.30.3"}, {"name": "canary", "version": "1.31.0"}],
+              "defaultRevision": "stable"},
+    "mesh": {"injectedNamespaces": ["apps", {"name": "payments", "revision": "canary"}]},
+}
+
+
+@pytest.mark.parametrize("config,default_istiod", [("everything", "istio-istiod"), ("two-revisions", "istio-istiod-stable")])
+def test_nothing_istiods_webhooks_act_on_outlives_their_istiod(shared, config, default_istiod):
+    """istiod's sidecar injector and validators (failurePolicy Fail) and base's default validator call an istiod
+    Service: every object they validate or inject is deleted before that istiod's chart."""
+    run = shared({**stack_config("dev"), **TWO_REVISIONS} if config == "two-revisions" else config)
+    default = run.named(default_istiod)
+    injected = {}
+    for namespace in run.of_type(NAMESPACE):
+        labels = namespace.inputs["metadata"].get("labels") or {}
+        if labels.get("istio-injection") == "enabled":
+            injected[namespace.name] = default  # the default tag injects these
+        elif "istio.io/rev" in labels:
+            injected[namespace.name] = run.named(f"istio-istiod-{labels['istio.io/rev']}")
+    # the gateway chart's pods are injected too, by the default revision
     pods = [run.chart("gateway"), run.one("kubernetes:apps/v1:Deployment", "demo")]
     validated = custom_resources(run, "istio.io")
-    assert len(injected) == 2 and len(validated) >= 5
-    for resource in [*injected, *pods, *validated]:
-        assert reaches(run, resource, istiod), resource.name
+    assert len(injected) >= 2 and len(validated) >= 2
+    for name, injector in injected.items():
+        assert reaches(run, run.one(NAMESPACE, name), injector), name
+    for resource in [*pods, *validated]:
+        assert reaches(run, resource, default), resource.name
 
 
 # --- what destroy keeps, and how to remove it ------------------------------------------------------------
