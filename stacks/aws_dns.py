@@ -64,8 +64,8 @@ def hosted_zone(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provi
 
 # getZone wraps terraform-provider-aws' aws_route53_zone data source: a lookup by name lists the account's zones
 # and fails with these messages for no match and for several (internal/service/route53/zone_data_source.go,
-# tfresource.SingularDataSourceFindError; read at the repository's head, the wording unchanged across versions
-# there). The engine returns a data source's error to the program, which can catch it.
+# tfresource.SingularDataSourceFindError; read at the repository's stored head, not at the version pulumi-aws
+# 7.51 bundles). The engine returns a data source's error to the program, which can catch it.
 NO_MATCHING_ZONE = "no matching route 53 hosted zone found"
 SEVERAL_MATCHING_ZONES = "multiple route 53 hosted zones matched"
 
