@@ -238,6 +238,12 @@ TWO_REVISIONS = {
 }
 
 
+def test_with_two_istio_revisions_base_stays_the_only_istio_adopter(shared):
+    run = shared({**stack_config("dev"), **TWO_REVISIONS})
+    assert adopters(run) == {"gateway-api-standard", "istio-base"}
+    assert {"istio-istiod-stable", "istio-istiod-canary"} <= {r.name for r in run.resources}
+
+
 @pytest.mark.parametrize("config,default_istiod", [("everything", "istio-istiod"), ("two-revisions", "istio-istiod-stable")])
 def test_nothing_istiods_webhooks_act_on_outlives_their_istiod(shared, config, default_istiod):
     """istiod's sidecar injector and validators (failurePolicy Fail) and base's default validator call an istiod
