@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from stacks.loader import load_settings
 from tests.refusals import assert_refused
 from tests.test_dns import AWS, GCP, merged
 
@@ -77,3 +78,10 @@ BAD_TARGETS = [
 @pytest.mark.parametrize("case,config,key,words", BAD_TARGETS, ids=[case[0] for case in BAD_TARGETS])
 def test_bad_target_is_refused_before_any_resource(run_stack, case, config, key, words):
     assert_refused(lambda: run_stack(config), key, words)
+
+
+@pytest.mark.parametrize("target", ["34.120.1.2", "2a00:1450:4001::1", "lb.example.net", "k8s-ingress-1a2b.elb.eu-west-1.amazonaws.com"])
+def test_public_addresses_and_names_are_accepted(target):
+    settings = load_settings({"cloud": "gcp", "gcp": {"project": "gke-project"}, "ingress": {"serviceType": "NodePort"},
+                              "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}, "target": target}})
+    assert settings.dns.target == target
