@@ -49,8 +49,8 @@ def test_a_private_address_fits_a_private_zone(run_stack):
 
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
-def test_a_load_balancer_ingress_needs_no_target_and_gets_none(run_stack, stack):
-    run = run_stack(stack)
+def test_a_load_balancer_ingress_needs_no_target_and_gets_none(shared_run, stack):
+    run = shared_run(stack)
     assert run.chart("gateway").inputs["values"]["service"]["type"] == "LoadBalancer"
     assert annotations(run, GATEWAY) == {}
 

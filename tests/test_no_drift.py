@@ -67,10 +67,10 @@ CASES = [
 ]
 
 
-def render(run_stack, config, overrides):
+def render(run, config, overrides):
     if isinstance(config, str):
-        return run_stack(config, **overrides)
-    return run_stack(config, secret_keys=("dashboards",))
+        return run(config, **overrides)
+    return run(config, secret_keys=("dashboards",))
 
 
 def registrations(run) -> list[tuple[str, str, dict]]:
@@ -78,8 +78,8 @@ def registrations(run) -> list[tuple[str, str, dict]]:
 
 
 @pytest.mark.parametrize("case,config,overrides", CASES, ids=[case[0] for case in CASES])
-def test_no_chart_is_given_values_that_drift_and_two_renders_agree(run_stack, case, config, overrides):
-    first = render(run_stack, config, overrides)
+def test_no_chart_is_given_values_that_drift_and_two_renders_agree(shared_run, run_stack, case, config, overrides):
+    first = render(shared_run, config, overrides)
     charts = first.charts()
     assert {"gateway", "istiod"} <= set(charts)
     for chart, registration in charts.items():

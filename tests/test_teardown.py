@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests import fakes
-from tests.harness import Run, run_program, shipped_stacks, stack_config
+from tests.harness import Run, shipped_stacks
 from tests.refusals import assert_refused
 from tests.test_dns import AWS, GCP, merged
 from tests.test_mesh import EVERYTHING
@@ -18,20 +18,14 @@ ADOPTING = "cluster-adopting"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 
 
-@pytest.fixture(scope="module")
-def shared():
-    """One run per configuration for the tests that only read what was registered (the suite stays fast)."""
-    runs: dict[str, Run] = {}
+@pytest.fixture
+def shared(shared_run):
+    """A shipped stack's name, "everything", or a config: one run per distinct one in the session (read-only)."""
 
     def run(config) -> Run:
-        key = json.dumps(config, sort_keys=True)
-        if key not in runs:
-            base = EVERYTHING if config == "everything" else stack_config(config) if isinstance(config, str) else config
-            runs[key] = run_program(
-                base, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id,
-                dashboards=fakes.istio_dashboards, secret_keys=("dashboards",) if config == "everything" else (),
-            )
-        return runs[key]
+        if config == "everything":
+            return shared_run(EVERYTHING, secret_keys=("dashboards",))
+        return shared_run(config)
 
     return run
 
@@ -50,18 +44,18 @@ def test_only_the_kept_crd_installs_adopt_existing_objects(shared, config):
     assert adopters(shared(config)) == {"gateway-api-standard", "istio-base"}
 
 
-def test_gateway_api_crds_deleted_on_destroy_are_not_adopted(run_stack):
-    run = run_stack("dev", gatewayApi={"retainOnDelete": False})
+def test_gateway_api_crds_deleted_on_destroy_are_not_adopted(shared_run):
+    run = shared_run("dev", gatewayApi={"retainOnDelete": False})
     assert adopters(run) == {"istio-base"}
     assert run.named("gateway-api-standard").providers == {"kubernetes": run.named("cluster").urn + "::cluster-id"}
 
 
-def test_no_gateway_api_install_leaves_istio_base_the_only_adopter(run_stack):
-    assert adopters(run_stack("dev", gatewayApi={"install": False})) == {"istio-base"}
+def test_no_gateway_api_install_leaves_istio_base_the_only_adopter(shared_run):
+    assert adopters(shared_run("dev", gatewayApi={"install": False})) == {"istio-base"}
 
 
-def test_the_adopting_provider_upserts_and_the_other_stays_strict(run_stack):
-    run = run_stack("dev", kubernetes={"context": "kind-mesh"})
+def test_the_adopting_provider_upserts_and_the_other_stays_strict(shared_run):
+    run = shared_run("dev", kubernetes={"context": "kind-mesh"})
     assert run.named(ADOPTING).inputs == {"context": "kind-mesh", "upsertExistingObjects": "true", "enablePatchForce": "true"}
     assert run.named("cluster").inputs == {"context": "kind-mesh"}
 
@@ -238,17 +232,17 @@ TWO_REVISIONS = {
 }
 
 
-def test_with_two_istio_revisions_base_stays_the_only_istio_adopter(shared):
-    run = shared({**stack_config("dev"), **TWO_REVISIONS})
+def test_with_two_istio_revisions_base_stays_the_only_istio_adopter(shared_run):
+    run = shared_run("dev", **TWO_REVISIONS)
     assert adopters(run) == {"gateway-api-standard", "istio-base"}
     assert {"istio-istiod-stable", "istio-istiod-canary"} <= {r.name for r in run.resources}
 
 
 @pytest.mark.parametrize("config,default_istiod", [("everything", "istio-istiod"), ("two-revisions", "istio-istiod-stable")])
-def test_nothing_istiods_webhooks_act_on_outlives_their_istiod(shared, config, default_istiod):
+def test_nothing_istiods_webhooks_act_on_outlives_their_istiod(shared, shared_run, config, default_istiod):
     """istiod's sidecar injector and validators (failurePolicy Fail) and base's default validator call an istiod
     Service: every object they validate or inject is deleted before that istiod's chart."""
-    run = shared({**stack_config("dev"), **TWO_REVISIONS} if config == "two-revisions" else config)
+    run = shared_run("dev", **TWO_REVISIONS) if config == "two-revisions" else shared(config)
     default = run.named(default_istiod)
     injected = {}
     for namespace in run.of_type(NAMESPACE):
@@ -276,13 +270,13 @@ GATEWAY_API_CRDS = (
 )
 
 
-def test_kept_objects_and_their_removal_are_outputs(run_stack):
-    run = run_stack("dev", kubernetes={"context": "kind-mesh"})
+def test_kept_objects_and_their_removal_are_outputs(shared_run):
+    run = shared_run("dev", kubernetes={"context": "kind-mesh"})
     assert run.outputs["keptOnDestroy"] == {"istioCrds": ISTIO_CRDS, "gatewayApiCrds": GATEWAY_API_CRDS}
 
 
-def test_crds_deleted_on_destroy_need_no_removal(run_stack):
-    run = run_stack("dev", gatewayApi={"retainOnDelete": False})
+def test_crds_deleted_on_destroy_need_no_removal(shared_run):
+    run = shared_run("dev", gatewayApi={"retainOnDelete": False})
     assert set(run.outputs["keptOnDestroy"]) == {"istioCrds"}
 
 
