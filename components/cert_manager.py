@@ -7,7 +7,7 @@ values.schema.json, templates/); see tests/chart_keys.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -40,6 +40,9 @@ class CertManagerArgs:
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # The Gateway API CRDs, and the cloud grants it solves DNS-01 with.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    # The provider the chart goes through: one that adopts existing objects, because its CRDs are kept on
+    # destroy (crds.keep) and still there on the next `up` (stacks/mesh.py, adopting_provider).
+    crd_provider: Optional[pulumi.ProviderResource] = None
 
 
 def cert_manager_values(args: CertManagerArgs) -> dict[str, Any]:
@@ -102,13 +105,19 @@ class CertManager(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:tls:CertManager", name, None, opts)
+        # The whole chart goes through crd_provider: its CRDs are kept on destroy (crds.keep) and still there on
+        # the next `up`; its other objects are deleted on destroy, and their names are fixed by the release, so
+        # nothing the chart renders ever changes owner within one `up` (see stacks/mesh.py, adopting_provider).
+        chart_opts = child_opts(self, args.wait_for)
+        if args.crd_provider is not None:
+            chart_opts = pulumi.ResourceOptions.merge(chart_opts, pulumi.ResourceOptions(providers=[args.crd_provider]))
         self.chart = pinned_chart(
             name,
             versions.CERT_MANAGER,
             release=args.release,
             namespace=args.namespace,
             values=cert_manager_values(args),
-            opts=child_opts(self, args.wait_for),
+            opts=chart_opts,
         )
         # Chart v4 does not run Helm hooks, so the chart's own post-install check does not run. Its hook
         # annotations are defaults that Python cannot delete (the SDK drops None from values, pulumi/pulumi#12178),

@@ -72,6 +72,9 @@ class IstioControlPlaneArgs:
     alpha_gateway_api: bool = False
     # istiod reads the Gateway API CRDs at start: it waits for them (and for base) to be installed.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    # The provider `base` goes through: one that adopts existing objects, because base's CRDs carry
+    # `helm.sh/resource-policy: keep` and are still there on the `up` after a destroy (stacks/mesh.py).
+    crd_provider: Optional[pulumi.ProviderResource] = None
 
     @property
     def base_version(self) -> str:
@@ -182,13 +185,20 @@ class IstioControlPlane(pulumi.ComponentResource):
             opts=child_opts(self),
         )
         namespace = self.namespace.metadata.name
+        # The whole chart goes through crd_provider: besides the CRDs (kept), base 1.30.3 renders only the
+        # validating webhook `istiod-default-validator` and the ServiceAccount `istio-reader-service-account`
+        # (manifests/charts/base/templates). Both are deleted on destroy, so the next `up` has nothing of
+        # theirs to adopt; the ServiceAccount lives in the namespace created just before, strictly.
+        base_opts = child_opts(self)
+        if args.crd_provider is not None:
+            base_opts = pulumi.ResourceOptions.merge(base_opts, pulumi.ResourceOptions(providers=[args.crd_provider]))
         self.base = pinned_chart(
             f"{name}-base",
             versions.istio_chart("base", args.base_version),
             release="istio-base",
             namespace=namespace,
             values={**WEBHOOK_FAILURE_POLICY, "defaultRevision": args.default_revision},
-            opts=child_opts(self),
+            opts=base_opts,
         )
         # The default revision's chart last, so its tag transform can alias the other revisions' charts.
         ordered = sorted(args.revisions, key=lambda r: r.name == args.default_revision)

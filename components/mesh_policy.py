@@ -37,7 +37,8 @@ class MeshTracing:
 
 @dataclass(frozen=True)
 class MeshPolicyArgs:
-    root_namespace: str
+    # The Namespace resource's name output, so the policy is deleted before its namespace on destroy.
+    root_namespace: pulumi.Input[str]
     mtls_mode: str
     tracing: Optional[MeshTracing]
     injected_namespaces: tuple[InjectedNamespace, ...]

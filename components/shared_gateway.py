@@ -11,6 +11,13 @@ import pulumi_kubernetes as k8s
 from components.chart import child_opts
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
+# external-dns (0.21, source/gateway.go and source/istio_virtualservice.go) publishes this annotation of a
+# Gateway as the target of every hostname routed through it, instead of the Gateway's status addresses.
+EXTERNAL_DNS_TARGET = "external-dns.alpha.kubernetes.io/target"
+
+
+def dns_target_annotations(target: Optional[str]) -> Optional[dict[str, str]]:
+    return {EXTERNAL_DNS_TARGET: target} if target is not None else None
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,8 @@ class SharedGatewayArgs:
     tls_secret: Optional[str]
     # TCP routes: listener name -> port (the same port is opened on the ingress Service).
     tcp_listeners: dict[str, int] = field(default_factory=dict)
+    # The public address external-dns publishes instead of the one Istio reports (dns.target).
+    dns_target: Optional[str] = None
     # The CRDs, istiod (it owns the `istio` GatewayClass) and the ingress gateway it binds to.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -92,7 +101,9 @@ class SharedGateway(pulumi.ComponentResource):
             name,
             api_version=GATEWAY_API,
             kind="Gateway",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.name, namespace=args.namespace, annotations=dns_target_annotations(args.dns_target)
+            ),
             spec=gateway_spec(args),
             opts=child_opts(self, args.wait_for),
         )

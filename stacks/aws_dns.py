@@ -99,16 +99,7 @@ def zone_identity(
 def hosted_zone(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provider) -> DnsZone:
     dns = settings.dns
     if dns.zone.create:
-        # Retained on destroy: the zone holds records external-dns never deletes, and a registrar may
-        # delegate to its name servers.
-        created = aws.route53.Zone(
-            "dns-zone",
-            name=dns.domain,
-            comment="managed by external-dns",
-            opts=pulumi.ResourceOptions(provider=amazon, retain_on_delete=True),
-        )
-        return DnsZone(name=created.name, id=created.zone_id, name_servers=created.name_servers, arn=created.arn)
-
+        return zone_to_create(settings, amazon)
     lookup = pulumi.InvokeOptions(provider=amazon)
     if dns.zone.id is not None:
         found = aws.route53.get_zone(zone_id=dns.zone.id, opts=lookup)
@@ -123,6 +114,48 @@ def hosted_zone(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provi
         kind = "private" if found.private_zone else "public"
         raise SettingsError([f"aws.zoneType: zone {found.name.rstrip('.')} is {kind}, not {aws_settings.zone_type}"])
     return DnsZone(name=found.name.rstrip("."), id=found.zone_id, arn=found.arn)
+
+
+# getZone wraps terraform-provider-aws' aws_route53_zone data source: a lookup by name lists the account's zones
+# and fails with these messages for no match and for several (internal/service/route53/zone_data_source.go,
+# tfresource.SingularDataSourceFindError; read at the repository's stored head, not at the version pulumi-aws
+# 7.51 bundles). The engine returns a data source's error to the program, which can catch it.
+NO_MATCHING_ZONE = "no matching route 53 hosted zone found"
+SEVERAL_MATCHING_ZONES = "multiple route 53 hosted zones matched"
+
+
+def zone_to_create(settings: Settings, amazon: aws.Provider) -> DnsZone:
+    """`dns.zone.create`: the public hosted zone for dns.domain, reused when it exists, created (and kept) when not.
+
+    Looked up first: Route53 accepts a second hosted zone of the same name, with other name servers, and the
+    registrar's delegation would silently keep pointing at the first. When this stack created the zone, the next
+    `up` finds it and the created resource leaves the program: it was registered with retain_on_delete, which
+    the engine reads from the state, so the zone stays and only leaves the stack's state.
+    """
+    domain = settings.dns.domain or ""
+    try:
+        found = aws.route53.get_zone(name=domain, private_zone=False, opts=pulumi.InvokeOptions(provider=amazon))
+    except Exception as error:  # the invoke reports every provider error as a plain Exception
+        if SEVERAL_MATCHING_ZONES in str(error).lower():
+            raise SettingsError(
+                [f"dns.zone.create: the account already has several public hosted zones named {domain}; give the "
+                 "one the registrar delegates to as dns.zone.id instead of create"]
+            ) from None
+        if NO_MATCHING_ZONE not in str(error).lower():
+            raise
+    else:
+        return DnsZone(
+            name=found.name.rstrip("."), id=found.zone_id, name_servers=list(found.name_servers), arn=found.arn
+        )
+    # Retained on destroy: the zone holds records external-dns never deletes, and a registrar may delegate to
+    # its name servers.
+    created = aws.route53.Zone(
+        "dns-zone",
+        name=domain,
+        comment="managed by external-dns",
+        opts=pulumi.ResourceOptions(provider=amazon, retain_on_delete=True),
+    )
+    return DnsZone(name=created.name, id=created.zone_id, name_servers=created.name_servers, arn=created.arn)
 
 
 def irsa_issuer(aws_settings: AwsSettings, amazon: aws.Provider) -> IrsaIssuer:

@@ -79,19 +79,7 @@ def managed_zone(settings: Settings, google_settings: GcpSettings, google: gcp.P
     dns = settings.dns
     project = google_settings.zone_project
     if dns.zone.create:
-        # Retained on destroy: the zone holds records external-dns never deletes, and a registrar may
-        # delegate to its name servers.
-        created = gcp.dns.ManagedZone(
-            "dns-zone",
-            name=dns.zone.name or (dns.domain or "").replace(".", "-"),
-            dns_name=f"{dns.domain}.",
-            project=project,
-            visibility="public",
-            description="managed by external-dns",
-            opts=pulumi.ResourceOptions(provider=google, retain_on_delete=True),
-        )
-        return DnsZone(name=created.name, id=created.managed_zone_id, name_servers=created.name_servers)
-
+        return zone_to_create(settings, google_settings, google)
     lookup = pulumi.InvokeOptions(provider=google)
     if dns.zone.name is not None:
         found = gcp.dns.get_managed_zone(name=dns.zone.name, project=project, opts=lookup)
@@ -112,3 +100,50 @@ def managed_zone(settings: Settings, google_settings: GcpSettings, google: gcp.P
             [f"gcp.zoneVisibility: zone {name} is {visibility}, not {google_settings.zone_visibility}"]
         )
     return DnsZone(name=name, id=zone_id)
+
+
+def zone_to_create(settings: Settings, google_settings: GcpSettings, google: gcp.Provider) -> DnsZone:
+    """`dns.zone.create`: the public zone for dns.domain, reused when it exists, created (and kept) when not.
+
+    Looked up first, so the `up` after a destroy (the zone is kept) or a fresh stack over an existing zone never
+    asks for a second one (Cloud DNS would refuse the name). When this stack created the zone, the next `up`
+    finds it and the created resource leaves the program: it was registered with retain_on_delete, which the
+    engine reads from the state, so the zone stays and only leaves the stack's state.
+    """
+    dns = settings.dns
+    project = google_settings.zone_project
+    wanted = dns.zone.name or (dns.domain or "").replace(".", "-")
+    zones = gcp.dns.get_managed_zones(project=project, opts=pulumi.InvokeOptions(provider=google)).managed_zones
+    named = next((z for z in zones if z.name == wanted), None)
+    serving = [z for z in zones if z.visibility == "public" and z.dns_name.rstrip(".") == dns.domain]
+    if named is not None and named not in serving:
+        raise SettingsError(
+            [f"dns.zone.name: the managed zone {wanted} in project {project} is the {named.visibility} zone "
+             f"{named.dns_name.rstrip('.')}, not the public zone of {dns.domain}; choose another name"]
+        )
+    if len(serving) > 1:
+        names = ", ".join(sorted(str(z.name) for z in serving))
+        raise SettingsError(
+            [f"dns.zone.create: project {project} already has {len(serving)} public zones for {dns.domain} "
+             f"({names}); give the one the registrar delegates to as dns.zone.name instead of create"]
+        )
+    if serving:
+        found = serving[0]
+        if dns.zone.name is not None and found.name != dns.zone.name:
+            raise SettingsError(
+                [f"dns.zone.name: the public zone of {dns.domain} in project {project} is {found.name}, not "
+                 f"{dns.zone.name}; a second zone for the same domain would not be the one delegated to"]
+            )
+        return DnsZone(name=str(found.name), id=str(found.managed_zone_id), name_servers=list(found.name_servers))
+    # Retained on destroy: the zone holds records external-dns never deletes, and a registrar may delegate to
+    # its name servers.
+    created = gcp.dns.ManagedZone(
+        "dns-zone",
+        name=wanted,
+        dns_name=f"{dns.domain}.",
+        project=project,
+        visibility="public",
+        description="managed by external-dns",
+        opts=pulumi.ResourceOptions(provider=google, retain_on_delete=True),
+    )
+    return DnsZone(name=created.name, id=created.managed_zone_id, name_servers=created.name_servers)

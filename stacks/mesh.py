@@ -21,6 +21,8 @@ from stacks.settings import KubernetesSettings, Settings
 @dataclass(frozen=True)
 class Mesh:
     provider: k8s.Provider
+    # Only for the installs whose objects `pulumi destroy` keeps (see adopting_provider).
+    adopting_provider: k8s.Provider
     gateway_api: Optional[GatewayApiCrds]
     control_plane: IstioControlPlane
     ingress: IngressGateway
@@ -31,6 +33,38 @@ class Mesh:
 def kubernetes_provider(settings: KubernetesSettings) -> k8s.Provider:
     """The one provider every Kubernetes object goes through; unset fields fall back to the ambient kubeconfig."""
     return k8s.Provider("cluster", kubeconfig=settings.kubeconfig, context=settings.context)
+
+
+def adopting_provider(settings: KubernetesSettings) -> k8s.Provider:
+    """The same cluster, for the installs whose objects `pulumi destroy` keeps, and for nothing else.
+
+    pulumi-kubernetes >= 4.29 creates a new object client-side and fails when one of that name exists
+    (AlreadyExists); `upsertExistingObjects` adopts it instead. The kept objects (the Gateway API CRDs, retained
+    on delete; Istio's CRDs, `helm.sh/resource-policy: keep`) are still in the cluster on the `up` after a
+    destroy, so without adoption that `up` stops at the first CRD.
+
+    Adoption is unsafe when an object changes owner within one `up`: the new owner's create adopts it, then the
+    delete of the old owner removes it. Here the owners' resource names are fixed (`gateway-api-<channel>`,
+    `istio-base` and the objects' own names; a channel change is refused by the v1.5 bundle itself, and
+    retained objects are never deleted anyway), so an object never changes owner: a rename must come with an
+    alias. Everything else stays on the strict provider, where an unexpected existing object is an error.
+
+    It also forces its server-side applies: the field manager pulumi-kubernetes writes with is a random name kept
+    in the stack's state (provider/pkg/provider/provider.go, fieldManagerName), so after a destroy the kept
+    objects' fields belong to a manager nobody runs any more, and any value the next `up` changes there (a newer
+    Istio or Gateway API version, whose CRDs and chart labels differ) would be an apply conflict with it.
+
+    A stack made before this provider existed moves those installs onto it with an update, not a replacement:
+    the engine asks the provider's DiffConfig (pulumi/pulumi#18509), and pulumi-kubernetes asks for a
+    replacement only when the cluster changes (provider/pkg/provider/provider.go, DiffConfig).
+    """
+    return k8s.Provider(
+        "cluster-adopting",
+        kubeconfig=settings.kubeconfig,
+        context=settings.context,
+        upsert_existing_objects=True,
+        enable_patch_force=True,
+    )
 
 
 def zipkin_tracer(settings: Settings) -> Optional[ZipkinTracer]:
@@ -57,9 +91,12 @@ def tcp_listeners(settings: Settings) -> dict[str, int]:
 
 def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotations: Mapping[str, str]) -> Mesh:
     on_cluster = pulumi.ResourceOptions(providers=[provider])
+    adopting = adopting_provider(settings.kubernetes)
 
     gateway_api = None
     if settings.gateway_api.install:
+        # Adopted only when kept: CRDs deleted on destroy leave nothing behind to take back.
+        kept = settings.gateway_api.retain_on_delete
         gateway_api = GatewayApiCrds(
             "gateway-api",
             GatewayApiCrdsArgs(
@@ -67,7 +104,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
                 channel=settings.gateway_api.channel,
                 retain_on_delete=settings.gateway_api.retain_on_delete,
             ),
-            opts=on_cluster,
+            opts=pulumi.ResourceOptions(providers=[adopting]) if kept else on_cluster,
         )
 
     tracer = zipkin_tracer(settings)
@@ -87,6 +124,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             highly_available=sizing.highly_available,
             alpha_gateway_api=settings.gateway_api.tcp_routes,
             wait_for=[gateway_api] if gateway_api is not None else [],
+            crd_provider=adopting,
         ),
         opts=on_cluster,
     )
@@ -112,7 +150,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
     policy = MeshPolicy(
         "mesh-policy",
         MeshPolicyArgs(
-            root_namespace=addresses.ISTIO_NAMESPACE,
+            root_namespace=control_plane.namespace.metadata.name,
             mtls_mode=settings.mesh.mtls,
             tracing=MeshTracing(tracer.provider_name, settings.mesh.tracing.sampling) if tracer else None,
             injected_namespaces=tuple(
@@ -137,8 +175,9 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
                 https_port=addresses.INGRESS_HTTPS_PORT,
                 tls_secret=settings.tls_secret,
                 tcp_listeners=tcp_listeners(settings),
+                dns_target=settings.dns.target,
                 wait_for=[*crds, control_plane.istiod, ingress.chart],
             ),
             opts=on_cluster,
         )
-    return Mesh(provider, gateway_api, control_plane, ingress, policy, gateway)
+    return Mesh(provider, adopting, gateway_api, control_plane, ingress, policy, gateway)

@@ -12,6 +12,7 @@ from stacks.mesh import Mesh
 from stacks.observability import Observability, export_dashboards
 from stacks.routes import Published
 from stacks.settings import Settings
+from stacks.teardown import kept_on_destroy
 from stacks.tls import Tls
 
 
@@ -27,6 +28,7 @@ def export_stack(
     export_dns(dns)
     export_tls(tls)
     export_dashboards(settings, observability)
+    pulumi.export("keptOnDestroy", kept_on_destroy(settings, mesh, dns))
     pulumi.export("routes", published.urls if published else {})
     if published is not None and published.demo_curl is not None:
         pulumi.export("demo", {"url": published.urls["demo"], "curl": published.demo_curl})

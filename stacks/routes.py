@@ -18,6 +18,7 @@ from components.routes import (
     Retry,
     RouteArgs,
 )
+from components.shared_gateway import dns_target_annotations
 from stacks import addresses, profiles, versions
 from stacks.mesh import Mesh
 from stacks.settings import DEMO_PORT, DEMO_SERVICE, RouteSettings, Settings
@@ -112,7 +113,11 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Optional[Publish
             "istio-gateway",
             api_version=ISTIO_NETWORKING,
             kind="Gateway",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ISTIO_GATEWAY, namespace=mesh.ingress.namespace.metadata.name),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ISTIO_GATEWAY,
+                namespace=mesh.ingress.namespace.metadata.name,
+                annotations=dns_target_annotations(settings.dns.target),
+            ),
             spec=istio_gateway_spec(settings, istio_hosts),
             opts=pulumi.ResourceOptions(
                 provider=mesh.provider, depends_on=[mesh.control_plane.istiod, mesh.ingress.chart, *tls.ready]

@@ -6,8 +6,10 @@ the CRDs do not serve, exposure without TLS, a route outside the domain...) fail
 
 from __future__ import annotations
 
+import ipaddress
+
 from stacks import durations, profiles, quantities, versions
-from stacks.addresses import CERT_MANAGER_NAMESPACE, ISTIO_NAMESPACE, UNREVISIONED
+from stacks.addresses import CERT_MANAGER_NAMESPACE, INGRESS_RELEASE, ISTIO_NAMESPACE, UNREVISIONED
 from stacks.installed import InstalledIstio
 from stacks.settings import AWS_ZONE_ID, DNS_LABEL, RouteSettings, Settings
 
@@ -30,6 +32,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
     problems += _namespace_problems(settings)
     problems += _istio_revision_problems(settings)
     problems += _dns_problems(settings)
+    problems += _dns_target_problems(settings)
     problems += _dashboard_problems(settings)
     problems += _route_problems(settings)
     problems += _sizing_problems(settings)
@@ -185,6 +188,43 @@ def _dns_problems(settings: Settings) -> list[str]:
     if len(set(dns.sources)) != len(dns.sources):
         problems.append("dns.sources: a source is listed twice")
     return problems
+
+
+def _dns_target_problems(settings: Settings) -> list[str]:
+    """DNS never publishes an address the internet cannot reach.
+
+    Without a load-balancer address (a NodePort or ClusterIP Service), Istio 1.30 writes the in-cluster name
+    `<service>.<namespace>.svc.cluster.local` into the Gateway's status.addresses, and external-dns 0.21
+    publishes every status address as a target unless the Gateway carries its target annotation
+    (source/gateway.go; source/istio_virtualservice.go reads the Istio Gateway's the same way).
+    """
+    target = settings.dns.target
+    if not settings.dns_enabled:
+        if target is not None:
+            return ["dns.target: only used when DNS is enabled (dns.enabled); remove it"]
+        return []
+    service_type = settings.ingress_service_type
+    if target is None and service_type != "LoadBalancer":
+        return [
+            f"dns.target: required with DNS on and ingress.serviceType {service_type}: without a load balancer "
+            f"Istio reports the Gateway's address as {INGRESS_RELEASE}.{settings.ingress.namespace}.svc.cluster.local, "
+            "which external-dns would publish; give the public IP or DNS name that reaches the ingress, "
+            "or set ingress.serviceType LoadBalancer"
+        ]
+    visibility = settings.gcp.zone_visibility if settings.gcp else settings.aws.zone_type if settings.aws else "public"
+    if target is not None and visibility == "public" and _is_private_ip(target):
+        return [
+            f"dns.target: {target} is a private address, unreachable from the internet the public zone serves; "
+            "give a public IP or DNS name (a private address fits a private zone only)"
+        ]
+    return []
+
+
+def _is_private_ip(value: str) -> bool:
+    try:
+        return not ipaddress.ip_address(value).is_global
+    except ValueError:
+        return False
 
 
 def _dashboard_problems(settings: Settings) -> list[str]:

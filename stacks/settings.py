@@ -8,6 +8,7 @@ is registered, so a typo never turns into a silent default or a half-applied sta
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal, Optional, get_args
 
@@ -55,6 +56,30 @@ def _domain(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a DNS name (lower-case labels of letters, digits and '-', separated by dots, "
             "at least two labels, no trailing dot), e.g. mesh.example.com"
+        )
+    return value
+
+
+# Names that only resolve inside a cluster (cluster.local) or on a host or link: never a public DNS target.
+NON_PUBLIC_SUFFIXES = ("local", "localhost")
+
+
+def _dns_target(value: str) -> str:
+    """An IP address, or a DNS name that is not an in-cluster or host-local name."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        _domain(value)
+        if any(value == suffix or value.endswith("." + suffix) for suffix in NON_PUBLIC_SUFFIXES):
+            raise ValueError(
+                f"{value!r} is not reachable from outside (names under .local, such as cluster.local, and .localhost "
+                "resolve only inside a cluster or on a host); give a public IP or DNS name that reaches the ingress"
+            ) from None
+        return value
+    if address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast:
+        raise ValueError(
+            f"{value!r} is a loopback, link-local, unspecified or multicast address; give the IP or DNS name that "
+            "reaches the ingress from where the zone is resolved"
         )
     return value
 
@@ -146,6 +171,7 @@ def _gateway_api_version(value: str) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 DnsName = Annotated[str, AfterValidator(_domain)]
+DnsTarget = Annotated[str, AfterValidator(_dns_target)]
 Duration = Annotated[str, AfterValidator(_duration)]
 PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
 RetryCondition = Annotated[str, AfterValidator(_retry_condition)]
@@ -327,6 +353,11 @@ class DnsSettings(Section):
     sources: tuple[ExternalDnsSource, ...] = DEFAULT_SOURCES
     txt_owner_id: Optional[str] = Field(None, description="default: <project>-<stack>, unique per stack")
     namespace: DnsLabel = "external-dns"
+    target: Optional[DnsTarget] = Field(
+        None,
+        description="the public IP or DNS name records point at (external-dns' target annotation on the Gateways); "
+        "required when the ingress Service is not a LoadBalancer",
+    )
 
 
 class GcpSettings(Section):

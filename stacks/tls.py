@@ -87,6 +87,7 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: Optional[AcmeDns]) 
             highly_available=sizing.highly_available,
             service_account_annotations=acme.credentials.service_account_annotations if acme is not None else {},
             wait_for=[*crds, *grants],
+            crd_provider=mesh.adopting_provider,
         ),
         opts=on_cluster,
     )

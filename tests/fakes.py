@@ -80,10 +80,18 @@ def invoke(token: str, args: dict) -> dict:
         if "zoneId" in args:
             zone_id = args["zoneId"]
         else:
-            zone_id = next(z for z, (name, private) in AWS_ZONES.items()
-                           if name.rstrip(".") == args["name"].rstrip(".") and private == args.get("privateZone", False))
+            matches = [z for z, (name, private) in AWS_ZONES.items()
+                       if name.rstrip(".") == args["name"].rstrip(".") and private == args.get("privateZone", False)]
+            # terraform-provider-aws' aws_route53_zone errors, returned as the data source's failure (the
+            # program can catch it), not as a broken RPC
+            if not matches:
+                return {}, [("name", "no matching Route 53 Hosted Zone found")]
+            if len(matches) > 1:
+                return {}, [("name", "multiple Route 53 Hosted Zones matched")]
+            zone_id = matches[0]
         name, private = AWS_ZONES[zone_id]
-        return {"zoneId": zone_id, "name": name, "privateZone": private, "arn": f"arn:aws:route53:::hostedzone/{zone_id}", "id": zone_id}
+        return {"zoneId": zone_id, "name": name, "privateZone": private, "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+                "nameServers": [f"ns-{zone_id[-4:]}.awsdns-00.com"], "id": zone_id}
     if token == "aws:eks/getCluster:getCluster":
         return {"name": args["name"], "identities": [{"oidcs": [{"issuer": OIDC_ISSUER}]}], "id": args["name"]}
     if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
@@ -94,7 +102,7 @@ def invoke(token: str, args: dict) -> dict:
 
 def _gcp_zone(name: str, project: str | None) -> dict[str, Any]:
     dns_name, zone_id, visibility = GCP_ZONES[name]
-    return {"name": name, "dnsName": dns_name, "managedZoneId": zone_id, "visibility": visibility,
+    return {"name": name, "dnsName": dns_name, "managedZoneId": zone_id, "visibility": visibility, "description": "",
             "nameServers": ["ns-cloud-b1.googledomains.com."], "project": project, "id": f"projects/{project}/managedZones/{name}"}
 
 

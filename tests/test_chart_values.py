@@ -26,7 +26,7 @@ CONFIGS = {
     "aws-access-key": {
         "cloud": "local",
         "aws": {"region": "eu-west-1", "identity": "access-key"},
-        "dns": {"enabled": True, "domain": "mesh.example.com", "zone": {"id": "Z0EXAMPLE1234"}},
+        "dns": {"enabled": True, "domain": "mesh.example.com", "zone": {"id": "Z0EXAMPLE1234"}, "target": "34.120.1.2"},
     },
 }
 

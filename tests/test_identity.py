@@ -24,7 +24,7 @@ IDENTITIES = [
         "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember",
         "kubernetes:core/v1:Secret",
     )),
-    ("local gcp key", merged(GCP, cloud="local", gcp={"identity": "key"}, dns={"enabled": True}), (
+    ("local gcp key", merged(GCP, cloud="local", gcp={"identity": "key"}, dns={"enabled": True, "target": "34.120.1.2"}), (
         "gcp:projects/iAMMember:IAMMember",
         "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember",
         "kubernetes:core/v1:Secret",
@@ -38,7 +38,7 @@ IDENTITIES = [
         "aws:iam/userPolicy:UserPolicy",
         "kubernetes:core/v1:Secret",
     )),
-    ("local aws access-key", merged(AWS, cloud="local", aws={"identity": "access-key", **NO_CLUSTER}, dns={"enabled": True}), (
+    ("local aws access-key", merged(AWS, cloud="local", aws={"identity": "access-key", **NO_CLUSTER}, dns={"enabled": True, "target": "34.120.1.2"}), (
         "aws:iam/userPolicy:UserPolicy",
         "kubernetes:core/v1:Secret",
     )),
@@ -70,7 +70,7 @@ OPENID = {"kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.examp
 SECRETS = [
     ("gcp key", merged(GCP, gcp={"identity": "key"}), (), "cloud-dns-key", fakes.GCP_PRIVATE_KEY),
     ("aws access key", merged(AWS, aws={"identity": "access-key", **NO_CLUSTER}), (), "external-dns-aws-credentials", fakes.AWS_SECRET_ACCESS_KEY),
-    ("local aws access key", merged(AWS, cloud="local", aws={"identity": "access-key", **NO_CLUSTER}, dns={"enabled": True}), (), "external-dns-aws-credentials", fakes.AWS_SECRET_ACCESS_KEY),
+    ("local aws access key", merged(AWS, cloud="local", aws={"identity": "access-key", **NO_CLUSTER}, dns={"enabled": True, "target": "34.120.1.2"}), (), "external-dns-aws-credentials", fakes.AWS_SECRET_ACCESS_KEY),
     ("grafana admin password", {"cloud": "local"}, (), "grafana-admin", "generated-grafana-admin-password-" + "x" * 16),
     ("kiali signing key", {"cloud": "local"}, (), "kiali-signing-key", "generated-kiali-signing-key-" + "x" * 16),
     ("kiali openid client secret", {"cloud": "local", "dashboards": OPENID}, ("dashboards",), "kiali", "s3cr3t-oidc"),
