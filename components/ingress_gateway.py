@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -104,7 +104,7 @@ class IngressGateway(pulumi.ComponentResource):
         self.register_outputs({"service_name": self.service_name, "address": self.address})
 
     @staticmethod
-    def _service_address(resources: Optional[list[Any]]) -> pulumi.Output[Optional[str]]:
+    def _service_address(resources: Optional[Sequence[Any]]) -> pulumi.Output[Optional[str]]:
         services = [r for r in resources or [] if isinstance(r, k8s.core.v1.Service)]
         if not services:
             return pulumi.Output.from_input(None)

@@ -67,7 +67,9 @@ def critical_path(
         return best + ((registration.name,) if awaited(registration) else ())
 
     targets = [r.urn for r in ends] if ends is not None else list(by_urn)
-    return list(max((longest_from(urn) for urn in targets), key=len, default=()))
+    chains: list[tuple[str, ...]] = [longest_from(urn) for urn in targets]
+    longest: tuple[str, ...] = max(chains, key=len) if chains else ()
+    return list(longest)
 
 
 # Configurations that are not shipped stacks: dev in the middle of a canary upgrade (two istiod revisions, one

@@ -11,6 +11,7 @@ import json
 from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from stacks.installed import InstalledIstio, read_installed
 from stacks.rules import cross_section_problems, installed_istio_problems
@@ -20,7 +21,7 @@ from stacks.settings import Settings, SettingsError
 SECRET_VALUES = (("dashboards", "dashboards.kiali.openid.clientSecret", lambda s: s.dashboards.kiali.openid),)
 
 # Keys that moved: the old path -> why, and what to set instead. Refused like any unknown key, with directions.
-MOVED_KEYS = {
+MOVED_KEYS: dict[tuple[str, ...], str] = {
     ("dashboards", "profile"): "moved to the top-level key `profile` (dev or production), which now sizes the whole "
     "stack, not only the dashboards; remove dashboards.profile and set `profile`",
 }
@@ -72,11 +73,12 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = error["loc"]
     key = _dotted(loc)
-    if error["type"] == "extra_forbidden" and tuple(loc) in MOVED_KEYS:
-        return f"{key}: {MOVED_KEYS[tuple(loc)]}"
+    moved = MOVED_KEYS.get(tuple(str(part) for part in loc))
+    if error["type"] == "extra_forbidden" and moved is not None:
+        return f"{key}: {moved}"
     if error["type"] == "extra_forbidden":
         accepted = _keys_at(loc[:-1])
         guess = difflib.get_close_matches(str(loc[-1]), accepted, n=1)

@@ -121,10 +121,10 @@ def installed_istio_problems(settings: Settings, installed: InstalledIstio) -> l
             f"istio.revisions: {installed.default!r} is still the default revision (installed); move "
             "istio.defaultRevision in one up, then remove the revision in the next"
         )
-    for namespace, revision in sorted(installed.namespaces.items()):
-        if revision not in names and revision != installed.default:
+    for namespace, pinned in sorted(installed.namespaces.items()):
+        if pinned not in names and pinned != installed.default:
             problems.append(
-                f"istio.revisions: {revision!r} is still pinned by namespace {namespace} (installed); pin it to another "
+                f"istio.revisions: {pinned!r} is still pinned by namespace {namespace} (installed); pin it to another "
                 "revision and restart its workloads in one up, then remove the revision in the next"
             )
     if istio.default != installed.default and istio.default not in installed.revisions:

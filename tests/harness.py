@@ -216,6 +216,11 @@ def shipped_stacks() -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
 
 
+def run_main() -> None:
+    """The program, as `pulumi up` runs it: the project directory's `__main__.py`."""
+    runpy.run_path(str(PROJECT_DIR), run_name="__main__")
+
+
 def run_program(
     config: dict[str, Any],
     *,
@@ -243,7 +248,7 @@ def run_program(
             [f"{PROJECT}:{k}" for k in secret_keys],
         )
         with istio_dashboards.use_source(dashboards):
-            loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(PROJECT_DIR), run_name="__main__")))
+            loop.run_until_complete(run_in_stack(run_main))
     except Exception as error:
         raise ProgramFailed(error, monitor.registrations) from error
     finally:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.chart_keys import VERIFIED_KEYS, unverified_paths
 from tests.harness import shipped_stacks
 from tests.test_mesh import EVERYTHING
 
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "tracing-off": {"mesh": {"tracing": {"enabled": False}}},
     "tcp-routes": {"gatewayApi": {"channel": "experimental", "tcpRoutes": True}},
     "ingress-annotated": {"ingress": {"annotations": {"x.example/y": "z"}, "serviceType": "ClusterIP"}},

@@ -197,6 +197,7 @@ def test_kiali_openid_client_secret_must_be_a_pulumi_secret(run_stack):
     with pytest.raises(ProgramFailed) as failure:
         run_stack("dev", dashboards=OPENID)
     assert failure.value.registered == []
+    assert isinstance(failure.value.error, SettingsError)
     assert failure.value.error.problems == [
         "dashboards.kiali.openid.clientSecret: stored in plain text; set it with "
         "`pulumi config set --secret --path dashboards.kiali.openid.clientSecret ...`"

@@ -29,7 +29,7 @@ def setting(settings: BaseModel, path: str) -> Any:
 
 
 # README "Settings": key -> default, for an empty config (cloud local); the cloud-dependent ones are below.
-SETTINGS_TABLE = [
+SETTINGS_TABLE: list[tuple[str, Any]] = [
     ("cloud", "local"),
     ("profile", "dev"),
     *[(f"sizing.{container}.{key}", None) for container in ("istiod", "gateway", "sidecar") for key in ("cpu", "memory", "memoryLimit")],
@@ -152,9 +152,12 @@ def test_destination_defaults():
         }
     )
     destination = settings.routes[0].destination
+    assert destination is not None
     outlier = destination.outlier_detection
+    assert outlier is not None
     assert (outlier.consecutive5xx_errors, outlier.interval, outlier.base_ejection_time, outlier.max_ejection_percent) == (5, "10s", "30s", 50)
     pool = destination.connection_pool
+    assert pool is not None
     assert (pool.max_connections, pool.http1_max_pending_requests, pool.max_requests_per_connection) == (None, None, None)
 
 

@@ -62,9 +62,15 @@ def test_the_source_is_asked_once_for_the_installed_version():
 
 
 def test_no_grafana_nothing_read():
-    asked = []
-    run = run_with_source(lambda version: asked.append(version) or {}, dashboards={"grafana": {"enabled": False}})
-    assert asked == [] and run.of_type(CONFIG_MAP) == []
+    asked: list[str] = []
+
+    def source(version: str) -> dict[str, str]:
+        asked.append(version)
+        return {}
+
+    run = run_with_source(source, dashboards={"grafana": {"enabled": False}})
+    assert asked == []
+    assert run.of_type(CONFIG_MAP) == []
 
 
 def test_the_url_follows_the_istio_version():

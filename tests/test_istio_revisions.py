@@ -6,6 +6,8 @@ Expected names and values are the ones read in istio/istio 1.30.3 manifests/char
 
 from __future__ import annotations
 
+from typing import cast
+
 import pulumi
 import pytest
 
@@ -192,11 +194,13 @@ def _transform_args(type_: str, name: str) -> pulumi.ResourceTransformArgs:
     ],
 )
 def test_tag_objects_are_aliased_to_the_losing_chart(type_, child, old_child):
-    losing_chart = object()
+    losing_chart = cast(pulumi.Resource, object())  # only compared by identity
     transform = default_tag_transform("istio-istiod-canary", "istio-system", {"istio-istiod-stable": losing_chart})
     result = transform(_transform_args(type_, child))
-    assert result is not None
-    [alias] = result.opts.aliases
+    assert isinstance(result, pulumi.ResourceTransformResult)
+    assert result.opts is not None
+    [alias] = result.opts.aliases or []
+    assert isinstance(alias, pulumi.Alias)
     assert (alias.name, alias.parent) == (old_child, losing_chart)
     assert result.props == {"metadata": {"name": child}}
 
@@ -210,7 +214,7 @@ def test_tag_objects_are_aliased_to_the_losing_chart(type_, child, old_child):
     ],
 )
 def test_other_objects_are_left_alone(type_, child):
-    transform = default_tag_transform("istio-istiod-canary", "istio-system", {"istio-istiod-stable": object()})
+    transform = default_tag_transform("istio-istiod-canary", "istio-system", {"istio-istiod-stable": cast(pulumi.Resource, object())})
     assert transform(_transform_args(type_, child)) is None
 
 

@@ -3,6 +3,8 @@ has requests and a memory limit; the footprint is added up from what the program
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pytest
 
 from scripts.footprint import CHART_PODS, footprint, rows
@@ -41,8 +43,15 @@ def production():
 
 # --- every container sized, under each profile ----------------------------------------------------------
 
-RUNS = {
-    **{stack: lambda run_stack, stack=stack: run_stack(stack) for stack in shipped_stacks()},
+Runner = Callable[[Callable[..., harness.Run]], harness.Run]
+
+
+def _shipped(stack: str) -> Runner:
+    return lambda run_stack: run_stack(stack)
+
+
+RUNS: dict[str, Runner] = {
+    **{stack: _shipped(stack) for stack in shipped_stacks()},
     "dev, production": lambda run_stack: run_stack("dev", **PRODUCTION),
     "everything": lambda run_stack: run_stack(EVERYTHING, secret_keys=("dashboards",)),
     "everything, production": lambda run_stack: run_stack(EVERYTHING, secret_keys=("dashboards",), **PRODUCTION),

@@ -43,6 +43,7 @@ def test_a_look_alike_domain_is_refused(run_stack, case, config, key, words):
     with pytest.raises(ProgramFailed) as failure:
         run_stack(config)
     assert failure.value.registered == []
+    assert isinstance(failure.value.error, SettingsError)
     matching = [p for p in failure.value.error.problems if p.startswith(f"{key}: ")]
     assert matching and words in matching[0], failure.value.error.problems
 
@@ -51,6 +52,7 @@ def test_a_looked_up_zone_next_to_the_domain_is_refused(run_stack):
     # Cloud DNS zone example-com is example.com.: mesh.badexample.com only ends with its letters.
     with pytest.raises(ProgramFailed) as failure:
         run_stack(merged(GCP, dns={"domain": "mesh.badexample.com"}))
+    assert isinstance(failure.value.error, SettingsError)
     assert failure.value.error.problems == ["dns.domain: mesh.badexample.com is not inside the zone example.com"]
     assert [r.type for r in failure.value.registered if not r.type.startswith("pulumi:providers:")] == []
 

@@ -4,6 +4,7 @@ demo, DNS names inside external-dns' domain filter, the edges, and the bad input
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ ISTIO_GATEWAY = "kubernetes:networking.istio.io/v1:Gateway"
 DESTINATION_RULE = "kubernetes:networking.istio.io/v1:DestinationRule"
 TCP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1alpha2:TCPRoute"
 
-BASE = {
+BASE: dict[str, Any] = {
     "cloud": "local",
     "dns": {"domain": "mesh.example.com"},
     "mesh": {"injectedNamespaces": ["shop"]},

@@ -123,7 +123,9 @@ def test_config_and_secret_keys_from_the_pulumi_cli_environment(monkeypatch):
     set_all_config({}, [])
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"service-mesh:cloud": "local", "service-mesh:dashboards": dashboards, "other:key": "x"}))
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["service-mesh:dashboards"]))
-    assert load_from_pulumi_config("service-mesh").dashboards.kiali.openid.client_id == "k"
+    openid = load_from_pulumi_config("service-mesh").dashboards.kiali.openid
+    assert openid is not None
+    assert openid.client_id == "k"
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", "[]")
     with pytest.raises(SettingsError, match="clientSecret: stored in plain text"):
         load_from_pulumi_config("service-mesh")

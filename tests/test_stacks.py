@@ -3,6 +3,8 @@ another cloud."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.harness import shipped_stacks
@@ -18,7 +20,7 @@ MESH_KINDS = {
     "kubernetes:batch/v1:Job": 1,  # cert-manager's API check (HTTPS by default: README "HTTPS")
 }
 # README: "What `pulumi up` does", "Quick start: GCP", "Quick start: AWS", "Publish your app" (the demo on dev).
-EXPECTED = {
+EXPECTED: dict[str, dict[str, Any]] = {
     "dev": {
         "cloud": "local",
         "charts": MESH_CHARTS,

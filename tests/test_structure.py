@@ -13,7 +13,7 @@ PACKAGES = ("stacks", "components")
 
 def project_imports(path: Path) -> set[str]:
     """Every project module `path` imports, wherever the import statement stands."""
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PACKAGES:
             if node.module in PACKAGES:  # `from stacks import versions`
