@@ -1,7 +1,8 @@
 """Rules that span several settings sections: each problem names the key to change and what is accepted.
 
-Run by `stacks.loader.load_settings` after every section has parsed, so a combination that cannot work (a source whose API
-the CRDs do not serve, exposure without TLS, a route outside the domain...) fails before any resource exists.
+Run by `stacks.loader.load_settings` after every section has parsed, so a combination that cannot work (a
+source whose API the CRDs do not serve, exposure without TLS, a route outside the domain...) fails before any
+resource exists.
 """
 
 from __future__ import annotations

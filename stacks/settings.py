@@ -52,7 +52,7 @@ def _dns_label(value: str) -> str:
 
 def _domain(value: str) -> str:
     labels = value.split(".")
-    if len(value) > 253 or len(labels) < 2 or not all(len(l) <= 63 and DNS_LABEL.match(l) for l in labels):
+    if len(value) > 253 or len(labels) < 2 or not all(len(label) <= 63 and DNS_LABEL.match(label) for label in labels):
         raise ValueError(
             f"{value!r} is not a DNS name (lower-case labels of letters, digits and '-', separated by dots, "
             "at least two labels, no trailing dot), e.g. mesh.example.com"

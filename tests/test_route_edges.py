@@ -152,7 +152,7 @@ CHART_DEFAULT_PORTS = {("status-port", 15021), ("http2", 80), ("https", 443)}
 def test_gateway_listeners_are_ports_of_the_ingress_service(run_stack):
     run = run_stack(with_routes({**SHOP, "kind": "tcp", "listenerPort": 5432}, {"name": "cache", "namespace": "shop", "kind": "tcp", "listenerPort": 6379},
                                 tls={"mode": "secret", "secret": "cert"}, **TCP))
-    listeners = {l["port"] for l in run.one(GATEWAY).inputs["spec"]["listeners"]}
+    listeners = {listener["port"] for listener in run.one(GATEWAY).inputs["spec"]["listeners"]}
     service_ports = run.chart("gateway").inputs["values"]["service"]["ports"]
     assert listeners == {80, 443, 5432, 6379}
     assert {p["port"] for p in service_ports} == listeners | {15021}
@@ -164,7 +164,7 @@ def test_gateway_listeners_are_ports_of_the_ingress_service(run_stack):
 
 def test_without_tcp_routes_the_listeners_are_the_charts_default_ports(run_stack):
     run = run_stack(with_routes(SHOP, tls={"mode": "secret", "secret": "cert"}))
-    listeners = {l["port"] for l in run.one(GATEWAY).inputs["spec"]["listeners"]}
+    listeners = {listener["port"] for listener in run.one(GATEWAY).inputs["spec"]["listeners"]}
     assert "ports" not in run.chart("gateway").inputs["values"]["service"]
     assert listeners == {80, 443}
     assert listeners <= {port for _, port in CHART_DEFAULT_PORTS}
