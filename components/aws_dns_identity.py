@@ -4,8 +4,9 @@ zone: one per controller, never shared, each with its own policy."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -40,8 +41,8 @@ class AwsDnsIdentityArgs:
     # zone ARN -> the identity's policy (route53_policy for external-dns, acme_route53_policy for cert-manager)
     permissions: Callable[[str], dict[str, Any]]
     access_key_secret: str  # access-key mode: the Secret in `namespace` holding the key
-    issuer: Optional[IrsaIssuer] = None
-    cluster_name: Optional[str] = None
+    issuer: IrsaIssuer | None = None
+    cluster_name: str | None = None
 
 
 def route53_policy(zone_arn: str) -> dict[str, Any]:
@@ -78,7 +79,12 @@ def acme_route53_policy(zone_arn: str, domain: str) -> dict[str, Any]:
         "Version": "2012-10-17",
         "Statement": [
             # A change id is not known in advance: Route53 scopes GetChange to change/* only.
-            {"Sid": "ChallengeStatus", "Effect": "Allow", "Action": ["route53:GetChange"], "Resource": "arn:aws:route53:::change/*"},
+            {
+                "Sid": "ChallengeStatus",
+                "Effect": "Allow",
+                "Action": ["route53:GetChange"],
+                "Resource": "arn:aws:route53:::change/*",
+            },
             {
                 "Sid": "ChallengeRecords",
                 "Effect": "Allow",
@@ -87,7 +93,9 @@ def acme_route53_policy(zone_arn: str, domain: str) -> dict[str, Any]:
                 "Condition": {
                     "ForAllValues:StringEquals": {
                         "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [f"_acme-challenge.{domain.lower().rstrip('.')}"],
+                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+                            f"_acme-challenge.{domain.lower().rstrip('.')}"
+                        ],
                     }
                 },
             },

@@ -6,8 +6,9 @@ values.schema.json, templates/); see tests/chart_keys.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -42,7 +43,7 @@ class CertManagerArgs:
     wait_for: list[pulumi.Resource] = field(default_factory=list)
     # The provider the chart goes through: one that adopts existing objects, because its CRDs are kept on
     # destroy (crds.keep) and still there on the next `up` (stacks/mesh.py, adopting_provider).
-    crd_provider: Optional[pulumi.ProviderResource] = None
+    crd_provider: pulumi.ProviderResource | None = None
 
 
 def cert_manager_values(args: CertManagerArgs) -> dict[str, Any]:
@@ -58,7 +59,11 @@ def cert_manager_values(args: CertManagerArgs) -> dict[str, Any]:
         "replicaCount": replicas,
         "resources": args.controller.values(),
         "podDisruptionBudget": {"enabled": budget},
-        "webhook": {"replicaCount": replicas, "resources": args.webhook.values(), "podDisruptionBudget": {"enabled": budget}},
+        "webhook": {
+            "replicaCount": replicas,
+            "resources": args.webhook.values(),
+            "podDisruptionBudget": {"enabled": budget},
+        },
         "cainjector": {
             "replicaCount": replicas,
             "resources": args.cainjector.values(),
@@ -84,7 +89,9 @@ def api_check_job_spec(service_account: str, resources: Resources) -> dict[str, 
                         "name": "check",
                         "image": versions.CERT_MANAGER_API_CHECK_IMAGE,
                         "args": ["check", "api", f"--wait={API_CHECK_WAIT}", "-v"],
-                        "env": [{"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
+                        "env": [
+                            {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}
+                        ],
                         "resources": resources.values(),
                         "securityContext": {
                             "allowPrivilegeEscalation": False,
@@ -128,7 +135,11 @@ class CertManager(pulumi.ComponentResource):
             f"{name}-api-check",
             metadata=metadata,
             # What the chart's startupapicheck Role grants (templates/startupapicheck-rbac.yaml): dry-run creates.
-            rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=["cert-manager.io"], resources=["certificaterequests"], verbs=["create"])],
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=["cert-manager.io"], resources=["certificaterequests"], verbs=["create"]
+                )
+            ],
             opts=child_opts(self),
         )
         binding = k8s.rbac.v1.RoleBinding(

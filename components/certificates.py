@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -48,7 +48,7 @@ class WildcardCertificateArgs:
     secret_name: str
     namespace: pulumi.Input[str]  # the ingress gateway's: the Gateway and credentialName read it there
     ca_namespace: pulumi.Input[str]  # cert-manager's: a ClusterIssuer's secrets live there
-    acme: Optional[AcmeIssuerArgs] = None  # None: the local CA
+    acme: AcmeIssuerArgs | None = None  # None: the local CA
     root_common_name: str = "service-mesh root CA"
     # cert-manager's API check (the webhook serves), and the cloud grants the solver uses.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
@@ -94,7 +94,7 @@ def root_ca_spec(common_name: str) -> dict[str, Any]:
     }
 
 
-def public_certificate(data: Optional[dict[str, str]]) -> Optional[str]:
+def public_certificate(data: dict[str, str] | None) -> str | None:
     """The PEM of a kubernetes.io/tls Secret's certificate; its key is never read out."""
     if not data or "tls.crt" not in data:
         return None
@@ -104,14 +104,16 @@ def public_certificate(data: Optional[dict[str, str]]) -> Optional[str]:
 class WildcardCertificate(pulumi.ComponentResource):
     issuer: str
     certificate: k8s.apiextensions.CustomResource
-    root_certificate: Optional[pulumi.Output[Optional[str]]]
+    root_certificate: pulumi.Output[str | None] | None
 
     def __init__(self, name: str, args: WildcardCertificateArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:tls:WildcardCertificate", name, None, opts)
         self.root_certificate = None
         if args.acme is not None:
             self.issuer = acme_issuer_name(args.acme)
-            issuer = self._cluster_issuer(f"{name}-acme", self.issuer, acme_issuer_spec(args.acme, args.domain), args.wait_for)
+            issuer = self._cluster_issuer(
+                f"{name}-acme", self.issuer, acme_issuer_spec(args.acme, args.domain), args.wait_for
+            )
             timeout = ACME_TIMEOUT_SECONDS
         else:
             self.issuer = CA_ISSUER
@@ -121,7 +123,9 @@ class WildcardCertificate(pulumi.ComponentResource):
             name,
             api_version=CERT_MANAGER_API,
             kind="Certificate",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, annotations=wait_until_ready(timeout)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.name, namespace=args.namespace, annotations=wait_until_ready(timeout)
+            ),
             spec=certificate_spec(args, self.issuer),
             opts=child_opts(self, [issuer]),
         )

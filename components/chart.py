@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -38,8 +39,6 @@ def pinned_chart(
     )
 
 
-def child_opts(
-    parent: pulumi.Resource, depends_on: Optional[list[pulumi.Resource]] = None
-) -> pulumi.ResourceOptions:
+def child_opts(parent: pulumi.Resource, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
     """Children inherit their component's provider, not its depends_on: pass what they wait for explicitly."""
     return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on or []))

@@ -4,7 +4,7 @@ all three. Each chart's values are a function of the typed args, so the tests ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -45,9 +45,9 @@ class DashboardsArgs:
     jaeger: bool
     kiali: bool
     kiali_auth: str
-    kiali_openid: Optional[KialiOpenIdArgs] = None
+    kiali_openid: KialiOpenIdArgs | None = None
     # Grafana's URL when exposed through the ingress; private dashboards are reached by port-forward.
-    grafana_public_url: Optional[str] = None
+    grafana_public_url: str | None = None
     # Kiali reads Istio's config and needs istiod serving.
     kiali_waits_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -84,7 +84,7 @@ def dashboard_config_map(dashboard: IstioDashboard) -> str:
     return f"grafana-{dashboard.name}"
 
 
-def grafana_values(sizing: Sizing, root_url: Optional[str], dashboards: tuple[IstioDashboard, ...]) -> dict[str, Any]:
+def grafana_values(sizing: Sizing, root_url: str | None, dashboards: tuple[IstioDashboard, ...]) -> dict[str, Any]:
     ini: dict[str, Any] = {"auth.anonymous": {"enabled": False}}
     if root_url:
         ini["server"] = {"root_url": root_url}
@@ -224,25 +224,37 @@ class Dashboards(pulumi.ComponentResource):
         namespace = args.namespace
         if args.prometheus:
             self.charts["prometheus"] = pinned_chart(
-                "prometheus", versions.PROMETHEUS, release=addresses.PROMETHEUS_RELEASE,
-                namespace=namespace, values=prometheus_values(args.sizing), opts=child_opts(self),
+                "prometheus",
+                versions.PROMETHEUS,
+                release=addresses.PROMETHEUS_RELEASE,
+                namespace=namespace,
+                values=prometheus_values(args.sizing),
+                opts=child_opts(self),
             )
         grafana_secret = None
         if args.grafana:
             grafana_secret = self._secret(
-                GRAFANA_ADMIN_SECRET, namespace,
+                GRAFANA_ADMIN_SECRET,
+                namespace,
                 {"admin-user": "admin", "admin-password": self._password("grafana-admin-password")},
             )
             config_maps = [self._dashboard(dashboard, namespace) for dashboard in args.istio_dashboards]
             self.charts["grafana"] = pinned_chart(
-                "grafana", versions.GRAFANA, release=addresses.GRAFANA_RELEASE, namespace=namespace,
+                "grafana",
+                versions.GRAFANA,
+                release=addresses.GRAFANA_RELEASE,
+                namespace=namespace,
                 values=grafana_values(args.sizing, args.grafana_public_url, args.istio_dashboards),
                 opts=child_opts(self, [grafana_secret, *config_maps]),
             )
         if args.jaeger:
             self.charts["jaeger"] = pinned_chart(
-                "jaeger", versions.JAEGER, release=addresses.JAEGER_RELEASE,
-                namespace=namespace, values=jaeger_values(args.sizing), opts=child_opts(self),
+                "jaeger",
+                versions.JAEGER,
+                release=addresses.JAEGER_RELEASE,
+                namespace=namespace,
+                values=jaeger_values(args.sizing),
+                opts=child_opts(self),
             )
         if args.kiali:
             secrets: list[pulumi.Resource] = [grafana_secret] if grafana_secret else []
@@ -255,7 +267,11 @@ class Dashboards(pulumi.ComponentResource):
                     self._secret(KIALI_OPENID_SECRET, namespace, {"oidc-secret": args.kiali_openid.client_secret})
                 )
             self.charts["kiali"] = pinned_chart(
-                "kiali", versions.KIALI, release="kiali", namespace=namespace, values=kiali_values(args),
+                "kiali",
+                versions.KIALI,
+                release="kiali",
+                namespace=namespace,
+                values=kiali_values(args),
                 opts=child_opts(self, [self.charts["prometheus"], *args.kiali_waits_for, *secrets]),
             )
         self.register_outputs({"charts": sorted(self.charts)})
@@ -273,7 +289,9 @@ class Dashboards(pulumi.ComponentResource):
         # 32 characters: also a valid Kiali signing-key length (16, 24 or 32).
         return random.RandomPassword(name, length=32, special=False, opts=child_opts(self)).result
 
-    def _secret(self, name: str, namespace: pulumi.Input[str], data: dict[str, pulumi.Input[str]]) -> k8s.core.v1.Secret:
+    def _secret(
+        self, name: str, namespace: pulumi.Input[str], data: dict[str, pulumi.Input[str]]
+    ) -> k8s.core.v1.Secret:
         return k8s.core.v1.Secret(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),

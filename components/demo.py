@@ -98,7 +98,9 @@ class DemoApp(pulumi.ComponentResource):
             spec=k8s.core.v1.ServiceSpecArgs(
                 selector=labels,
                 # The port name tells Istio the protocol.
-                ports=[k8s.core.v1.ServicePortArgs(name="http", port=args.service_port, target_port=args.container_port)],
+                ports=[
+                    k8s.core.v1.ServicePortArgs(name="http", port=args.service_port, target_port=args.container_port)
+                ],
             ),
             opts=child_opts(self, args.wait_for),
         )

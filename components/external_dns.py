@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -27,7 +28,7 @@ class DnsCredentials:
     volume_mounts: Sequence[Mapping[str, Any]] = ()
     log_format: str = "text"
     # Static credentials (key modes): the Secret holding them, in the controller's namespace.
-    key_secret: Optional[str] = None
+    key_secret: str | None = None
     # IAM bindings, roles, secrets: external-dns must not start before it may write.
     ready: Sequence[pulumi.Resource] = ()
 

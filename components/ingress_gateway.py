@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -28,7 +29,7 @@ class IngressGatewayArgs:
     # The default revision: the chart's `revision` labels the pods istio.io/rev=<revision> (templates/_helpers.tpl,
     # gateway.sidecarInjectionLabels, istio/istio 1.30.3), so moving the default rolls the gateway onto it. None
     # for the unrevisioned istiod: its pods are injected through sidecar.istio.io/inject=true, as before revisions.
-    revision: Optional[str] = None
+    revision: str | None = None
     # The gateway's pods are injected with the `gateway` template: istiod's webhook must be serving.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -68,7 +69,7 @@ def gateway_pod_labels(release: str) -> dict[str, str]:
     return {"app": release, "istio": release.removeprefix("istio-")}
 
 
-def load_balancer_address(status: Optional[k8s.core.v1.outputs.ServiceStatus]) -> Optional[str]:
+def load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str | None:
     """The first IP or hostname a load balancer published on the Service, if any (none for NodePort)."""
     load_balancer = status.load_balancer if status is not None else None
     for ingress in (load_balancer.ingress if load_balancer is not None else None) or []:
@@ -81,7 +82,7 @@ class IngressGateway(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     chart: k8s.helm.v4.Chart
     service_name: str
-    address: pulumi.Output[Optional[str]]
+    address: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: IngressGatewayArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:istio:IngressGateway", name, None, opts)
@@ -104,7 +105,7 @@ class IngressGateway(pulumi.ComponentResource):
         self.register_outputs({"service_name": self.service_name, "address": self.address})
 
     @staticmethod
-    def _service_address(resources: Optional[Sequence[Any]]) -> pulumi.Output[Optional[str]]:
+    def _service_address(resources: Sequence[Any] | None) -> pulumi.Output[str | None]:
         services = [r for r in resources or [] if isinstance(r, k8s.core.v1.Service)]
         if not services:
             return pulumi.Output.from_input(None)

@@ -16,8 +16,9 @@ Object names, read in istio/istio 1.30.3 manifests/charts (unchanged at 1.31.0-r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -44,7 +45,11 @@ class ZipkinTracer:
 DEFAULT_TAG = "default"
 # The objects istiod renders from `revisionTags: [default]`: (type, namespaced, name).
 DEFAULT_TAG_OBJECTS = (
-    ("kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration", False, f"istio-revision-tag-{DEFAULT_TAG}"),
+    (
+        "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
+        False,
+        f"istio-revision-tag-{DEFAULT_TAG}",
+    ),
     ("kubernetes:core/v1:Service", True, f"istiod-revision-tag-{DEFAULT_TAG}"),
 )
 
@@ -62,7 +67,7 @@ class IstioControlPlaneArgs:
     default_revision: str
     namespace: str
     access_logs: bool
-    tracer: Optional[ZipkinTracer]
+    tracer: ZipkinTracer | None
     resources: Resources
     replicas: Replicas
     # Every injected pod's istio-proxy and istio-init (injection template "resources" at 1.30.3; the chart has
@@ -74,7 +79,7 @@ class IstioControlPlaneArgs:
     wait_for: list[pulumi.Resource] = field(default_factory=list)
     # The provider `base` goes through: one that adopts existing objects, because base's CRDs carry
     # `helm.sh/resource-policy: keep` and are still there on the `up` after a destroy (stacks/mesh.py).
-    crd_provider: Optional[pulumi.ProviderResource] = None
+    crd_provider: pulumi.ProviderResource | None = None
 
     @property
     def base_version(self) -> str:
@@ -157,11 +162,12 @@ def default_tag_transform(
     def child_name(prefix: str, namespaced: bool, name: str) -> str:
         return f"{prefix}:{namespace}/{name}" if namespaced else f"{prefix}:{name}"
 
-    def transform(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         for type_, namespaced, name in DEFAULT_TAG_OBJECTS:
             if args.type_ == type_ and args.name == child_name(chart_name, namespaced, name):
                 aliases = [
-                    pulumi.Alias(name=child_name(other, namespaced, name), parent=chart) for other, chart in losing.items()
+                    pulumi.Alias(name=child_name(other, namespaced, name), parent=chart)
+                    for other, chart in losing.items()
                 ]
                 opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(aliases=aliases))
                 return pulumi.ResourceTransformResult(props=args.props, opts=opts)
@@ -224,4 +230,6 @@ class IstioControlPlane(pulumi.ComponentResource):
                 opts=opts,
             )
         self.istiod = self.revisions[args.default_revision]
-        self.register_outputs({"revisions": {r.name: r.version for r in args.revisions}, "default": args.default_revision})
+        self.register_outputs(
+            {"revisions": {r.name: r.version for r in args.revisions}, "default": args.default_revision}
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,7 +19,7 @@ REVISION_LABEL = "istio.io/rev"
 class InjectedNamespace:
     name: str
     # None: follows the default revision (the default tag injects istio-injection=enabled).
-    revision: Optional[str]
+    revision: str | None
     # The istiod chart that injects its pods: the namespace is labelled once it serves.
     injector: pulumi.Resource
 
@@ -40,7 +39,7 @@ class MeshPolicyArgs:
     # The Namespace resource's name output, so the policy is deleted before its namespace on destroy.
     root_namespace: pulumi.Input[str]
     mtls_mode: str
-    tracing: Optional[MeshTracing]
+    tracing: MeshTracing | None
     injected_namespaces: tuple[InjectedNamespace, ...]
     # Istio's validating webhook fails closed (validationFailurePolicy Fail): every Istio resource waits for the
     # default revision's istiod to be ready; each namespace waits for its injector.
@@ -49,7 +48,7 @@ class MeshPolicyArgs:
 
 class MeshPolicy(pulumi.ComponentResource):
     peer_authentication: k8s.apiextensions.CustomResource
-    telemetry: Optional[k8s.apiextensions.CustomResource]
+    telemetry: k8s.apiextensions.CustomResource | None
     namespaces: dict[str, k8s.core.v1.Namespace]
 
     def __init__(self, name: str, args: MeshPolicyArgs, opts: pulumi.ResourceOptions | None = None):

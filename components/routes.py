@@ -5,7 +5,7 @@ so the tests read them field by field."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -22,7 +22,7 @@ EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
 @dataclass(frozen=True)
 class Retry:
     attempts: int
-    per_try_timeout: Optional[str]
+    per_try_timeout: str | None
     conditions: tuple[str, ...]
 
 
@@ -36,9 +36,9 @@ class OutlierDetection:
 
 @dataclass(frozen=True)
 class ConnectionPool:
-    max_connections: Optional[int]
-    http1_max_pending_requests: Optional[int]
-    max_requests_per_connection: Optional[int]
+    max_connections: int | None
+    http1_max_pending_requests: int | None
+    max_requests_per_connection: int | None
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,13 @@ class RouteArgs:
     service_namespace: str
     port: int
     path: str
-    timeout: Optional[str]
-    retry: Optional[Retry]
+    timeout: str | None
+    retry: Retry | None
     # http/tcp: the shared Gateway API Gateway; istio: "<namespace>/<name>" of the Istio Gateway
-    parent_ref: Optional[dict[str, Any]] = None
-    istio_gateway: Optional[str] = None
-    outlier_detection: Optional[OutlierDetection] = None
-    connection_pool: Optional[ConnectionPool] = None
+    parent_ref: dict[str, Any] | None = None
+    istio_gateway: str | None = None
+    outlier_detection: OutlierDetection | None = None
+    connection_pool: ConnectionPool | None = None
     # The shared gateway, its CRDs and istiod (its webhook validates Istio objects, fail-closed).
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -108,7 +108,7 @@ def tcp_route_spec(args: RouteArgs) -> dict[str, Any]:
     return {"parentRefs": [args.parent_ref], "rules": [{"backendRefs": [{"name": args.service, "port": args.port}]}]}
 
 
-def destination_rule_spec(args: RouteArgs) -> Optional[dict[str, Any]]:
+def destination_rule_spec(args: RouteArgs) -> dict[str, Any] | None:
     policy: dict[str, Any] = {}
     if args.connection_pool is not None:
         pool = args.connection_pool
@@ -140,7 +140,7 @@ def destination_rule_spec(args: RouteArgs) -> Optional[dict[str, Any]]:
 
 class PublishedRoute(pulumi.ComponentResource):
     route: k8s.apiextensions.CustomResource
-    destination_rule: Optional[k8s.apiextensions.CustomResource]
+    destination_rule: k8s.apiextensions.CustomResource | None
 
     def __init__(self, name: str, args: RouteArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:routes:PublishedRoute", name, None, opts)
@@ -156,7 +156,11 @@ class PublishedRoute(pulumi.ComponentResource):
                 name=args.name, namespace=args.namespace, annotations={EXTERNAL_DNS_HOSTNAME: args.hostname}
             )
         self.route = k8s.apiextensions.CustomResource(
-            name, api_version=api_version, kind=kind, metadata=metadata, spec=spec,
+            name,
+            api_version=api_version,
+            kind=kind,
+            metadata=metadata,
+            spec=spec,
             opts=child_opts(self, args.wait_for),
         )
         self.destination_rule = None

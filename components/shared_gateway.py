@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -16,7 +16,7 @@ GATEWAY_API = "gateway.networking.k8s.io/v1"
 EXTERNAL_DNS_TARGET = "external-dns.alpha.kubernetes.io/target"
 
 
-def dns_target_annotations(target: Optional[str]) -> Optional[dict[str, str]]:
+def dns_target_annotations(target: str | None) -> dict[str, str] | None:
     return {EXTERNAL_DNS_TARGET: target} if target is not None else None
 
 
@@ -28,11 +28,11 @@ class SharedGatewayArgs:
     ingress_service_host: str
     http_port: int
     https_port: int
-    tls_secret: Optional[str]
+    tls_secret: str | None
     # TCP routes: listener name -> port (the same port is opened on the ingress Service).
     tcp_listeners: dict[str, int] = field(default_factory=dict)
     # The public address external-dns publishes instead of the one Istio reports (dns.target).
-    dns_target: Optional[str] = None
+    dns_target: str | None = None
     # The CRDs, istiod (it owns the `istio` GatewayClass) and the ingress gateway it binds to.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -48,7 +48,13 @@ def gateway_spec(args: SharedGatewayArgs) -> dict[str, Any]:
     hostname = f"*.{args.domain}"
     every_namespace = {"namespaces": {"from": "All"}}
     listeners: list[dict[str, Any]] = [
-        {"name": "http", "port": args.http_port, "protocol": "HTTP", "hostname": hostname, "allowedRoutes": every_namespace}
+        {
+            "name": "http",
+            "port": args.http_port,
+            "protocol": "HTTP",
+            "hostname": hostname,
+            "allowedRoutes": every_namespace,
+        }
     ]
     if args.tls_secret is not None:
         listeners.append(
@@ -83,7 +89,9 @@ def https_redirect_spec(http_listener: dict[str, Any], hostnames: list[str]) -> 
     return {
         "parentRefs": [http_listener],
         "hostnames": hostnames,
-        "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}],
+        "rules": [
+            {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+        ],
     }
 
 
@@ -110,7 +118,7 @@ class SharedGateway(pulumi.ComponentResource):
         self.namespace = pulumi.Output.from_input(args.namespace)
         self.register_outputs({"name": args.name})
 
-    def parent_ref(self, section: Optional[str] = None) -> dict[str, Any]:
+    def parent_ref(self, section: str | None = None) -> dict[str, Any]:
         """A route's reference to this Gateway; without a section, every listener whose hostname matches."""
         ref: dict[str, Any] = {"name": self.name, "namespace": self.namespace}
         if section is not None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from functools import lru_cache
-from typing import Callable, Optional
+from collections.abc import Callable
+from functools import cache
 
 from scripts.footprint import footprint, table
 from tests import fakes, harness
@@ -37,14 +37,16 @@ def is_awaited_for_tls(registration: harness.Registration) -> bool:
 
 def tls_chain(run: harness.Run) -> list[str]:
     """The longest chain of waits before the wildcard certificate is Ready (empty without one)."""
-    certificates = [r for r in run.of_type("kubernetes:cert-manager.io/v1:Certificate") if r.name == "wildcard-certificate"]
+    certificates = [
+        r for r in run.of_type("kubernetes:cert-manager.io/v1:Certificate") if r.name == "wildcard-certificate"
+    ]
     return critical_path(run, is_awaited_for_tls, ends=certificates) if certificates else []
 
 
 def critical_path(
     run: harness.Run,
     awaited: Callable[[harness.Registration], bool] = is_awaited_install,
-    ends: Optional[list[harness.Registration]] = None,
+    ends: list[harness.Registration] | None = None,
 ) -> list[str]:
     """The longest chain of awaited installs (ending at one of `ends`, default any); edges through other objects
     (namespaces...) count as waits too."""
@@ -56,7 +58,7 @@ def critical_path(
             urns.update(property_urns)
         return {urn for urn in urns if urn in by_urn}
 
-    @lru_cache(maxsize=None)
+    @cache
     def longest_from(urn: str) -> tuple[str, ...]:
         registration = by_urn[urn]
         best: tuple[str, ...] = ()
@@ -91,7 +93,14 @@ EXAMPLES = {
 
 def run_stack(stack: str, **overrides) -> harness.Run:
     config = EXAMPLES[stack] if stack in EXAMPLES else harness.stack_config(stack)
-    return harness.run_program({**config, **overrides}, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, stack=stack, dashboards=fakes.istio_dashboards)
+    return harness.run_program(
+        {**config, **overrides},
+        computed=fakes.computed_fields,
+        calls=fakes.invoke,
+        resource_id=fakes.resource_id,
+        stack=stack,
+        dashboards=fakes.istio_dashboards,
+    )
 
 
 def main() -> None:
@@ -99,7 +108,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="timed runs per stack (median reported)")
     options = parser.parse_args()
     runs: dict[str, harness.Run] = {}
-    print(f"{'stack':<18} {'resources':>9} {'build ms':>9} {'chained installs':>16} {'tls chain':>9}  critical path; tls chain")
+    print(
+        f"{'stack':<18} {'resources':>9} {'build ms':>9} {'chained installs':>16} {'tls chain':>9}  critical path; tls chain"
+    )
     for stack in [*harness.shipped_stacks(), *EXAMPLES]:
         run_stack(stack)  # warm-up: the first run pays the imports
         timings = []

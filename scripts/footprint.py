@@ -18,8 +18,9 @@ scripts/benchmark.py reports it for every shipped stack and for `dev` under the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from stacks import quantities
 from tests import harness
@@ -106,7 +107,11 @@ CHART_PODS: dict[str, tuple[ChartPod, ...]] = {
     # `cainjector.resources`; replicas from replicaCount, webhook.replicaCount, cainjector.replicaCount
     # (values.yaml: 1 each; cainjector.enabled true).
     "cert-manager": (
-        ChartPod("cert-manager", (ChartContainer("cert-manager-controller", ("resources",)),), lambda v: int(v.get("replicaCount", 1))),
+        ChartPod(
+            "cert-manager",
+            (ChartContainer("cert-manager-controller", ("resources",)),),
+            lambda v: int(v.get("replicaCount", 1)),
+        ),
         ChartPod(
             "cert-manager-webhook",
             (ChartContainer("cert-manager-webhook", ("webhook", "resources")),),
@@ -135,9 +140,9 @@ class Row:
     container: str
     init: bool
     replicas: int
-    cpu: Optional[str]  # request
-    memory: Optional[str]  # request
-    memory_limit: Optional[str]
+    cpu: str | None  # request
+    memory: str | None  # request
+    memory_limit: str | None
 
     @property
     def complete(self) -> bool:
@@ -175,8 +180,14 @@ def rows(run: harness.Run) -> list[Row]:
             replicas = pod.replicas(values)
             for container in pod.containers:
                 if container.rendered(values):
-                    found.append(_row(pod.workload, container.name, container.init, replicas, at(values, container.resources_at)))
-    sidecar = at(charts["istiod"].inputs.get("values") or {}, ("global", "proxy", "resources")) if "istiod" in charts else None
+                    found.append(
+                        _row(pod.workload, container.name, container.init, replicas, at(values, container.resources_at))
+                    )
+    sidecar = (
+        at(charts["istiod"].inputs.get("values") or {}, ("global", "proxy", "resources"))
+        if "istiod" in charts
+        else None
+    )
     injected = {
         r.inputs["metadata"]["name"]
         for r in run.of_type("kubernetes:core/v1:Namespace")

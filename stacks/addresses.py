@@ -35,7 +35,10 @@ CERT_MANAGER_NAMESPACE = "cert-manager"
 CERT_MANAGER_RELEASE = "cert-manager"
 CERT_MANAGER_SERVICE_ACCOUNT = "cert-manager"
 # The two controllers that write DNS records, each with its own cloud identity trusting this service account.
-DNS_CONTROLLER_SERVICE_ACCOUNTS = {"external-dns": EXTERNAL_DNS_SERVICE_ACCOUNT, "cert-manager": CERT_MANAGER_SERVICE_ACCOUNT}
+DNS_CONTROLLER_SERVICE_ACCOUNTS = {
+    "external-dns": EXTERNAL_DNS_SERVICE_ACCOUNT,
+    "cert-manager": CERT_MANAGER_SERVICE_ACCOUNT,
+}
 
 # The dashboards live next to the control plane, as in the source chapter.
 DASHBOARDS_NAMESPACE = ISTIO_NAMESPACE

@@ -4,8 +4,9 @@ tls.mode acme, cert-manager) write it with, each scoped to that zone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -31,14 +32,14 @@ def aws_provider(aws_settings: AwsSettings) -> aws.Provider:
     return aws.Provider("aws", region=aws_settings.region)
 
 
-def aws_dns(
-    settings: Settings, aws_settings: AwsSettings, amazon: aws.Provider, cluster: k8s.Provider
-) -> DnsAccess:
+def aws_dns(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provider, cluster: k8s.Provider) -> DnsAccess:
     """The hosted zone and the OIDC issuer (looked up before anything is created), then a zone-scoped identity."""
     zone = hosted_zone(settings, aws_settings, amazon)
     issuer = irsa_issuer(aws_settings, amazon) if aws_settings.identity == "irsa" else None
     namespace = external_dns_namespace(settings, cluster)
-    identity = zone_identity("external-dns", aws_settings, amazon, cluster, zone, issuer, namespace, route53_policy, ACCESS_KEY_SECRET)
+    identity = zone_identity(
+        "external-dns", aws_settings, amazon, cluster, zone, issuer, namespace, route53_policy, ACCESS_KEY_SECRET
+    )
     acme = aws_acme(settings, aws_settings, amazon, cluster, zone, issuer) if settings.tls_mode == "acme" else None
     return DnsAccess(zone, identity.credentials, namespace, acme)
 
@@ -49,14 +50,22 @@ def aws_acme(
     amazon: aws.Provider,
     cluster: k8s.Provider,
     zone: DnsZone,
-    issuer: Optional[IrsaIssuer],
+    issuer: IrsaIssuer | None,
 ) -> AcmeDns:
     """cert-manager's own role (or user), on the same zone as external-dns' but never the same identity; the
     solver names the zone (hostedZoneID), so it never lists zones."""
     namespace = cert_manager_namespace(cluster)
     permissions = partial(acme_route53_policy, domain=settings.dns.domain or "")
     identity = zone_identity(
-        "cert-manager", aws_settings, amazon, cluster, zone, issuer, namespace, permissions, CERT_MANAGER_ACCESS_KEY_SECRET
+        "cert-manager",
+        aws_settings,
+        amazon,
+        cluster,
+        zone,
+        issuer,
+        namespace,
+        permissions,
+        CERT_MANAGER_ACCESS_KEY_SECRET,
     )
     route53: dict = {"region": aws_settings.region, "hostedZoneID": zone.id}
     if identity.credentials.key_secret is not None:
@@ -72,7 +81,7 @@ def zone_identity(
     amazon: aws.Provider,
     cluster: k8s.Provider,
     zone: DnsZone,
-    issuer: Optional[IrsaIssuer],
+    issuer: IrsaIssuer | None,
     namespace: k8s.core.v1.Namespace,
     permissions: Callable[[str], dict[str, Any]],
     access_key_secret: str,
@@ -105,7 +114,9 @@ def hosted_zone(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provi
         found = aws.route53.get_zone(zone_id=dns.zone.id, opts=lookup)
         if dns.zone.name is not None and found.name.rstrip(".") != dns.zone.name.rstrip("."):
             raise SettingsError(
-                [f"dns.zone: id {dns.zone.id} is the zone {found.name.rstrip('.')}, not {dns.zone.name}; give one of them"]
+                [
+                    f"dns.zone: id {dns.zone.id} is the zone {found.name.rstrip('.')}, not {dns.zone.name}; give one of them"
+                ]
             )
     else:
         found = aws.route53.get_zone(name=dns.zone.name, private_zone=aws_settings.zone_type == "private", opts=lookup)
@@ -138,8 +149,10 @@ def zone_to_create(settings: Settings, amazon: aws.Provider) -> DnsZone:
     except Exception as error:  # the invoke reports every provider error as a plain Exception
         if SEVERAL_MATCHING_ZONES in str(error).lower():
             raise SettingsError(
-                [f"dns.zone.create: the account already has several public hosted zones named {domain}; give the "
-                 "one the registrar delegates to as dns.zone.id instead of create"]
+                [
+                    f"dns.zone.create: the account already has several public hosted zones named {domain}; give the "
+                    "one the registrar delegates to as dns.zone.id instead of create"
+                ]
             ) from None
         if NO_MATCHING_ZONE not in str(error).lower():
             raise

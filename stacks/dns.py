@@ -4,7 +4,6 @@ and external-dns itself, installed after its credentials and every CRD its sourc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,8 +22,8 @@ class DnsZone:
 
     name: pulumi.Input[str]
     id: pulumi.Input[str]
-    name_servers: Optional[pulumi.Input[list[str]]] = None
-    arn: Optional[pulumi.Input[str]] = None
+    name_servers: pulumi.Input[list[str]] | None = None
+    arn: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class DnsAccess:
     credentials: DnsCredentials
     namespace: k8s.core.v1.Namespace
     # tls.mode acme: cert-manager's own identity on the same zone, and its DNS-01 solver.
-    acme: Optional[AcmeDns] = None
+    acme: AcmeDns | None = None
 
 
 @dataclass(frozen=True)

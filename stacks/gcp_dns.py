@@ -19,9 +19,7 @@ def google_provider(google_settings: GcpSettings) -> gcp.Provider:
     return gcp.Provider("gcp", project=google_settings.project)
 
 
-def gcp_dns(
-    settings: Settings, google_settings: GcpSettings, google: gcp.Provider, cluster: k8s.Provider
-) -> DnsAccess:
+def gcp_dns(settings: Settings, google_settings: GcpSettings, google: gcp.Provider, cluster: k8s.Provider) -> DnsAccess:
     """The managed zone (looked up before anything is created, or created) and a service account scoped to it."""
     zone = managed_zone(settings, google_settings, google)
     namespace = external_dns_namespace(settings, cluster)
@@ -96,9 +94,7 @@ def managed_zone(settings: Settings, google_settings: GcpSettings, google: gcp.P
         name, zone_id, dns_name, visibility = match.name, str(match.managed_zone_id), match.dns_name, match.visibility
     check_zone_holds_domain(settings, dns_name)
     if visibility != google_settings.zone_visibility:
-        raise SettingsError(
-            [f"gcp.zoneVisibility: zone {name} is {visibility}, not {google_settings.zone_visibility}"]
-        )
+        raise SettingsError([f"gcp.zoneVisibility: zone {name} is {visibility}, not {google_settings.zone_visibility}"])
     return DnsZone(name=name, id=zone_id)
 
 
@@ -118,21 +114,27 @@ def zone_to_create(settings: Settings, google_settings: GcpSettings, google: gcp
     serving = [z for z in zones if z.visibility == "public" and z.dns_name.rstrip(".") == dns.domain]
     if named is not None and named not in serving:
         raise SettingsError(
-            [f"dns.zone.name: the managed zone {wanted} in project {project} is the {named.visibility} zone "
-             f"{named.dns_name.rstrip('.')}, not the public zone of {dns.domain}; choose another name"]
+            [
+                f"dns.zone.name: the managed zone {wanted} in project {project} is the {named.visibility} zone "
+                f"{named.dns_name.rstrip('.')}, not the public zone of {dns.domain}; choose another name"
+            ]
         )
     if len(serving) > 1:
         names = ", ".join(sorted(str(z.name) for z in serving))
         raise SettingsError(
-            [f"dns.zone.create: project {project} already has {len(serving)} public zones for {dns.domain} "
-             f"({names}); give the one the registrar delegates to as dns.zone.name instead of create"]
+            [
+                f"dns.zone.create: project {project} already has {len(serving)} public zones for {dns.domain} "
+                f"({names}); give the one the registrar delegates to as dns.zone.name instead of create"
+            ]
         )
     if serving:
         found = serving[0]
         if dns.zone.name is not None and found.name != dns.zone.name:
             raise SettingsError(
-                [f"dns.zone.name: the public zone of {dns.domain} in project {project} is {found.name}, not "
-                 f"{dns.zone.name}; a second zone for the same domain would not be the one delegated to"]
+                [
+                    f"dns.zone.name: the public zone of {dns.domain} in project {project} is {found.name}, not "
+                    f"{dns.zone.name}; a second zone for the same domain would not be the one delegated to"
+                ]
             )
         return DnsZone(name=str(found.name), id=str(found.managed_zone_id), name_servers=list(found.name_servers))
     # Retained on destroy: the zone holds records external-dns never deletes, and a registrar may delegate to

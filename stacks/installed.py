@@ -9,8 +9,9 @@ registered. A stack never deployed has no outputs: nothing is refused on that gr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import pulumi
 
@@ -32,7 +33,7 @@ class InstalledIstio:
     namespaces: Mapping[str, str] = field(default_factory=dict)
 
 
-def from_outputs(outputs: Mapping[str, Any]) -> Optional[InstalledIstio]:
+def from_outputs(outputs: Mapping[str, Any]) -> InstalledIstio | None:
     istio = outputs.get(ISTIO_OUTPUT)
     if isinstance(istio, dict) and istio.get("revisions"):
         return InstalledIstio(dict(istio["revisions"]), istio["defaultRevision"], dict(istio.get("namespaces") or {}))
@@ -43,7 +44,7 @@ def from_outputs(outputs: Mapping[str, Any]) -> Optional[InstalledIstio]:
     return None
 
 
-def read_installed() -> Optional[InstalledIstio]:
+def read_installed() -> InstalledIstio | None:
     """The running stack's previous Istio outputs; None on its first `up` or if the engine cannot say."""
     name = f"{pulumi.get_organization() or 'organization'}/{pulumi.get_project()}/{pulumi.get_stack()}"
     try:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping
 
 from stacks import versions
 
@@ -45,7 +45,9 @@ def download(version: str) -> dict[str, str]:
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
                 found[file] = response.read().decode("utf-8")
         except OSError as error:
-            raise DashboardSourceError(f"Istio {version}'s Grafana dashboard {file}: cannot read {url}: {error}") from error
+            raise DashboardSourceError(
+                f"Istio {version}'s Grafana dashboard {file}: cannot read {url}: {error}"
+            ) from error
     return found
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -28,7 +28,7 @@ MOVED_KEYS: dict[tuple[str, ...], str] = {
 
 
 def load_settings(
-    raw: dict[str, Any], secret_keys: frozenset[str] = frozenset(), installed: Optional[InstalledIstio] = None
+    raw: dict[str, Any], secret_keys: frozenset[str] = frozenset(), installed: InstalledIstio | None = None
 ) -> Settings:
     """Parse the project's config (top-level key -> value, objects as dicts or JSON strings).
 
@@ -58,7 +58,7 @@ def load_from_pulumi_config(project: str) -> Settings:
 
     prefix = f"{project}:"
     config = {**get_config_env(), **CONFIG.get()}
-    raw = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+    raw = {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}
     secret = set(get_config_secret_keys_env())
     secret_keys = frozenset(key for key in raw if is_config_secret(prefix + key) or prefix + key in secret)
     return load_settings(raw, secret_keys, read_installed())

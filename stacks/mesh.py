@@ -3,8 +3,8 @@ istiod, then the ingress gateway and the mesh policy."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,11 +23,11 @@ class Mesh:
     provider: k8s.Provider
     # Only for the installs whose objects `pulumi destroy` keeps (see adopting_provider).
     adopting_provider: k8s.Provider
-    gateway_api: Optional[GatewayApiCrds]
+    gateway_api: GatewayApiCrds | None
     control_plane: IstioControlPlane
     ingress: IngressGateway
     policy: MeshPolicy
-    gateway: Optional[SharedGateway]
+    gateway: SharedGateway | None
 
 
 def kubernetes_provider(settings: KubernetesSettings) -> k8s.Provider:
@@ -67,7 +67,7 @@ def adopting_provider(settings: KubernetesSettings) -> k8s.Provider:
     )
 
 
-def zipkin_tracer(settings: Settings) -> Optional[ZipkinTracer]:
+def zipkin_tracer(settings: Settings) -> ZipkinTracer | None:
     tracing = settings.mesh.tracing
     if not tracing.enabled:
         return None
@@ -154,7 +154,9 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             mtls_mode=settings.mesh.mtls,
             tracing=MeshTracing(tracer.provider_name, settings.mesh.tracing.sampling) if tracer else None,
             injected_namespaces=tuple(
-                InjectedNamespace(name, pinned.get(name), control_plane.revisions[pinned.get(name, settings.istio.default)])
+                InjectedNamespace(
+                    name, pinned.get(name), control_plane.revisions[pinned.get(name, settings.istio.default)]
+                )
                 for name in settings.injected_namespaces
             ),
             wait_for=[control_plane.istiod],

@@ -3,8 +3,8 @@ through the shared Gateway over HTTPS with authentication."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import pulumi
 
@@ -36,10 +36,12 @@ def exposed_hosts(settings: Settings) -> dict[str, str]:
 
 def install_dashboards(
     settings: Settings, mesh: Mesh, https_ready: Sequence[pulumi.Resource] = ()
-) -> Optional[Observability]:
+) -> Observability | None:
     """`https_ready`: what an exposed dashboard's route waits for, the certificate of the HTTPS listener."""
     dashboards = settings.dashboards
-    if not any((dashboards.prometheus.enabled, dashboards.grafana.enabled, dashboards.jaeger.enabled, dashboards.kiali.enabled)):
+    if not any(
+        (dashboards.prometheus.enabled, dashboards.grafana.enabled, dashboards.jaeger.enabled, dashboards.kiali.enabled)
+    ):
         return None
     hosts = exposed_hosts(settings)
     openid = dashboards.kiali.openid
@@ -82,7 +84,9 @@ def install_dashboards(
                 opts=pulumi.ResourceOptions(providers=[mesh.provider]),
             )
     paths = {"kiali": addresses.KIALI_WEB_ROOT, "grafana": "/"}
-    return Observability(installed, {dashboard: f"https://{host}{paths[dashboard]}" for dashboard, host in hosts.items()})
+    return Observability(
+        installed, {dashboard: f"https://{host}{paths[dashboard]}" for dashboard, host in hosts.items()}
+    )
 
 
 def port_forward_commands(settings: Settings) -> dict[str, str]:
@@ -103,6 +107,6 @@ def port_forward_commands(settings: Settings) -> dict[str, str]:
     }
 
 
-def export_dashboards(settings: Settings, observability: Optional[Observability]) -> None:
+def export_dashboards(settings: Settings, observability: Observability | None) -> None:
     pulumi.export("dashboards", port_forward_commands(settings))
     pulumi.export("exposedDashboards", observability.exposed if observability else {})

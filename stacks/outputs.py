@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 
 from stacks.dns import Dns
@@ -19,9 +17,9 @@ from stacks.tls import Tls
 def export_stack(
     settings: Settings,
     mesh: Mesh,
-    dns: Optional[Dns],
-    observability: Optional[Observability],
-    published: Optional[Published],
+    dns: Dns | None,
+    observability: Observability | None,
+    published: Published | None,
     tls: Tls,
 ) -> None:
     export_mesh(settings, mesh)
@@ -70,7 +68,7 @@ def restart_command(settings: Settings, namespace: str) -> str:
     return f"kubectl{context} -n {namespace} rollout restart deployment"
 
 
-def istio_output(settings: Settings, installed: Optional[InstalledIstio]) -> dict:
+def istio_output(settings: Settings, installed: InstalledIstio | None) -> dict:
     """Revisions and versions, the default, each namespace's revision, and the restarts this `up` calls for:
     namespaces whose revision, or its version, differs from the previous `up` (none on a first install)."""
     revisions = {r.name: r.version for r in settings.istio.installed}
@@ -81,10 +79,15 @@ def istio_output(settings: Settings, installed: Optional[InstalledIstio]) -> dic
             before = installed.namespaces.get(namespace)
             if before is not None and (before, installed.revisions.get(before)) != (revision, revisions[revision]):
                 restart[namespace] = restart_command(settings, namespace)
-    return {"revisions": revisions, "defaultRevision": settings.istio.default, "namespaces": namespaces, "restart": restart}
+    return {
+        "revisions": revisions,
+        "defaultRevision": settings.istio.default,
+        "namespaces": namespaces,
+        "restart": restart,
+    }
 
 
-def export_dns(dns: Optional[Dns]) -> None:
+def export_dns(dns: Dns | None) -> None:
     if dns is None:
         pulumi.export("dns", None)
         return

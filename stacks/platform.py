@@ -4,7 +4,7 @@ then the stack's outputs."""
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import pulumi_kubernetes as k8s
 
@@ -20,7 +20,7 @@ from stacks.tls import install_tls
 def build_platform(
     settings: Settings,
     cluster: k8s.Provider,
-    access: Optional[DnsAccess],
+    access: DnsAccess | None,
     cloud_ingress_annotations: Mapping[str, str],
 ) -> None:
     mesh = build_mesh(settings, cluster, cloud_ingress_annotations)

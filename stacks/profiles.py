@@ -15,7 +15,7 @@ in stacks/rules.py); everything else follows the profile.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Optional
+from typing import Any
 
 from stacks.settings import ContainerSizing, Settings
 
@@ -32,7 +32,7 @@ class Resources:
         """As Kubernetes (and every chart here) spells a container's `resources`."""
         return {"requests": {"cpu": self.cpu, "memory": self.memory}, "limits": {"memory": self.memory_limit}}
 
-    def overridden(self, override: ContainerSizing) -> "Resources":
+    def overridden(self, override: ContainerSizing) -> Resources:
         return Resources(
             override.cpu or self.cpu, override.memory or self.memory, override.memory_limit or self.memory_limit
         )
@@ -143,7 +143,7 @@ def sizing(settings: Settings) -> Sizing:
     )
 
 
-def spread(labels: dict[str, str], across_nodes: Optional[str]) -> list[dict[str, Any]]:
+def spread(labels: dict[str, str], across_nodes: str | None) -> list[dict[str, Any]]:
     """Topology spread constraints for the pods with `labels`: best effort across zones, so a single-zone
     cluster still schedules; across nodes with `across_nodes` (DoNotSchedule or ScheduleAnyway)."""
     constraints = [

@@ -4,7 +4,6 @@ Istio Gateway for `kind: istio` routes, and the demo workload."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -31,7 +30,7 @@ ROOT_CA_FILE = "mesh-root-ca.pem"
 @dataclass(frozen=True)
 class Published:
     urls: dict[str, str]  # route name -> URL
-    demo_curl: Optional[str]
+    demo_curl: str | None
 
 
 def istio_gateway_spec(settings: Settings, hostnames: list[str]) -> dict:
@@ -40,7 +39,10 @@ def istio_gateway_spec(settings: Settings, hostnames: list[str]) -> dict:
     It lists the routes' hostnames rather than `*.<domain>`, so external-dns' istio-gateway source publishes
     exactly those names, as the istio-virtualservice and gateway-httproute sources do for theirs.
     """
-    http: dict = {"port": {"number": addresses.INGRESS_HTTP_PORT, "name": "http", "protocol": "HTTP"}, "hosts": hostnames}
+    http: dict = {
+        "port": {"number": addresses.INGRESS_HTTP_PORT, "name": "http", "protocol": "HTTP"},
+        "hosts": hostnames,
+    }
     servers = [http]
     if settings.tls_secret:
         # With TLS on, plain HTTP answers 301 to https, as the shared Gateway's redirect route does.
@@ -56,7 +58,7 @@ def istio_gateway_spec(settings: Settings, hostnames: list[str]) -> dict:
     return {"selector": {"istio": addresses.INGRESS_RELEASE.removeprefix("istio-")}, "servers": servers}
 
 
-def listener(settings: Settings, route: RouteSettings) -> Optional[str]:
+def listener(settings: Settings, route: RouteSettings) -> str | None:
     """The shared Gateway listener a route attaches to: with TLS on, HTTPS only (HTTP answers with a redirect)."""
     if route.kind == "tcp":
         return f"tcp-{route.listener_port}"
@@ -86,10 +88,14 @@ def route_args(
         istio_gateway=f"{settings.ingress.namespace}/{ISTIO_GATEWAY}",
         outlier_detection=OutlierDetection(
             outlier.consecutive5xx_errors, outlier.interval, outlier.base_ejection_time, outlier.max_ejection_percent
-        ) if outlier else None,
+        )
+        if outlier
+        else None,
         connection_pool=ConnectionPool(
             pool.max_connections, pool.http1_max_pending_requests, pool.max_requests_per_connection
-        ) if pool else None,
+        )
+        if pool
+        else None,
         wait_for=[
             *([mesh.gateway_api] if mesh.gateway_api else []),
             mesh.control_plane.istiod,
@@ -99,7 +105,7 @@ def route_args(
     )
 
 
-def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Optional[Published]:
+def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None:
     routes = settings.published_routes
     if not routes or mesh.gateway is None:
         return None

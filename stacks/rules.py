@@ -49,7 +49,9 @@ def _namespace_problems(settings: Settings) -> list[str]:
         reserved[settings.dns.namespace] = "external-dns"
     seen: set[str] = set()
     if settings.demo.enabled and settings.demo.namespace in reserved:
-        problems.append(f"demo.namespace: {settings.demo.namespace!r} is the namespace of {reserved[settings.demo.namespace]}")
+        problems.append(
+            f"demo.namespace: {settings.demo.namespace!r} is the namespace of {reserved[settings.demo.namespace]}"
+        )
     for namespace in settings.mesh.injected_namespaces:
         if namespace in reserved:
             problems.append(f"mesh.injectedNamespaces: {namespace!r} is the namespace of {reserved[namespace]}")
@@ -66,7 +68,9 @@ def _istio_revision_problems(settings: Settings) -> list[str]:
     if istio.revisions is not None and istio.shorthand_version is not None:
         problems.append("istio.version: give either istio.version (one revision) or istio.revisions, not both")
     if istio.revisions is None and istio.default_revision is not None:
-        problems.append(f"istio.defaultRevision: only with istio.revisions (istio.version installs the one revision {UNREVISIONED!r})")
+        problems.append(
+            f"istio.defaultRevision: only with istio.revisions (istio.version installs the one revision {UNREVISIONED!r})"
+        )
     revisions = istio.installed
     names = [r.name for r in revisions]
     if not 1 <= len(revisions) <= 2:
@@ -77,7 +81,9 @@ def _istio_revision_problems(settings: Settings) -> list[str]:
     if istio.default_revision is None and len(revisions) > 1:
         problems.append(f"istio.defaultRevision: required with two revisions; one of {', '.join(names)}")
     elif istio.default_revision is not None and istio.default_revision not in names:
-        problems.append(f"istio.defaultRevision: {istio.default_revision!r} is not one of the revisions ({', '.join(names)})")
+        problems.append(
+            f"istio.defaultRevision: {istio.default_revision!r} is not one of the revisions ({', '.join(names)})"
+        )
     minors = sorted(versions.parse_istio_version(r.version)[:2] for r in revisions)
     if len(minors) == 2 and (minors[0][0] != minors[1][0] or minors[1][1] - minors[0][1] > CANARY_MAX_MINORS):
         apart = " and ".join(r.version for r in revisions)
@@ -110,7 +116,9 @@ def installed_istio_problems(settings: Settings, installed: InstalledIstio) -> l
         before = installed.revisions.get(revision.name)
         if before is None:
             continue
-        (old_major, old_minor, _), (new_major, new_minor, _) = map(versions.parse_istio_version, (before, revision.version))
+        (old_major, old_minor, _), (new_major, new_minor, _) = map(
+            versions.parse_istio_version, (before, revision.version)
+        )
         if old_major != new_major or abs(new_minor - old_minor) > IN_PLACE_MAX_MINORS:
             key = "istio.version" if istio.revisions is None else f"istio.revisions[{index}].version"
             problems.append(
@@ -251,7 +259,9 @@ def _dashboard_problems(settings: Settings) -> list[str]:
         if settings.dns.domain is None and not (expose.kiali_host and expose.grafana_host):
             problems.append("dashboards.expose: needs dns.domain for the hostnames (or kialiHost and grafanaHost)")
         if settings.tls_mode == "off":
-            problems.append("dashboards.expose: needs HTTPS (tls.mode acme, ca or secret); dashboards are exposed over HTTPS only")
+            problems.append(
+                "dashboards.expose: needs HTTPS (tls.mode acme, ca or secret); dashboards are exposed over HTTPS only"
+            )
         if kiali.enabled and kiali.auth == "anonymous":
             problems.append("dashboards.kiali.auth: anonymous Kiali cannot be exposed; use token or openid")
         for key, host in (("kialiHost", expose.kiali_host), ("grafanaHost", expose.grafana_host)):
@@ -289,7 +299,9 @@ def _route_problems(settings: Settings) -> list[str]:
     problems: list[str] = []
     routes = settings.published_routes
     if routes and settings.dns.domain is None:
-        problems.append("dns.domain: routes and the demo publish <name>.<dns.domain>; set it (on local e.g. mesh.localhost)")
+        problems.append(
+            "dns.domain: routes and the demo publish <name>.<dns.domain>; set it (on local e.g. mesh.localhost)"
+        )
     if settings.dns_enabled and any(r.kind == "tcp" for r in routes) and "gateway-tcproute" not in settings.dns.sources:
         problems.append("dns.sources: add gateway-tcproute, so external-dns publishes the tcp routes' hostnames")
     names: set[tuple[str, str]] = set()
@@ -327,7 +339,11 @@ def _tcp_route_problems(settings: Settings, route: RouteSettings, key: str, list
             f"{key}.kind: tcp needs TCPRoute, which Istio 1.30 reads only as v1alpha2 from the experimental "
             "channel: set gatewayApi.channel experimental and gatewayApi.tcpRoutes true"
         )
-    for field_name, value in (("pathPrefix", route.path_prefix), ("timeout", route.timeout), ("retries", route.retries)):
+    for field_name, value in (
+        ("pathPrefix", route.path_prefix),
+        ("timeout", route.timeout),
+        ("retries", route.retries),
+    ):
         if value is not None:
             problems.append(f"{key}.{field_name}: not for a tcp route")
     if route.listener_port is None:
@@ -338,7 +354,9 @@ def _tcp_route_problems(settings: Settings, route: RouteSettings, key: str, list
             f"({RESERVED_INGRESS_PORTS[route.listener_port]}); accepted: any other port, e.g. 5432"
         )
     elif route.listener_port in listener_ports:
-        problems.append(f"{key}.listenerPort: {route.listener_port} is already taken on the ingress gateway (another tcp route)")
+        problems.append(
+            f"{key}.listenerPort: {route.listener_port} is already taken on the ingress gateway (another tcp route)"
+        )
     else:
         listener_ports.add(route.listener_port)
     return problems
@@ -351,7 +369,11 @@ def _retry_problems(settings: Settings, route: RouteSettings, key: str) -> list[
         problems.append(f"{key}.listenerPort: only for a tcp route")
     if retries is None:
         return problems
-    if retries.per_try_timeout and route.timeout and durations.milliseconds(retries.per_try_timeout) > durations.milliseconds(route.timeout):
+    if (
+        retries.per_try_timeout
+        and route.timeout
+        and durations.milliseconds(retries.per_try_timeout) > durations.milliseconds(route.timeout)
+    ):
         problems.append(
             f"{key}.retries.perTryTimeout: {retries.per_try_timeout} is longer than the route timeout {route.timeout}"
         )
@@ -404,15 +426,24 @@ def _tls_problems(settings: Settings) -> list[str]:
             if given is not None:
                 problems.append(f"tls.{key}: only for tls.mode acme (tls.mode is {mode})")
     if mode == "secret" and tls.secret is None:
-        problems.append("tls.secret: required with tls.mode secret: a kubernetes.io/tls Secret in the ingress namespace")
+        problems.append(
+            "tls.secret: required with tls.mode secret: a kubernetes.io/tls Secret in the ingress namespace"
+        )
     if mode != "secret" and tls.secret is not None:
         problems.append(f"tls.secret: only for tls.mode secret (tls.mode is {mode})")
     if mode in ("acme", "ca") and CERT_MANAGER_NAMESPACE in settings.injected_namespaces:
-        key = "demo.namespace" if settings.demo.enabled and settings.demo.namespace == CERT_MANAGER_NAMESPACE else "mesh.injectedNamespaces"
+        key = (
+            "demo.namespace"
+            if settings.demo.enabled and settings.demo.namespace == CERT_MANAGER_NAMESPACE
+            else "mesh.injectedNamespaces"
+        )
         problems.append(f"{key}: {CERT_MANAGER_NAMESPACE!r} is cert-manager's namespace (never injected)")
     if mode in ("acme", "ca") and domain:
         expose = settings.dashboards.expose
-        hosts = [("dashboards.expose.kialiHost", expose.kiali_host), ("dashboards.expose.grafanaHost", expose.grafana_host)]
+        hosts = [
+            ("dashboards.expose.kialiHost", expose.kiali_host),
+            ("dashboards.expose.grafanaHost", expose.grafana_host),
+        ]
         hosts += [(f"routes[{i}].hostname", r.hostname) for i, r in enumerate(settings.routes) if r.kind != "tcp"]
         for key, host in hosts:
             if host and host != domain and within(host, domain) and not covered_by_wildcard(host, domain):
@@ -452,7 +483,9 @@ def _sizing_problems(settings: Settings) -> list[str]:
         resources = getattr(effective, component)
         key = f"sizing.{component}"
         if override.cpu is not None and quantities.millicores(override.cpu) < cpu_floor:
-            problems.append(f"{key}.cpu: {override.cpu} is below the floor of {cpu_floor}m; accepted: {cpu_floor}m or more")
+            problems.append(
+                f"{key}.cpu: {override.cpu} is below the floor of {cpu_floor}m; accepted: {cpu_floor}m or more"
+            )
         if override.memory is not None and quantities.mebibytes(override.memory) < memory_floor:
             problems.append(
                 f"{key}.memory: {override.memory} is below the floor of {memory_floor}Mi "
@@ -469,7 +502,11 @@ def _sizing_problems(settings: Settings) -> list[str]:
         problems.append(
             f"sizing.gateway.maxReplicas: {replicas.max} is below minReplicas {replicas.min}; accepted: at least {replicas.min}"
         )
-    if settings.profile == "production" and gateway.min_replicas is not None and gateway.min_replicas < profiles.PRODUCTION_MIN_REPLICAS:
+    if (
+        settings.profile == "production"
+        and gateway.min_replicas is not None
+        and gateway.min_replicas < profiles.PRODUCTION_MIN_REPLICAS
+    ):
         problems.append(
             f"sizing.gateway.minReplicas: {gateway.min_replicas} gateway cannot survive the loss of its node; "
             f"accepted with profile production: {profiles.PRODUCTION_MIN_REPLICAS} or more"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, Optional, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -113,7 +113,9 @@ def _path_prefix(value: str) -> str:
 def _retry_condition(value: str) -> str:
     if value in ENVOY_RETRY_CONDITIONS or (value.isdigit() and 400 <= int(value) <= 599):
         return value
-    raise ValueError(f"{value!r} is not a retry condition: an HTTP status 400-599 or one of {', '.join(ENVOY_RETRY_CONDITIONS)}")
+    raise ValueError(
+        f"{value!r} is not a retry condition: an HTTP status 400-599 or one of {', '.join(ENVOY_RETRY_CONDITIONS)}"
+    )
 
 
 def _gcp_project(value: str) -> str:
@@ -153,7 +155,9 @@ _TAG_SERVICE_PREFIX = "revision-tag-"
 
 def _revision_name(value: str) -> str:
     if "." in value:
-        raise ValueError(f"{value!r} contains a dot: Istio revision names are DNS-1123 labels without dots (e.g. 1-31-0)")
+        raise ValueError(
+            f"{value!r} contains a dot: Istio revision names are DNS-1123 labels without dots (e.g. 1-31-0)"
+        )
     if len(value) > REVISION_NAME_MAX or not DNS_LABEL.match(value):
         raise ValueError(
             f"{value!r} is not a revision name: a DNS-1123 label (lower-case letters, digits and '-') of at most "
@@ -196,8 +200,8 @@ class Section(BaseModel):
 class KubernetesSettings(Section):
     """Which cluster to talk to. Neither set: the ambient kubeconfig and its current context."""
 
-    kubeconfig: Optional[str] = Field(None, description="path to a kubeconfig file, or its contents")
-    context: Optional[str] = Field(None, description="kubeconfig context to use")
+    kubeconfig: str | None = Field(None, description="path to a kubeconfig file, or its contents")
+    context: str | None = Field(None, description="kubeconfig context to use")
 
 
 class IstioRevisionSettings(Section):
@@ -216,14 +220,15 @@ class IstioSettings(Section):
     control-plane object, and a second revision can be listed beside `default` later without touching it.
     """
 
-    shorthand_version: Optional[IstioVersion] = Field(
+    shorthand_version: IstioVersion | None = Field(
         None, alias="version", description="one revision, `default`, at this Istio release (the default: 1.30.3)"
     )
-    revisions: Optional[tuple[IstioRevisionSettings, ...]] = Field(
+    revisions: tuple[IstioRevisionSettings, ...] | None = Field(
         None, description="one or two istiod revisions installed side by side (canary upgrades)"
     )
-    default_revision: Optional[str] = Field(
-        None, description="the revision behind the `default` tag: istio-injection=enabled, validation, the ingress gateway"
+    default_revision: str | None = Field(
+        None,
+        description="the revision behind the `default` tag: istio-injection=enabled, validation, the ingress gateway",
     )
     access_logs: bool = Field(True, description="Envoy access logs to stdout (meshConfig.accessLogFile)")
 
@@ -249,7 +254,7 @@ class IstioSettings(Section):
 
 class IngressSettings(Section):
     namespace: DnsLabel = "istio-ingress"
-    service_type: Optional[ServiceType] = Field(
+    service_type: ServiceType | None = Field(
         None, description="default: LoadBalancer on gcp/aws, NodePort on local (no load balancer to wait for)"
     )
     annotations: dict[str, str] = Field(
@@ -270,12 +275,12 @@ class GatewayApiSettings(Section):
 class TracingSettings(Section):
     enabled: bool = True
     sampling: float = Field(1.0, ge=0, le=100, description="percent of requests traced")
-    zipkin_address: Optional[str] = Field(
+    zipkin_address: str | None = Field(
         None, description="host:port of a Zipkin-protocol collector; default: the Jaeger this stack installs"
     )
 
     @model_validator(mode="after")
-    def _address_is_host_port(self) -> "TracingSettings":
+    def _address_is_host_port(self) -> TracingSettings:
         if self.zipkin_address is not None and not re.match(r"^[a-z0-9.-]+:\d{1,5}$", self.zipkin_address):
             raise ValueError(f"zipkinAddress {self.zipkin_address!r} is not host:port")
         return self
@@ -285,7 +290,9 @@ class InjectedNamespaceSettings(Section):
     """A workload namespace: following the default revision, or pinned to one (istio.io/rev=<revision>)."""
 
     name: DnsLabel
-    revision: Optional[RevisionName] = Field(None, description="pinned: labelled istio.io/rev=<revision>, never istio-injection")
+    revision: RevisionName | None = Field(
+        None, description="pinned: labelled istio.io/rev=<revision>, never istio-injection"
+    )
 
 
 def _injected_namespace(value: object) -> object:
@@ -338,22 +345,22 @@ DEFAULT_SOURCES: tuple[ExternalDnsSource, ...] = tuple(
 class ZoneSettings(Section):
     """The DNS zone external-dns writes to: an existing one by name or id, or one the stack creates."""
 
-    name: Optional[str] = Field(None, description="GCP: managed-zone name; AWS: hosted-zone name (the domain)")
-    id: Optional[str] = Field(None, description="GCP: numeric managed-zone id; AWS: hosted-zone id (Z...)")
+    name: str | None = Field(None, description="GCP: managed-zone name; AWS: hosted-zone name (the domain)")
+    id: str | None = Field(None, description="GCP: numeric managed-zone id; AWS: hosted-zone id (Z...)")
     create: bool = Field(False, description="create a public zone for dns.domain; its name servers are an output")
 
 
 class DnsSettings(Section):
-    enabled: Optional[bool] = Field(None, description="default: true on gcp and aws, false on local")
-    domain: Optional[DnsName] = Field(None, description="the domain external-dns manages (its domain filter)")
+    enabled: bool | None = Field(None, description="default: true on gcp and aws, false on local")
+    domain: DnsName | None = Field(None, description="the domain external-dns manages (its domain filter)")
     zone: ZoneSettings = ZoneSettings()
     policy: Literal["upsert-only", "sync", "create-only"] = Field(
         "upsert-only", description="upsert-only never deletes records; sync also deletes the ones it owns"
     )
     sources: tuple[ExternalDnsSource, ...] = DEFAULT_SOURCES
-    txt_owner_id: Optional[str] = Field(None, description="default: <project>-<stack>, unique per stack")
+    txt_owner_id: str | None = Field(None, description="default: <project>-<stack>, unique per stack")
     namespace: DnsLabel = "external-dns"
-    target: Optional[DnsTarget] = Field(
+    target: DnsTarget | None = Field(
         None,
         description="the public IP or DNS name records point at (external-dns' target annotation on the Gateways); "
         "required when the ingress Service is not a LoadBalancer",
@@ -364,7 +371,7 @@ class GcpSettings(Section):
     """Google Cloud: the cluster's project, and where the DNS zone lives."""
 
     project: GcpProject = Field(description="the GKE cluster's project (holds the DNS service account)")
-    dns_project: Optional[GcpProject] = Field(None, description="project of the managed zone; default: project")
+    dns_project: GcpProject | None = Field(None, description="project of the managed zone; default: project")
     identity: Literal["workload-identity", "key"] = Field(
         "workload-identity", description="key: a service-account key in the Secret cloud-dns-key"
     )
@@ -377,13 +384,13 @@ class GcpSettings(Section):
 
 class AwsSettings(Section):
     region: AwsRegion
-    cluster_name: Optional[str] = Field(None, description="the EKS cluster (irsa: its OIDC issuer; pod-identity)")
-    oidc_issuer_url: Optional[str] = Field(None, description="irsa without a cluster lookup: the issuer URL")
+    cluster_name: str | None = Field(None, description="the EKS cluster (irsa: its OIDC issuer; pod-identity)")
+    oidc_issuer_url: str | None = Field(None, description="irsa without a cluster lookup: the issuer URL")
     identity: Literal["irsa", "pod-identity", "access-key"] = "irsa"
     zone_type: Literal["public", "private"] = "public"
 
     @model_validator(mode="after")
-    def _issuer_is_https(self) -> "AwsSettings":
+    def _issuer_is_https(self) -> AwsSettings:
         if self.oidc_issuer_url is not None and not self.oidc_issuer_url.startswith("https://"):
             raise ValueError(f"oidcIssuerUrl {self.oidc_issuer_url!r} must be an https:// URL")
         return self
@@ -404,15 +411,15 @@ class KialiSettings(Section):
     auth: Literal["token", "openid", "anonymous"] = Field(
         "token", description="anonymous only while Kiali stays private (port-forward)"
     )
-    openid: Optional[KialiOpenId] = None
+    openid: KialiOpenId | None = None
 
 
 class ExposeSettings(Section):
     """Publish Kiali and Grafana through the shared Gateway, over HTTPS, never anonymously."""
 
     enabled: bool = False
-    kiali_host: Optional[DnsName] = Field(None, description="default: kiali.<dns.domain>")
-    grafana_host: Optional[DnsName] = Field(None, description="default: grafana.<dns.domain>")
+    kiali_host: DnsName | None = Field(None, description="default: kiali.<dns.domain>")
+    grafana_host: DnsName | None = Field(None, description="default: grafana.<dns.domain>")
 
 
 class DashboardsSettings(Section):
@@ -427,14 +434,15 @@ class GatewaySettings(Section):
     """The shared Gateway API Gateway serving *.<dns.domain> through the mesh's ingress gateway."""
 
     name: DnsLabel = "mesh-gateway"
-    tls_secret: Optional[str] = Field(
-        None, description="replaced by tls.mode secret and tls.secret; refused with a message saying so (stacks/rules.py)"
+    tls_secret: str | None = Field(
+        None,
+        description="replaced by tls.mode secret and tls.secret; refused with a message saying so (stacks/rules.py)",
     )
 
 
 class RetrySettings(Section):
     attempts: int = Field(ge=0, description="0 turns retries off")
-    per_try_timeout: Optional[Duration] = None
+    per_try_timeout: Duration | None = None
     conditions: tuple[RetryCondition, ...] = Field(
         (), description="kind http: status codes; kind istio: status codes and Envoy conditions (retryOn)"
     )
@@ -448,16 +456,16 @@ class OutlierDetectionSettings(Section):
 
 
 class ConnectionPoolSettings(Section):
-    max_connections: Optional[int] = Field(None, ge=1)
-    http1_max_pending_requests: Optional[int] = Field(None, ge=1, alias="http1MaxPendingRequests")
-    max_requests_per_connection: Optional[int] = Field(None, ge=1)
+    max_connections: int | None = Field(None, ge=1)
+    http1_max_pending_requests: int | None = Field(None, ge=1, alias="http1MaxPendingRequests")
+    max_requests_per_connection: int | None = Field(None, ge=1)
 
 
 class DestinationSettings(Section):
     """Failure handling for the route's service, as an Istio DestinationRule."""
 
-    outlier_detection: Optional[OutlierDetectionSettings] = None
-    connection_pool: Optional[ConnectionPoolSettings] = None
+    outlier_detection: OutlierDetectionSettings | None = None
+    connection_pool: ConnectionPoolSettings | None = None
 
 
 class RouteSettings(Section):
@@ -468,14 +476,14 @@ class RouteSettings(Section):
     kind: Literal["http", "istio", "tcp"] = Field(
         "http", description="http: Gateway API HTTPRoute; istio: Istio Gateway + VirtualService; tcp: TCPRoute"
     )
-    hostname: Optional[DnsName] = Field(None, description="default: <name>.<dns.domain>")
-    service: Optional[DnsLabel] = Field(None, description="default: the route's name")
+    hostname: DnsName | None = Field(None, description="default: <name>.<dns.domain>")
+    service: DnsLabel | None = Field(None, description="default: the route's name")
     port: Port = 80
-    path_prefix: Optional[PathPrefix] = Field(None, description="default / (http and istio only)")
-    timeout: Optional[Duration] = None
-    retries: Optional[RetrySettings] = None
-    listener_port: Optional[Port] = Field(None, description="tcp: the port opened on the ingress load balancer")
-    destination: Optional[DestinationSettings] = None
+    path_prefix: PathPrefix | None = Field(None, description="default / (http and istio only)")
+    timeout: Duration | None = None
+    retries: RetrySettings | None = None
+    listener_port: Port | None = Field(None, description="tcp: the port opened on the ingress load balancer")
+    destination: DestinationSettings | None = None
 
     @property
     def service_name(self) -> str:
@@ -503,14 +511,14 @@ Profile = Literal["dev", "production"]
 class ContainerSizing(Section):
     """One container's requests and memory limit, over the profile's (stacks/profiles.py); unset: the profile's."""
 
-    cpu: Optional[Cpu] = Field(None, description="CPU request, e.g. 100m")
-    memory: Optional[Memory] = Field(None, description="memory request, e.g. 128Mi")
-    memory_limit: Optional[Memory] = Field(None, description="memory limit, at least the request")
+    cpu: Cpu | None = Field(None, description="CPU request, e.g. 100m")
+    memory: Memory | None = Field(None, description="memory request, e.g. 128Mi")
+    memory_limit: Memory | None = Field(None, description="memory limit, at least the request")
 
 
 class GatewaySizing(ContainerSizing):
-    min_replicas: Optional[int] = Field(None, ge=1, le=100, description="the autoscaler's minimum")
-    max_replicas: Optional[int] = Field(None, ge=1, le=100, description="the autoscaler's maximum")
+    min_replicas: int | None = Field(None, ge=1, le=100, description="the autoscaler's minimum")
+    max_replicas: int | None = Field(None, ge=1, le=100, description="the autoscaler's maximum")
 
 
 class SizingSettings(Section):
@@ -537,18 +545,18 @@ def _email(value: str) -> str:
 class TlsSettings(Section):
     """HTTPS on the shared Gateway and the classic Istio Gateway: one wildcard certificate for *.<dns.domain>."""
 
-    mode: Optional[TlsMode] = Field(
+    mode: TlsMode | None = Field(
         None,
         description="acme: Let's Encrypt by DNS-01 (default on gcp/aws); ca: a local CA (default on local); "
         "secret: a kubernetes.io/tls Secret you provide; off: HTTP only",
     )
-    email: Optional[Annotated[str, AfterValidator(_email)]] = Field(
+    email: Annotated[str, AfterValidator(_email)] | None = Field(
         None, description="acme: the account e-mail Let's Encrypt sends expiry notices to"
     )
     server: Literal["production", "staging"] = Field(
         "production", description="acme: staging for throwaway stacks (its certificates are not trusted)"
     )
-    secret: Optional[DnsLabel] = Field(None, description="secret: the kubernetes.io/tls Secret in the ingress namespace")
+    secret: DnsLabel | None = Field(None, description="secret: the kubernetes.io/tls Secret in the ingress namespace")
 
 
 class Settings(Section):
@@ -565,8 +573,8 @@ class Settings(Section):
     gateway_api: GatewayApiSettings = GatewayApiSettings()
     mesh: MeshSettings = MeshSettings()
     dns: DnsSettings = DnsSettings()
-    gcp: Optional[GcpSettings] = None
-    aws: Optional[AwsSettings] = None
+    gcp: GcpSettings | None = None
+    aws: AwsSettings | None = None
     dashboards: DashboardsSettings = DashboardsSettings()
     gateway: GatewaySettings = GatewaySettings()
     routes: tuple[RouteSettings, ...] = ()
@@ -588,16 +596,22 @@ class Settings(Section):
         if not self.demo.enabled:
             return self.routes
         demo = RouteSettings.model_validate(
-            {"name": "demo", "namespace": self.demo.namespace, "service": DEMO_SERVICE, "port": DEMO_PORT, "timeout": "10s"}
+            {
+                "name": "demo",
+                "namespace": self.demo.namespace,
+                "service": DEMO_SERVICE,
+                "port": DEMO_PORT,
+                "timeout": "10s",
+            }
         )
-        return self.routes + (demo,)
+        return (*self.routes, demo)
 
     @property
     def dns_enabled(self) -> bool:
         return self.dns.enabled if self.dns.enabled is not None else self.cloud != "local"
 
     @property
-    def dns_cloud(self) -> Optional[str]:
+    def dns_cloud(self) -> str | None:
         """Whose DNS external-dns writes to: the cluster's cloud, or on local the one cloud section given."""
         if not self.dns_enabled:
             return None
@@ -618,7 +632,7 @@ class Settings(Section):
         return "acme" if self.dns_enabled else "off"
 
     @property
-    def tls_secret(self) -> Optional[str]:
+    def tls_secret(self) -> str | None:
         """The Secret the HTTPS listeners serve: the user's (secret), cert-manager's (acme, ca), none (off)."""
         mode = self.tls_mode
         if mode == "secret":

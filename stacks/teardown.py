@@ -4,8 +4,6 @@ account's zone) is being retired. The stack's outputs are gone after a destroy: 
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 
 from stacks.addresses import CERT_MANAGER_RELEASE
@@ -19,12 +17,10 @@ from stacks.settings import Settings
 ISTIO_CRD_SELECTOR = "app.kubernetes.io/part-of=istio,app.kubernetes.io/instance=istio-base"
 # cert-manager's CRDs (crds.keep): labelled `cert-manager.crd-labels` (cert-manager v1.21.1,
 # deploy/charts/cert-manager/templates/_helpers.tpl): the chart's name, the release, component crds.
-CERT_MANAGER_CRD_SELECTOR = (
-    f"app.kubernetes.io/name=cert-manager,app.kubernetes.io/instance={CERT_MANAGER_RELEASE},app.kubernetes.io/component=crds"
-)
+CERT_MANAGER_CRD_SELECTOR = f"app.kubernetes.io/name=cert-manager,app.kubernetes.io/instance={CERT_MANAGER_RELEASE},app.kubernetes.io/component=crds"
 
 
-def kept_on_destroy(settings: Settings, mesh: Mesh, dns: Optional[Dns]) -> dict[str, pulumi.Input[str]]:
+def kept_on_destroy(settings: Settings, mesh: Mesh, dns: Dns | None) -> dict[str, pulumi.Input[str]]:
     """Kept object -> the command that deletes it (run once nothing uses it any more)."""
     context = f" --context {settings.kubernetes.context}" if settings.kubernetes.context else ""
     kept: dict[str, pulumi.Input[str]] = {

@@ -8,7 +8,7 @@ nothing of the mesh core waits for it; the routes wait for the certificate.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -38,10 +38,10 @@ class AcmeDns:
 @dataclass(frozen=True)
 class Tls:
     mode: str
-    secret: Optional[str]
-    issuer: Optional[str] = None
-    certificate_name: Optional[str] = None  # <namespace>/<name>
-    certificate: Optional[WildcardCertificate] = None
+    secret: str | None
+    issuer: str | None = None
+    certificate_name: str | None = None  # <namespace>/<name>
+    certificate: WildcardCertificate | None = None
     # What a route attached to the HTTPS listener waits for: the certificate, Ready.
     ready: tuple[pulumi.Resource, ...] = ()
 
@@ -54,19 +54,16 @@ def cert_manager_namespace(cluster: k8s.Provider) -> k8s.core.v1.Namespace:
     )
 
 
-def install_tls(settings: Settings, mesh: Mesh, acme: Optional[AcmeDns]) -> Tls:
+def install_tls(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> Tls:
     mode = settings.tls_mode
     if mode == "off" or mesh.gateway is None:
         return Tls(mode, None)
-    if mode == "secret":
-        tls = Tls(mode, settings.tls_secret)
-    else:
-        tls = _issue_certificate(settings, mesh, acme)
+    tls = Tls(mode, settings.tls_secret) if mode == "secret" else _issue_certificate(settings, mesh, acme)
     _redirect_http(settings, mesh, tls)
     return tls
 
 
-def _issue_certificate(settings: Settings, mesh: Mesh, acme: Optional[AcmeDns]) -> Tls:
+def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> Tls:
     namespace = acme.namespace if acme is not None else cert_manager_namespace(mesh.provider)
     grants = list(acme.credentials.ready) if acme is not None else []
     on_cluster = pulumi.ResourceOptions(providers=[mesh.provider])

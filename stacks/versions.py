@@ -76,7 +76,9 @@ def gateway_api_bundle_url(version: str, channel: str) -> str:
 def parse_istio_version(version: str) -> tuple[int, int, int]:
     match = _ISTIO_VERSION.match(version)
     if not match:
-        raise ValueError(f"{version!r} is not an Istio version; expected MAJOR.MINOR.PATCH, e.g. {ISTIO_DEFAULT_VERSION}")
+        raise ValueError(
+            f"{version!r} is not an Istio version; expected MAJOR.MINOR.PATCH, e.g. {ISTIO_DEFAULT_VERSION}"
+        )
     return tuple(int(part) for part in match.groups())  # type: ignore[return-value]
 
 
@@ -132,6 +134,7 @@ def external_dns_source_problem(source: str, gateway_api_channel: str) -> str | 
         )
     return None
 
+
 # Istio's Grafana dashboards, read from the Istio release the stack installs (istio/istio
 # manifests/addons/dashboards/ at the tag; the same seven files at 1.28.10, 1.29.6 and 1.30.3, the ones
 # manifests/addons/gen.sh packs into Istio's own addon ConfigMaps). Fetched by the program at `pulumi up` and
@@ -159,8 +162,7 @@ def istio_dashboard_url(version: str, file: str) -> str:
 # recorded in ssubedir/draincheck documentation/content/docs/pilot-results/go-httpbin-v2.25.0.md (and
 # public-demo-image-matrix-2026-08-29.md); with a digest, the digest is what the kubelet pulls.
 DEMO_IMAGE = (
-    "ghcr.io/mccutchen/go-httpbin:2.25.0"
-    "@sha256:20739736d4eb8dc1b998dff701f437b8bd62dcc46492bd0d861e89890ca36500"
+    "ghcr.io/mccutchen/go-httpbin:2.25.0@sha256:20739736d4eb8dc1b998dff701f437b8bd62dcc46492bd0d861e89890ca36500"
 )
 DEMO_CONTAINER_PORT = 8080
 # distroless/static:nonroot's user and group.

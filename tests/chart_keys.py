@@ -15,7 +15,8 @@ or annotations: nothing under it is a key of any schema.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 
 def resources(prefix: str) -> set[str]:

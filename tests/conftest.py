@@ -19,7 +19,13 @@ def run_stack():
         base = harness.stack_config(config) if isinstance(config, str) else copy.deepcopy(config)
         base.update(overrides)
         return harness.run_program(
-            base, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, stack=stack, dashboards=fakes.istio_dashboards, secret_keys=secret_keys
+            base,
+            computed=fakes.computed_fields,
+            calls=fakes.invoke,
+            resource_id=fakes.resource_id,
+            stack=stack,
+            dashboards=fakes.istio_dashboards,
+            secret_keys=secret_keys,
         )
 
     return run

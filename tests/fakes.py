@@ -37,7 +37,10 @@ ROOT_CA_KEY_PEM = "-----BEGIN EC PRIVATE KEY-----\nfake-root-key\n-----END EC PR
 def computed_fields(args: MockResourceArgs) -> dict[str, Any]:
     inputs = args.inputs
     if args.typ == "kubernetes:core/v1:Secret" and args.resource_id:  # a read (Secret.get)
-        encoded = {k: base64.b64encode(v.encode()).decode() for k, v in (("tls.crt", ROOT_CA_PEM), ("tls.key", ROOT_CA_KEY_PEM), ("ca.crt", ROOT_CA_PEM))}
+        encoded = {
+            k: base64.b64encode(v.encode()).decode()
+            for k, v in (("tls.crt", ROOT_CA_PEM), ("tls.key", ROOT_CA_KEY_PEM), ("ca.crt", ROOT_CA_PEM))
+        }
         return {"type": "kubernetes.io/tls", "data": encoded}
     if args.typ == "gcp:serviceaccount/account:Account":
         email = f"{inputs['accountId']}@{inputs['project']}.iam.gserviceaccount.com"
@@ -80,8 +83,11 @@ def invoke(token: str, args: dict) -> dict:
         if "zoneId" in args:
             zone_id = args["zoneId"]
         else:
-            matches = [z for z, (name, private) in AWS_ZONES.items()
-                       if name.rstrip(".") == args["name"].rstrip(".") and private == args.get("privateZone", False)]
+            matches = [
+                z
+                for z, (name, private) in AWS_ZONES.items()
+                if name.rstrip(".") == args["name"].rstrip(".") and private == args.get("privateZone", False)
+            ]
             # terraform-provider-aws' aws_route53_zone errors, returned as the data source's failure (the
             # program can catch it), not as a broken RPC
             if not matches:
@@ -90,8 +96,14 @@ def invoke(token: str, args: dict) -> dict:
                 return {}, [("name", "multiple Route 53 Hosted Zones matched")]
             zone_id = matches[0]
         name, private = AWS_ZONES[zone_id]
-        return {"zoneId": zone_id, "name": name, "privateZone": private, "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
-                "nameServers": [f"ns-{zone_id[-4:]}.awsdns-00.com"], "id": zone_id}
+        return {
+            "zoneId": zone_id,
+            "name": name,
+            "privateZone": private,
+            "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+            "nameServers": [f"ns-{zone_id[-4:]}.awsdns-00.com"],
+            "id": zone_id,
+        }
     if token == "aws:eks/getCluster:getCluster":
         return {"name": args["name"], "identities": [{"oidcs": [{"issuer": OIDC_ISSUER}]}], "id": args["name"]}
     if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
@@ -102,8 +114,16 @@ def invoke(token: str, args: dict) -> dict:
 
 def _gcp_zone(name: str, project: str | None) -> dict[str, Any]:
     dns_name, zone_id, visibility = GCP_ZONES[name]
-    return {"name": name, "dnsName": dns_name, "managedZoneId": zone_id, "visibility": visibility, "description": "",
-            "nameServers": ["ns-cloud-b1.googledomains.com."], "project": project, "id": f"projects/{project}/managedZones/{name}"}
+    return {
+        "name": name,
+        "dnsName": dns_name,
+        "managedZoneId": zone_id,
+        "visibility": visibility,
+        "description": "",
+        "nameServers": ["ns-cloud-b1.googledomains.com."],
+        "project": project,
+        "id": f"projects/{project}/managedZones/{name}",
+    }
 
 
 # The titles of Istio's dashboards (manifests/addons/dashboards/*.json at 1.30.3), which Kiali links by name.

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 import yaml
@@ -50,7 +51,7 @@ class Registration:
     inputs: dict[str, Any]
     raw_inputs: dict[str, Any]
 
-    def depends_on(self, other: "Registration") -> bool:
+    def depends_on(self, other: Registration) -> bool:
         every_dependency = set(self.dependencies)
         for urns in self.property_dependencies.values():
             every_dependency.update(urns)
@@ -71,7 +72,7 @@ class Read:
 class ProgramFailed(Exception):
     """The program raised; `registered` is what it had registered by then (must be nothing for bad config)."""
 
-    def __init__(self, error: BaseException, registered: list["Registration"]):
+    def __init__(self, error: BaseException, registered: list[Registration]):
         super().__init__(str(error))
         self.error = error
         self.registered = registered
@@ -89,7 +90,7 @@ class Run:
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
 
-    def one(self, type_: str, name: Optional[str] = None) -> Registration:
+    def one(self, type_: str, name: str | None = None) -> Registration:
         found = [r for r in self.of_type(type_) if name is None or r.name == name]
         assert len(found) == 1, f"expected one {type_} {name or ''}, found {[r.name for r in found]}"
         return found[0]
@@ -209,11 +210,11 @@ def stack_config(stack: str) -> dict[str, Any]:
     """The project's config of a shipped `Pulumi.<stack>.yaml`, keyed without the project prefix."""
     document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()) or {}
     prefix = f"{PROJECT}:"
-    return {k[len(prefix):]: v for k, v in (document.get("config") or {}).items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in (document.get("config") or {}).items() if k.startswith(prefix)}
 
 
 def shipped_stacks() -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
 
 
 def run_main() -> None:

@@ -16,7 +16,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "ingress-annotated": {"ingress": {"annotations": {"x.example/y": "z"}, "serviceType": "ClusterIP"}},
     "production": {"profile": "production", "dashboards": {"kiali": {"auth": "token"}}},
     "sizing-overrides": {
-        "sizing": {"istiod": {"memory": "256Mi"}, "gateway": {"cpu": "50m", "minReplicas": 2}, "sidecar": {"memoryLimit": "512Mi"}}
+        "sizing": {
+            "istiod": {"memory": "256Mi"},
+            "gateway": {"cpu": "50m", "minReplicas": 2},
+            "sidecar": {"memoryLimit": "512Mi"},
+        }
     },
     "tcp-route": {
         "gatewayApi": {"channel": "experimental", "tcpRoutes": True},
@@ -63,25 +67,75 @@ TYPOS = [
     ("gateway", "1.30.3", {"service": {"ports": [{"name": "tcp", "prot": 5432}]}}, "service.ports[].prot"),
     ("base", "1.30.3", {"google": {"project": "p"}}, "google.project"),
     ("istiod", "1.30.3", {"meshConfig": {"accessLogFIle": "/dev/stdout"}}, "meshConfig.accessLogFIle"),
-    ("istiod", "1.30.3", {"meshConfig": {"extensionProviders": [{"name": "j", "zipkin": {"host": "j"}}]}}, "meshConfig.extensionProviders[].zipkin.host"),
+    (
+        "istiod",
+        "1.30.3",
+        {"meshConfig": {"extensionProviders": [{"name": "j", "zipkin": {"host": "j"}}]}},
+        "meshConfig.extensionProviders[].zipkin.host",
+    ),
     ("istiod", "1.30.3", {"env": {"PILOT_ENABLE_ALPHA_GATEWAY": "true"}}, "env.PILOT_ENABLE_ALPHA_GATEWAY"),
     ("external-dns", "1.21.1", {"extraArgs": {"google-projet": "p"}}, "extraArgs.google-projet"),
     ("external-dns", "1.21.1", {"env": [{"name": "A", "valueForm": {}}]}, "env[].valueForm"),
-    ("grafana", "12.11.1", {"datasources": {"datasources.yaml": {"datasources": [{"isDefualt": True}]}}}, "datasources.datasources.yaml.datasources[].isDefualt"),
-    ("grafana", "12.11.1", {"datasources": {"datasource.yaml": {"apiVersion": 1}}}, "datasources.datasource.yaml.apiVersion"),
-    ("grafana", "12.11.1", {"dashboardProviders": {"dashboardproviders.yaml": {"providers": [{"option": {}}]}}}, "dashboardProviders.dashboardproviders.yaml.providers[].option"),
-    ("grafana", "12.11.1", {"dashboardsConfigMap": {"istio-mesh": "grafana-istio-mesh"}}, "dashboardsConfigMap.istio-mesh"),
-    ("grafana", "12.11.1", {"dashboardsConfigMaps": {"istio-mesh": {"name": "grafana-istio-mesh"}}}, "dashboardsConfigMaps.istio-mesh.name"),
-    ("istiod", "1.30.3", {"topologySpreadConstraints": [{"maxSkew": 1, "whenUnsatisfable": "DoNotSchedule"}]}, "topologySpreadConstraints[].whenUnsatisfable"),
+    (
+        "grafana",
+        "12.11.1",
+        {"datasources": {"datasources.yaml": {"datasources": [{"isDefualt": True}]}}},
+        "datasources.datasources.yaml.datasources[].isDefualt",
+    ),
+    (
+        "grafana",
+        "12.11.1",
+        {"datasources": {"datasource.yaml": {"apiVersion": 1}}},
+        "datasources.datasource.yaml.apiVersion",
+    ),
+    (
+        "grafana",
+        "12.11.1",
+        {"dashboardProviders": {"dashboardproviders.yaml": {"providers": [{"option": {}}]}}},
+        "dashboardProviders.dashboardproviders.yaml.providers[].option",
+    ),
+    (
+        "grafana",
+        "12.11.1",
+        {"dashboardsConfigMap": {"istio-mesh": "grafana-istio-mesh"}},
+        "dashboardsConfigMap.istio-mesh",
+    ),
+    (
+        "grafana",
+        "12.11.1",
+        {"dashboardsConfigMaps": {"istio-mesh": {"name": "grafana-istio-mesh"}}},
+        "dashboardsConfigMaps.istio-mesh.name",
+    ),
+    (
+        "istiod",
+        "1.30.3",
+        {"topologySpreadConstraints": [{"maxSkew": 1, "whenUnsatisfable": "DoNotSchedule"}]},
+        "topologySpreadConstraints[].whenUnsatisfable",
+    ),
     ("grafana", "12.11.1", {"grafana.ini": {"server": {"rootUrl": "x"}}}, "grafana.ini.server.rootUrl"),
     ("prometheus", "29.27.0", {"server": {"resources": {"request": {"cpu": "1"}}}}, "server.resources.request.cpu"),
-    ("kiali-server", "2.29.0", {"external_services": {"grafana": {"in_cluster_url": "x"}}}, "external_services.grafana.in_cluster_url"),
-    ("kiali-server", "2.29.0", {"external_services": {"tracing": {"useGrpc": True}}}, "external_services.tracing.useGrpc"),
-    ("kiali-server", "2.29.0", {"external_services": {"jaeger": {"enabled": True}}}, "external_services.jaeger.enabled"),
+    (
+        "kiali-server",
+        "2.29.0",
+        {"external_services": {"grafana": {"in_cluster_url": "x"}}},
+        "external_services.grafana.in_cluster_url",
+    ),
+    (
+        "kiali-server",
+        "2.29.0",
+        {"external_services": {"tracing": {"useGrpc": True}}},
+        "external_services.tracing.useGrpc",
+    ),
+    (
+        "kiali-server",
+        "2.29.0",
+        {"external_services": {"jaeger": {"enabled": True}}},
+        "external_services.jaeger.enabled",
+    ),
 ]
 
 
-@pytest.mark.parametrize("chart,version,values,path", TYPOS, ids=[case[3] for case in TYPOS])
+@pytest.mark.parametrize(("chart", "version", "values", "path"), TYPOS, ids=[case[3] for case in TYPOS])
 def test_an_unverified_key_is_caught(chart, version, values, path):
     assert unverified_paths(chart, version, values) == [path]
 

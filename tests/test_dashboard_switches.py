@@ -19,7 +19,7 @@ TRACING_ON = {
 }
 
 
-@pytest.mark.parametrize("grafana,jaeger", [(True, False), (False, True), (True, True), (False, False)])
+@pytest.mark.parametrize(("grafana", "jaeger"), [(True, False), (False, True), (True, True), (False, False)])
 def test_kiali_follows_each_switch_on_its_own(shared_run, grafana, jaeger):
     run = shared_run({"cloud": "local", "dashboards": {"grafana": {"enabled": grafana}, "jaeger": {"enabled": jaeger}}})
     services = run.chart("kiali-server").inputs["values"]["external_services"]

@@ -56,7 +56,7 @@ JAEGER_HOST = "jaeger.istio-system.svc.cluster.local"
 
 
 @pytest.mark.parametrize(
-    "release,chart,expected",
+    ("release", "chart", "expected"),
     [("grafana", "grafana", "grafana"), ("mesh", "grafana", "mesh-grafana"), ("jaeger", "jaeger", "jaeger")],
 )
 def test_helm_fullname_rule(release, chart, expected):
@@ -64,7 +64,7 @@ def test_helm_fullname_rule(release, chart, expected):
 
 
 @pytest.mark.parametrize(
-    "release,expected",
+    ("release", "expected"),
     [("prometheus", "prometheus-server"), ("metrics", "metrics-prometheus-server")],
 )
 def test_prometheus_server_naming_rule(release, expected):
@@ -129,7 +129,11 @@ def test_grafana_values(dev):
     values = chart_values(dev, "grafana")
     assert values["podLabels"] == NOT_INJECTED
     assert values["grafana.ini"]["auth.anonymous"] == {"enabled": False}
-    assert values["admin"] == {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"}
+    assert values["admin"] == {
+        "existingSecret": "grafana-admin",
+        "userKey": "admin-user",
+        "passwordKey": "admin-password",
+    }
     assert "adminPassword" not in values
     assert values["service"] == {"port": 3000}
     assert values["persistence"] == {"enabled": False}
@@ -167,7 +171,10 @@ def test_grafana_admin_password_is_a_secret(dev):
 
 def test_jaeger_values(dev):
     assert chart_values(dev, "jaeger") == {
-        "jaeger": {"podLabels": NOT_INJECTED, "resources": {"requests": {"cpu": "25m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}}
+        "jaeger": {
+            "podLabels": NOT_INJECTED,
+            "resources": {"requests": {"cpu": "25m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        }
     }
 
 
@@ -190,7 +197,12 @@ def test_kiali_token_auth_gets_a_stable_signing_key(run_stack):
     assert password.inputs["length"] in (16, 24, 32)
 
 
-OPENID = {"kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "kiali", "clientSecret": "s3cr3t-oidc"}}}
+OPENID = {
+    "kiali": {
+        "auth": "openid",
+        "openid": {"issuerUri": "https://idp.example", "clientId": "kiali", "clientSecret": "s3cr3t-oidc"},
+    }
+}
 
 
 def test_kiali_openid_client_secret_must_be_a_pulumi_secret(run_stack):
@@ -259,7 +271,11 @@ def test_jaeger_off_turns_the_mesh_tracing_provider_off(run_stack):
 
 def test_jaeger_off_with_another_collector_keeps_tracing(run_stack):
     run = run_stack(
-        {"cloud": "local", "dashboards": {"jaeger": {"enabled": False}}, "mesh": {"tracing": {"zipkinAddress": "otel.obs:9411"}}}
+        {
+            "cloud": "local",
+            "dashboards": {"jaeger": {"enabled": False}},
+            "mesh": {"tracing": {"zipkinAddress": "otel.obs:9411"}},
+        }
     )
     assert chart_values(run, "istiod")["meshConfig"]["extensionProviders"][0]["zipkin"]["service"] == "otel.obs"
 
@@ -294,14 +310,22 @@ def test_exposure_publishes_kiali_and_grafana_over_https(run_stack):
     kiali = routes["kiali"].inputs["spec"]
     assert kiali["hostnames"] == ["kiali.mesh.example.com"]
     assert kiali["parentRefs"] == [{"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "https"}]
-    assert kiali["rules"] == [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}], "backendRefs": [{"name": "kiali", "port": 20001}]}]
+    assert kiali["rules"] == [
+        {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}], "backendRefs": [{"name": "kiali", "port": 20001}]}
+    ]
     assert routes["grafana"].inputs["spec"]["rules"][0]["backendRefs"] == [{"name": "grafana", "port": 3000}]
     gateway = run.one("kubernetes:gateway.networking.k8s.io/v1:Gateway")
     for route in routes.values():
         assert route.depends_on(gateway)
     grafana = chart_values(run, "grafana")
-    assert grafana["grafana.ini"] == {"auth.anonymous": {"enabled": False}, "server": {"root_url": "https://grafana.mesh.example.com/"}}
-    assert chart_values(run, "kiali-server")["external_services"]["grafana"]["external_url"] == "https://grafana.mesh.example.com/"
+    assert grafana["grafana.ini"] == {
+        "auth.anonymous": {"enabled": False},
+        "server": {"root_url": "https://grafana.mesh.example.com/"},
+    }
+    assert (
+        chart_values(run, "kiali-server")["external_services"]["grafana"]["external_url"]
+        == "https://grafana.mesh.example.com/"
+    )
     assert run.outputs["exposedDashboards"] == {
         "kiali": "https://kiali.mesh.example.com/kiali",
         "grafana": "https://grafana.mesh.example.com/",
@@ -310,25 +334,81 @@ def test_exposure_publishes_kiali_and_grafana_over_https(run_stack):
 
 def test_prometheus_and_jaeger_are_never_exposed(run_stack):
     run = run_stack({**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}})
-    hosts = [h for r in run.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") for h in r.inputs["spec"].get("hostnames", [])]
+    hosts = [
+        h
+        for r in run.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+        for h in r.inputs["spec"].get("hostnames", [])
+    ]
     assert not [h for h in hosts if "jaeger" in h or "prometheus" in h]
 
 
 BAD_INPUTS = [
-    ("the old profile key", {"dashboards": {"profile": "production"}}, "dashboards.profile", "moved to the top-level key `profile`"),
-    ("exposure without a domain", {"tls": {"mode": "secret", "secret": "c"}, "dashboards": {"expose": {"enabled": True}}}, "dashboards.expose", "needs dns.domain"),
-    ("exposure without TLS", {"dns": {"domain": "mesh.example.com"}, "tls": {"mode": "off"}, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}}}, "dashboards.expose", "HTTPS only"),
-    ("anonymous exposure", {**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "anonymous"}}}, "dashboards.kiali.auth", "anonymous Kiali cannot be exposed"),
-    ("kiali without prometheus", {"dashboards": {"prometheus": {"enabled": False}}}, "dashboards.kiali.enabled", "enable dashboards.prometheus"),
-    ("sampling with jaeger off", {"dashboards": {"jaeger": {"enabled": False}}, "mesh": {"tracing": {"sampling": 10}}}, "mesh.tracing.sampling", "tracing is off without Jaeger"),
-    ("openid without settings", {"dashboards": {"kiali": {"auth": "openid"}}}, "dashboards.kiali.openid", "required with auth openid"),
-    ("unknown kiali auth", {"dashboards": {"kiali": {"auth": "header"}}}, "dashboards.kiali.auth", "'token', 'openid' or 'anonymous'"),
-    ("exposed host outside the domain", {**EXPOSED, "dashboards": {"expose": {"enabled": True, "kialiHost": "kiali.other.org"}, "kiali": {"auth": "token"}}}, "dashboards.expose.kialiHost", "outside dns.domain"),
+    (
+        "the old profile key",
+        {"dashboards": {"profile": "production"}},
+        "dashboards.profile",
+        "moved to the top-level key `profile`",
+    ),
+    (
+        "exposure without a domain",
+        {"tls": {"mode": "secret", "secret": "c"}, "dashboards": {"expose": {"enabled": True}}},
+        "dashboards.expose",
+        "needs dns.domain",
+    ),
+    (
+        "exposure without TLS",
+        {
+            "dns": {"domain": "mesh.example.com"},
+            "tls": {"mode": "off"},
+            "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "token"}},
+        },
+        "dashboards.expose",
+        "HTTPS only",
+    ),
+    (
+        "anonymous exposure",
+        {**EXPOSED, "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "anonymous"}}},
+        "dashboards.kiali.auth",
+        "anonymous Kiali cannot be exposed",
+    ),
+    (
+        "kiali without prometheus",
+        {"dashboards": {"prometheus": {"enabled": False}}},
+        "dashboards.kiali.enabled",
+        "enable dashboards.prometheus",
+    ),
+    (
+        "sampling with jaeger off",
+        {"dashboards": {"jaeger": {"enabled": False}}, "mesh": {"tracing": {"sampling": 10}}},
+        "mesh.tracing.sampling",
+        "tracing is off without Jaeger",
+    ),
+    (
+        "openid without settings",
+        {"dashboards": {"kiali": {"auth": "openid"}}},
+        "dashboards.kiali.openid",
+        "required with auth openid",
+    ),
+    (
+        "unknown kiali auth",
+        {"dashboards": {"kiali": {"auth": "header"}}},
+        "dashboards.kiali.auth",
+        "'token', 'openid' or 'anonymous'",
+    ),
+    (
+        "exposed host outside the domain",
+        {
+            **EXPOSED,
+            "dashboards": {"expose": {"enabled": True, "kialiHost": "kiali.other.org"}, "kiali": {"auth": "token"}},
+        },
+        "dashboards.expose.kialiHost",
+        "outside dns.domain",
+    ),
     ("typo", {"dashboards": {"grafanna": {"enabled": False}}}, "dashboards.grafanna", "did you mean 'grafana'"),
 ]
 
 
-@pytest.mark.parametrize("case,config,key,words", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+@pytest.mark.parametrize(("case", "config", "key", "words"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
 def test_bad_dashboard_input_is_refused_before_any_resource(run_stack, case, config, key, words):
     with pytest.raises(ProgramFailed) as failure:
         run_stack({"cloud": "local", **config})

@@ -15,8 +15,22 @@ from stacks.loader import load_settings
 
 LOCAL = load_settings({})
 # tls.email: acme is the default on gcp and aws, and Let's Encrypt needs an account e-mail (no default).
-GCP = load_settings({"cloud": "gcp", "gcp": {"project": "gke-project"}, "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}}, "tls": {"email": "ops@example.com"}})
-AWS = load_settings({"cloud": "aws", "aws": {"region": "eu-west-1", "clusterName": "mesh"}, "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}}, "tls": {"email": "ops@example.com"}})
+GCP = load_settings(
+    {
+        "cloud": "gcp",
+        "gcp": {"project": "gke-project"},
+        "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}},
+        "tls": {"email": "ops@example.com"},
+    }
+)
+AWS = load_settings(
+    {
+        "cloud": "aws",
+        "aws": {"region": "eu-west-1", "clusterName": "mesh"},
+        "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}},
+        "tls": {"email": "ops@example.com"},
+    }
+)
 
 
 def setting(settings: BaseModel, path: str) -> Any:
@@ -32,7 +46,11 @@ def setting(settings: BaseModel, path: str) -> Any:
 SETTINGS_TABLE: list[tuple[str, Any]] = [
     ("cloud", "local"),
     ("profile", "dev"),
-    *[(f"sizing.{container}.{key}", None) for container in ("istiod", "gateway", "sidecar") for key in ("cpu", "memory", "memoryLimit")],
+    *[
+        (f"sizing.{container}.{key}", None)
+        for container in ("istiod", "gateway", "sidecar")
+        for key in ("cpu", "memory", "memoryLimit")
+    ],
     ("sizing.gateway.minReplicas", None),
     ("sizing.gateway.maxReplicas", None),
     ("kubernetes.context", None),
@@ -58,7 +76,10 @@ SETTINGS_TABLE: list[tuple[str, Any]] = [
     ("dns.zone.id", None),
     ("dns.zone.create", False),
     ("dns.policy", "upsert-only"),
-    ("dns.sources", ("service", "ingress", "istio-gateway", "istio-virtualservice", "gateway-httproute", "gateway-grpcroute")),
+    (
+        "dns.sources",
+        ("service", "ingress", "istio-gateway", "istio-virtualservice", "gateway-httproute", "gateway-grpcroute"),
+    ),
     ("dns.txtOwnerId", None),
     ("dns.namespace", "external-dns"),
     ("dashboards.prometheus.enabled", True),
@@ -99,7 +120,7 @@ def resolved(settings: BaseModel, path: str) -> Any:
     return RESOLVED[path](settings) if path in RESOLVED else setting(settings, path)
 
 
-@pytest.mark.parametrize("path,default", SETTINGS_TABLE, ids=[row[0] for row in SETTINGS_TABLE])
+@pytest.mark.parametrize(("path", "default"), SETTINGS_TABLE, ids=[row[0] for row in SETTINGS_TABLE])
 def test_documented_default(path, default):
     value = resolved(LOCAL, path)
     assert value == default and type(value) is type(default), (path, value)
@@ -125,20 +146,33 @@ PER_CLOUD = [
 ]
 
 
-@pytest.mark.parametrize("settings,path,default", PER_CLOUD, ids=[f"{row[0].cloud}:{row[1]}" for row in PER_CLOUD])
+@pytest.mark.parametrize(
+    ("settings", "path", "default"), PER_CLOUD, ids=[f"{row[0].cloud}:{row[1]}" for row in PER_CLOUD]
+)
 def test_documented_default_per_cloud(settings, path, default):
     assert resolved(settings, path) == default
 
 
 # README "Publish your app": the defaults of one route given only its name and namespace.
 ROUTE = load_settings(
-    {"dns": {"domain": "mesh.example.com"}, "mesh": {"injectedNamespaces": ["shop"]}, "routes": [{"name": "shop", "namespace": "shop"}]}
+    {
+        "dns": {"domain": "mesh.example.com"},
+        "mesh": {"injectedNamespaces": ["shop"]},
+        "routes": [{"name": "shop", "namespace": "shop"}],
+    }
 )
 
 
 def test_route_defaults():
     [route] = ROUTE.routes
-    assert (route.kind, route.port, route.timeout, route.retries, route.listener_port, route.destination) == ("http", 80, None, None, None, None)
+    assert (route.kind, route.port, route.timeout, route.retries, route.listener_port, route.destination) == (
+        "http",
+        80,
+        None,
+        None,
+        None,
+        None,
+    )
     assert (route.service_name, route.path, ROUTE.hostname(route)) == ("shop", "/", "shop.mesh.example.com")
 
 
@@ -148,17 +182,28 @@ def test_destination_defaults():
         {
             "dns": {"domain": "mesh.example.com"},
             "mesh": {"injectedNamespaces": ["shop"]},
-            "routes": [{"name": "shop", "namespace": "shop", "destination": {"outlierDetection": {}, "connectionPool": {}}}],
+            "routes": [
+                {"name": "shop", "namespace": "shop", "destination": {"outlierDetection": {}, "connectionPool": {}}}
+            ],
         }
     )
     destination = settings.routes[0].destination
     assert destination is not None
     outlier = destination.outlier_detection
     assert outlier is not None
-    assert (outlier.consecutive5xx_errors, outlier.interval, outlier.base_ejection_time, outlier.max_ejection_percent) == (5, "10s", "30s", 50)
+    assert (
+        outlier.consecutive5xx_errors,
+        outlier.interval,
+        outlier.base_ejection_time,
+        outlier.max_ejection_percent,
+    ) == (5, "10s", "30s", 50)
     pool = destination.connection_pool
     assert pool is not None
-    assert (pool.max_connections, pool.http1_max_pending_requests, pool.max_requests_per_connection) == (None, None, None)
+    assert (pool.max_connections, pool.http1_max_pending_requests, pool.max_requests_per_connection) == (
+        None,
+        None,
+        None,
+    )
 
 
 def test_defaults_reach_the_cluster(run_stack):
@@ -168,14 +213,23 @@ def test_defaults_reach_the_cluster(run_stack):
     mesh_config = run.chart("istiod").inputs["values"]["meshConfig"]
     assert mesh_config == {
         "accessLogFile": "/dev/stdout",
-        "extensionProviders": [{"name": "jaeger", "zipkin": {"service": "jaeger.istio-system.svc.cluster.local", "port": 9411}}],
+        "extensionProviders": [
+            {"name": "jaeger", "zipkin": {"service": "jaeger.istio-system.svc.cluster.local", "port": 9411}}
+        ],
     }
     telemetry = run.one("kubernetes:telemetry.istio.io/v1:Telemetry").inputs["spec"]
     assert telemetry["tracing"] == [{"providers": [{"name": "jaeger"}], "randomSamplingPercentage": 1.0}]
     peer = run.one("kubernetes:security.istio.io/v1:PeerAuthentication").inputs
-    assert (peer["metadata"]["name"], peer["metadata"]["namespace"], peer["spec"]) == ("default", "istio-system", {"mtls": {"mode": "STRICT"}})
+    assert (peer["metadata"]["name"], peer["metadata"]["namespace"], peer["spec"]) == (
+        "default",
+        "istio-system",
+        {"mtls": {"mode": "STRICT"}},
+    )
     bundle = run.one("kubernetes:yaml/v2:ConfigFile")
-    assert bundle.inputs["file"] == "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+    assert (
+        bundle.inputs["file"]
+        == "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+    )
     assert bundle.retain_on_delete
     gateway = run.chart("gateway").inputs
     assert (gateway["namespace"], gateway["values"]["service"]["type"]) == ("istio-ingress", "NodePort")

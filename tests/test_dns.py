@@ -56,17 +56,26 @@ def test_gcp_workload_identity_resources(run_stack):
     email = "external-dns-test@gke-project.iam.gserviceaccount.com"
 
     reader = run.one("gcp:projects/iAMMember:IAMMember").inputs
-    assert (reader["project"], reader["role"], reader["member"]) == ("dns-project", "roles/dns.reader", f"serviceAccount:{email}")
+    assert (reader["project"], reader["role"], reader["member"]) == (
+        "dns-project",
+        "roles/dns.reader",
+        f"serviceAccount:{email}",
+    )
     zone_admin = run.one("gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember").inputs
     assert (zone_admin["project"], zone_admin["managedZone"], zone_admin["role"], zone_admin["member"]) == (
-        "dns-project", "example-com", "roles/dns.admin", f"serviceAccount:{email}",
+        "dns-project",
+        "example-com",
+        "roles/dns.admin",
+        f"serviceAccount:{email}",
     )
     binding = run.one("gcp:serviceaccount/iAMMember:IAMMember").inputs
     assert binding["serviceAccountId"] == f"projects/gke-project/serviceAccounts/{email}"
     assert binding["role"] == "roles/iam.workloadIdentityUser"
     assert binding["member"] == "serviceAccount:gke-project.svc.id.goog[external-dns/external-dns]"
     assert run.of_type("gcp:serviceaccount/key:Key") == []
-    assert [r for r in run.of_type("kubernetes:core/v1:Secret") if r.inputs["metadata"]["name"] == "cloud-dns-key"] == []
+    assert [
+        r for r in run.of_type("kubernetes:core/v1:Secret") if r.inputs["metadata"]["name"] == "cloud-dns-key"
+    ] == []
     assert run.outputs["dns"]["identity"] == email
 
 
@@ -82,7 +91,14 @@ def test_gcp_roles_are_the_only_grants(run_stack):
 def test_gcp_workload_identity_chart_values(run_stack):
     assert values(run_stack(GCP)) == {
         "provider": {"name": "google"},
-        "sources": ["service", "ingress", "istio-gateway", "istio-virtualservice", "gateway-httproute", "gateway-grpcroute"],
+        "sources": [
+            "service",
+            "ingress",
+            "istio-gateway",
+            "istio-virtualservice",
+            "gateway-httproute",
+            "gateway-grpcroute",
+        ],
         "policy": "upsert-only",
         "registry": "txt",
         "txtOwnerId": "service-mesh-test",
@@ -150,7 +166,7 @@ GCP_ACCOUNT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 
 
 @pytest.mark.parametrize(
-    "stack,account_id",
+    ("stack", "account_id"),
     [
         ("dev", "external-dns-dev"),
         ("Prod_EU", "external-dns-prod-eu"),
@@ -186,9 +202,7 @@ def check_route53_policy(policy: dict) -> None:
     ]
     assert records["Resource"] == [ZONE_ARN]
     assert zones == {"Sid": "FindTheZone", "Effect": "Allow", "Action": ["route53:ListHostedZones"], "Resource": "*"}
-    wildcard_actions = [
-        action for s in statements if "*" in json.dumps(s["Resource"]) for action in s["Action"]
-    ]
+    wildcard_actions = [action for s in statements if "*" in json.dumps(s["Resource"]) for action in s["Action"]]
     assert wildcard_actions == ["route53:ListHostedZones"]
 
 
@@ -213,7 +227,14 @@ def test_aws_irsa(run_stack):
     role_arn = f"arn:aws:iam::{fakes.ACCOUNT}:role/external-dns-aws-1234567"
     assert values(run) == {
         "provider": {"name": "aws"},
-        "sources": ["service", "ingress", "istio-gateway", "istio-virtualservice", "gateway-httproute", "gateway-grpcroute"],
+        "sources": [
+            "service",
+            "ingress",
+            "istio-gateway",
+            "istio-virtualservice",
+            "gateway-httproute",
+            "gateway-grpcroute",
+        ],
         "policy": "upsert-only",
         "registry": "txt",
         "txtOwnerId": "service-mesh-test",
@@ -222,7 +243,11 @@ def test_aws_irsa(run_stack):
         "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "96Mi"}},
         "extraArgs": {"aws-zone-type": "public"},
         "env": [{"name": "AWS_DEFAULT_REGION", "value": "eu-west-1"}],
-        "serviceAccount": {"create": True, "name": "external-dns", "annotations": {"eks.amazonaws.com/role-arn": role_arn}},
+        "serviceAccount": {
+            "create": True,
+            "name": "external-dns",
+            "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+        },
     }
     assert run.outputs["dns"]["identity"] == role_arn
     assert [token for token, _, _ in run.calls] == [
@@ -244,7 +269,11 @@ def test_aws_pod_identity(run_stack):
     check_route53_policy(role_policy(run))
     trust = json.loads(run.one("aws:iam/role:Role").inputs["assumeRolePolicy"])
     assert trust["Statement"] == [
-        {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+        }
     ]
     association = run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     assert association.inputs["clusterName"] == "mesh"
@@ -267,8 +296,14 @@ def test_aws_access_key(run_stack):
     }
     assert values(run)["env"] == [
         {"name": "AWS_DEFAULT_REGION", "value": "eu-west-1"},
-        {"name": "AWS_ACCESS_KEY_ID", "valueFrom": {"secretKeyRef": {"name": "external-dns-aws-credentials", "key": "AWS_ACCESS_KEY_ID"}}},
-        {"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": "external-dns-aws-credentials", "key": "AWS_SECRET_ACCESS_KEY"}}},
+        {
+            "name": "AWS_ACCESS_KEY_ID",
+            "valueFrom": {"secretKeyRef": {"name": "external-dns-aws-credentials", "key": "AWS_ACCESS_KEY_ID"}},
+        },
+        {
+            "name": "AWS_SECRET_ACCESS_KEY",
+            "valueFrom": {"secretKeyRef": {"name": "external-dns-aws-credentials", "key": "AWS_SECRET_ACCESS_KEY"}},
+        },
     ]
     assert run.chart("external-dns").depends_on(secret)
 
@@ -286,7 +321,9 @@ def test_aws_zone_created(run_stack):
     assert zone.retain_on_delete
     policy = run.one("aws:iam/rolePolicy:RolePolicy")
     assert policy.depends_on(zone)
-    assert json.loads(policy.inputs["policy"])["Statement"][0]["Resource"] == ["arn:aws:route53:::hostedzone/Z0CREATED9999"]
+    assert json.loads(policy.inputs["policy"])["Statement"][0]["Resource"] == [
+        "arn:aws:route53:::hostedzone/Z0CREATED9999"
+    ]
     assert run.outputs["dns"]["nameServers"] == ["ns-1.awsdns-01.org"]
 
 
@@ -333,7 +370,11 @@ def test_policy_sources_and_owner_from_settings(run_stack):
         merged(GCP, dns={"policy": "sync", "sources": ["service", "gateway-httproute"], "txtOwnerId": "blue"})
     )
     chart = values(run)
-    assert (chart["policy"], chart["sources"], chart["txtOwnerId"]) == ("sync", ["service", "gateway-httproute"], "blue")
+    assert (chart["policy"], chart["sources"], chart["txtOwnerId"]) == (
+        "sync",
+        ["service", "gateway-httproute"],
+        "blue",
+    )
     assert run.outputs["dns"]["txtOwnerId"] == "blue"
 
 
@@ -361,7 +402,9 @@ def test_local_keeps_external_dns_off(run_stack):
     run = run_stack("dev")
     assert "external-dns" not in run.charts()
     assert run.outputs.get("dns") is None
-    assert not [r for r in run.resources if r.type.startswith(("gcp:", "aws:", "pulumi:providers:gcp", "pulumi:providers:aws"))]
+    assert not [
+        r for r in run.resources if r.type.startswith(("gcp:", "aws:", "pulumi:providers:gcp", "pulumi:providers:aws"))
+    ]
 
 
 def test_local_with_a_gcp_zone_uses_a_key(run_stack):
@@ -372,7 +415,14 @@ def test_local_with_a_gcp_zone_uses_a_key(run_stack):
 
 
 def test_local_with_a_route53_zone_uses_an_access_key(run_stack):
-    run = run_stack(merged(AWS, cloud="local", aws={"identity": "access-key", "clusterName": None}, dns={"enabled": True, "target": "34.120.1.2"}))
+    run = run_stack(
+        merged(
+            AWS,
+            cloud="local",
+            aws={"identity": "access-key", "clusterName": None},
+            dns={"enabled": True, "target": "34.120.1.2"},
+        )
+    )
     assert values(run)["provider"] == {"name": "aws"}
     user = run.one("aws:iam/user:User")
     assert run.one("aws:iam/accessKey:AccessKey").inputs["user"] == "external-dns-aws-1234567"
@@ -392,33 +442,68 @@ BAD_INPUTS = [
     ("missing zone", merged(GCP, dns={"zone": {}}), "dns.zone", "name or id"),
     ("missing domain", merged(GCP, dns={"domain": None}), "dns.domain", "required"),
     ("unknown gcp mode", merged(GCP, gcp={"identity": "keyless"}), "gcp.identity", "'workload-identity' or 'key'"),
-    ("unknown aws mode", merged(AWS, aws={"identity": "kiam"}), "aws.identity", "'irsa', 'pod-identity' or 'access-key'"),
+    (
+        "unknown aws mode",
+        merged(AWS, aws={"identity": "kiam"}),
+        "aws.identity",
+        "'irsa', 'pod-identity' or 'access-key'",
+    ),
     ("domain not a DNS name", merged(GCP, dns={"domain": "mesh_example.com"}), "dns.domain", "not a DNS name"),
     ("domain with one label", merged(GCP, dns={"domain": "localhost"}), "dns.domain", "not a DNS name"),
-    ("unknown policy", merged(GCP, dns={"policy": "delete-all"}), "dns.policy", "'upsert-only', 'sync' or 'create-only'"),
+    (
+        "unknown policy",
+        merged(GCP, dns={"policy": "delete-all"}),
+        "dns.policy",
+        "'upsert-only', 'sync' or 'create-only'",
+    ),
     ("unknown source", merged(GCP, dns={"sources": ["service", "nodes"]}), "dns.sources[1]", "'istio-gateway'"),
     ("source not served", merged(GCP, dns={"sources": ["gateway-tlsroute"]}), "dns.sources", "v1alpha2"),
     ("tcproute not served", merged(AWS, dns={"sources": ["gateway-tcproute"]}), "dns.sources", "crash-loop"),
     ("irsa without cluster", merged(AWS, aws={"clusterName": None}), "aws.clusterName", "irsa needs"),
-    ("pod identity without cluster", merged(AWS, aws={"identity": "pod-identity", "clusterName": None}), "aws.clusterName", "pod-identity needs"),
+    (
+        "pod identity without cluster",
+        merged(AWS, aws={"identity": "pod-identity", "clusterName": None}),
+        "aws.clusterName",
+        "pod-identity needs",
+    ),
     ("missing region", merged(AWS, aws={"region": None}), "aws.region", "Field required"),
     ("bad region", merged(AWS, aws={"region": "europe"}), "aws.region", "not an AWS region"),
     ("issuer not https", merged(AWS, aws={"oidcIssuerUrl": "oidc.example"}), "aws", "https://"),
     ("bad aws zone id", merged(AWS, dns={"zone": {"id": "example"}}), "dns.zone.id", "hosted-zone id"),
     ("bad gcp zone id", merged(GCP, dns={"zone": {"id": "Z123"}}), "dns.zone.id", "managed-zone id"),
-    ("domain outside the aws zone name", merged(AWS, dns={"domain": "mesh.example.org"}), "dns.domain", "not inside the zone example.com"),
+    (
+        "domain outside the aws zone name",
+        merged(AWS, dns={"domain": "mesh.example.org"}),
+        "dns.domain",
+        "not inside the zone example.com",
+    ),
     ("create with id", merged(GCP, dns={"zone": {"create": True, "id": "4711"}}), "dns.zone.id", "create or id"),
-    ("create private zone", merged(GCP, gcp={"zoneVisibility": "private"}, dns={"zone": {"create": True}}), "dns.zone.create", "only public"),
+    (
+        "create private zone",
+        merged(GCP, gcp={"zoneVisibility": "private"}, dns={"zone": {"create": True}}),
+        "dns.zone.create",
+        "only public",
+    ),
     ("aws section on gcp", merged(GCP, aws={"region": "eu-west-1"}), "aws", "cloud is gcp"),
-    ("workload identity on local", merged(GCP, cloud="local", dns={"enabled": True}), "gcp.identity", "on local only key"),
+    (
+        "workload identity on local",
+        merged(GCP, cloud="local", dns={"enabled": True}),
+        "gcp.identity",
+        "on local only key",
+    ),
     ("irsa on local", merged(AWS, cloud="local", dns={"enabled": True}), "aws.identity", "on local only access-key"),
-    ("dns on local without a cloud", {"cloud": "local", "dns": {"enabled": True, "domain": "a.example.com", "zone": {"name": "x"}}}, "dns.enabled", "gcp or aws section"),
+    (
+        "dns on local without a cloud",
+        {"cloud": "local", "dns": {"enabled": True, "domain": "a.example.com", "zone": {"name": "x"}}},
+        "dns.enabled",
+        "gcp or aws section",
+    ),
     ("typo in zone", merged(GCP, dns={"zone": {"nmae": "example-com"}}), "dns.zone.nmae", "did you mean 'name'"),
     ("typo in gcp", merged(GCP, gcp={"dnsProjet": "x"}), "gcp.dnsProjet", "did you mean 'dnsProject'"),
 ]
 
 
-@pytest.mark.parametrize("case,config,key,words", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+@pytest.mark.parametrize(("case", "config", "key", "words"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
 def test_bad_dns_input_is_refused_before_any_resource(run_stack, case, config, key, words):
     config = {k: v for k, v in config.items()}
     for section in ("gcp", "aws", "dns"):
@@ -435,16 +520,41 @@ def test_bad_dns_input_is_refused_before_any_resource(run_stack, case, config, k
 
 # Problems only a lookup can find: raised after the cloud provider is configured, before anything else.
 LOOKUP_PROBLEMS = [
-    ("gcp zone name and id disagree", merged(GCP, dns={"zone": {"name": "example-com", "id": "4712"}}), "dns.zone", "has id 4711, not 4712"),
+    (
+        "gcp zone name and id disagree",
+        merged(GCP, dns={"zone": {"name": "example-com", "id": "4712"}}),
+        "dns.zone",
+        "has id 4711, not 4712",
+    ),
     ("gcp zone id unknown", merged(GCP, dns={"zone": {"id": "999"}}), "dns.zone.id", "no managed zone with id 999"),
-    ("gcp domain outside zone", merged(GCP, dns={"domain": "mesh.example.org"}), "dns.domain", "not inside the zone example.com"),
-    ("gcp visibility differs", merged(GCP, gcp={"zoneVisibility": "private"}), "gcp.zoneVisibility", "is public, not private"),
-    ("aws zone name and id disagree", merged(AWS, dns={"zone": {"name": "example.com", "id": "Z0PRIVATE5678"}}), "dns.zone", "is the zone corp.example, not example.com"),
-    ("aws zone type differs", merged(AWS, dns={"domain": "a.corp.example", "zone": {"id": "Z0PRIVATE5678"}}), "aws.zoneType", "is private, not public"),
+    (
+        "gcp domain outside zone",
+        merged(GCP, dns={"domain": "mesh.example.org"}),
+        "dns.domain",
+        "not inside the zone example.com",
+    ),
+    (
+        "gcp visibility differs",
+        merged(GCP, gcp={"zoneVisibility": "private"}),
+        "gcp.zoneVisibility",
+        "is public, not private",
+    ),
+    (
+        "aws zone name and id disagree",
+        merged(AWS, dns={"zone": {"name": "example.com", "id": "Z0PRIVATE5678"}}),
+        "dns.zone",
+        "is the zone corp.example, not example.com",
+    ),
+    (
+        "aws zone type differs",
+        merged(AWS, dns={"domain": "a.corp.example", "zone": {"id": "Z0PRIVATE5678"}}),
+        "aws.zoneType",
+        "is private, not public",
+    ),
 ]
 
 
-@pytest.mark.parametrize("case,config,key,words", LOOKUP_PROBLEMS, ids=[case[0] for case in LOOKUP_PROBLEMS])
+@pytest.mark.parametrize(("case", "config", "key", "words"), LOOKUP_PROBLEMS, ids=[case[0] for case in LOOKUP_PROBLEMS])
 def test_zone_lookup_problems_stop_before_any_cloud_or_cluster_object(run_stack, case, config, key, words):
     with pytest.raises(ProgramFailed) as failure:
         run_stack(config)

@@ -57,33 +57,71 @@ def test_a_load_balancer_ingress_needs_no_target_and_gets_none(shared_run, stack
 
 BAD_TARGETS = [
     ("dns on local without a target", LOCAL_GCP, "dns.target", "required with DNS on and ingress.serviceType NodePort"),
-    ("nodeport on gcp without a target", merged(GCP, ingress={"serviceType": "NodePort"}), "dns.target",
-     "istio-ingressgateway.istio-ingress.svc.cluster.local, which external-dns would publish"),
-    ("clusterip on aws without a target", merged(AWS, ingress={"serviceType": "ClusterIP"}), "dns.target",
-     "or set ingress.serviceType LoadBalancer"),
-    ("in-cluster name", merged(LOCAL_GCP, dns={"target": "istio-ingressgateway.istio-ingress.svc.cluster.local"}),
-     "dns.target", "not reachable from outside"),
-    ("host-local name", merged(LOCAL_GCP, dns={"target": "ingress.localhost"}), "dns.target", "not reachable from outside"),
+    (
+        "nodeport on gcp without a target",
+        merged(GCP, ingress={"serviceType": "NodePort"}),
+        "dns.target",
+        "istio-ingressgateway.istio-ingress.svc.cluster.local, which external-dns would publish",
+    ),
+    (
+        "clusterip on aws without a target",
+        merged(AWS, ingress={"serviceType": "ClusterIP"}),
+        "dns.target",
+        "or set ingress.serviceType LoadBalancer",
+    ),
+    (
+        "in-cluster name",
+        merged(LOCAL_GCP, dns={"target": "istio-ingressgateway.istio-ingress.svc.cluster.local"}),
+        "dns.target",
+        "not reachable from outside",
+    ),
+    (
+        "host-local name",
+        merged(LOCAL_GCP, dns={"target": "ingress.localhost"}),
+        "dns.target",
+        "not reachable from outside",
+    ),
     ("mdns name", merged(LOCAL_GCP, dns={"target": "node.local"}), "dns.target", "not reachable from outside"),
     ("not a name", merged(LOCAL_GCP, dns={"target": "http://ingress.example.net"}), "dns.target", "not a DNS name"),
     ("loopback", merged(LOCAL_GCP, dns={"target": "127.0.0.1"}), "dns.target", "loopback"),
-    ("private address in a public zone", merged(LOCAL_GCP, dns={"target": "10.1.2.3"}), "dns.target",
-     "10.1.2.3 is a private address, unreachable from the internet"),
-    ("shared address space in a public zone", merged(AWS, ingress={"serviceType": "NodePort"}, dns={"target": "100.64.0.7"}),
-     "dns.target", "private address"),
-    ("target without dns", {"cloud": "local", "dns": {"target": "34.120.1.2"}}, "dns.target", "only used when DNS is enabled"),
+    (
+        "private address in a public zone",
+        merged(LOCAL_GCP, dns={"target": "10.1.2.3"}),
+        "dns.target",
+        "10.1.2.3 is a private address, unreachable from the internet",
+    ),
+    (
+        "shared address space in a public zone",
+        merged(AWS, ingress={"serviceType": "NodePort"}, dns={"target": "100.64.0.7"}),
+        "dns.target",
+        "private address",
+    ),
+    (
+        "target without dns",
+        {"cloud": "local", "dns": {"target": "34.120.1.2"}},
+        "dns.target",
+        "only used when DNS is enabled",
+    ),
 ]
 
 
-@pytest.mark.parametrize("case,config,key,words", BAD_TARGETS, ids=[case[0] for case in BAD_TARGETS])
+@pytest.mark.parametrize(("case", "config", "key", "words"), BAD_TARGETS, ids=[case[0] for case in BAD_TARGETS])
 def test_bad_target_is_refused_before_any_resource(run_stack, case, config, key, words):
     # the same check as every other bad input: one problem, naming the key, nothing registered
     test_settings.test_bad_input_is_refused_before_any_resource(run_stack, config, key, [words])
 
 
-@pytest.mark.parametrize("target", ["34.120.1.2", "2a00:1450:4001::1", "lb.example.net", "k8s-ingress-1a2b.elb.eu-west-1.amazonaws.com"])
+@pytest.mark.parametrize(
+    "target", ["34.120.1.2", "2a00:1450:4001::1", "lb.example.net", "k8s-ingress-1a2b.elb.eu-west-1.amazonaws.com"]
+)
 def test_public_addresses_and_names_are_accepted(target):
-    settings = load_settings({"cloud": "gcp", "gcp": {"project": "gke-project"}, "ingress": {"serviceType": "NodePort"},
-                              "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}, "target": target},
-                              "tls": {"mode": "off"}})
+    settings = load_settings(
+        {
+            "cloud": "gcp",
+            "gcp": {"project": "gke-project"},
+            "ingress": {"serviceType": "NodePort"},
+            "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}, "target": target},
+            "tls": {"mode": "off"},
+        }
+    )
     assert settings.dns.target == target

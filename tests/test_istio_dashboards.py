@@ -40,14 +40,19 @@ def test_configmaps_hold_the_dashboards_of_the_installed_istio(run_stack, versio
         assert "\n" not in text and ", " not in text  # compacted
         assert grafana.depends_on(config_map), name
     titles = {json.loads(next(iter(m.inputs["data"].values())))["title"] for m in maps.values()}
-    kiali_links = {d["name"] for d in run.chart("kiali-server").inputs["values"]["external_services"]["grafana"]["dashboards"]}
+    kiali_links = {
+        d["name"] for d in run.chart("kiali-server").inputs["values"]["external_services"]["grafana"]["dashboards"]
+    }
     assert kiali_links <= titles  # Kiali links Istio's dashboards by title
 
 
 def run_with_source(source, **overrides) -> harness.Run:
     return harness.run_program(
         {**harness.stack_config("dev"), **overrides},
-        computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, dashboards=source,
+        computed=fakes.computed_fields,
+        calls=fakes.invoke,
+        resource_id=fakes.resource_id,
+        dashboards=source,
     )
 
 
@@ -99,12 +104,14 @@ def test_an_unreachable_source_names_the_url(monkeypatch):
         raise OSError("no route to host")
 
     monkeypatch.setattr(istio_dashboards.urllib.request, "urlopen", urlopen)
-    with pytest.raises(istio_dashboards.DashboardSourceError, match="cannot read https://raw.githubusercontent.com/istio/istio/1.30.3/"):
+    with pytest.raises(
+        istio_dashboards.DashboardSourceError, match="cannot read https://raw.githubusercontent.com/istio/istio/1.30.3/"
+    ):
         istio_dashboards.download("1.30.3")
 
 
 @pytest.mark.parametrize(
-    "change,message",
+    ("change", "message"),
     [
         (lambda files: files.pop("pilot-dashboard.gen.json"), "pilot-dashboard.gen.json not found"),
         (lambda files: files.update({"istio-mesh-dashboard.gen.json": "<html>"}), "is not JSON"),
@@ -118,7 +125,8 @@ def test_an_unreachable_source_names_the_url(monkeypatch):
 def test_a_bad_dashboard_is_refused(change, message):
     files = fakes.istio_dashboards("1.30.3")
     change(files)
-    with istio_dashboards.use_source(lambda version: files), pytest.raises(
-        istio_dashboards.DashboardSourceError, match=re.escape(message)
+    with (
+        istio_dashboards.use_source(lambda version: files),
+        pytest.raises(istio_dashboards.DashboardSourceError, match=re.escape(message)),
     ):
-            istio_dashboards.load("1.30.3")
+        istio_dashboards.load("1.30.3")

@@ -37,7 +37,11 @@ def run(config: dict, previous: dict | None = None, stack: str = "test") -> harn
         return fakes.invoke(token, args)
 
     return harness.run_program(
-        {**harness.stack_config("dev"), **config}, computed=fakes.computed_fields, calls=calls, resource_id=fakes.resource_id, stack=stack,
+        {**harness.stack_config("dev"), **config},
+        computed=fakes.computed_fields,
+        calls=calls,
+        resource_id=fakes.resource_id,
+        stack=stack,
         dashboards=fakes.istio_dashboards,
     )
 
@@ -103,7 +107,10 @@ def two():
 
 
 def test_each_revision_is_an_istiod_release_with_its_revision_and_version(two):
-    charts = {name: (r.inputs["name"], r.inputs["version"], r.inputs["values"]["revision"]) for name, r in istiods(two).items()}
+    charts = {
+        name: (r.inputs["name"], r.inputs["version"], r.inputs["values"]["revision"])
+        for name, r in istiods(two).items()
+    }
     assert charts == {
         "istio-istiod-stable": ("istiod-stable", "1.30.3", "stable"),
         "istio-istiod-canary": ("istiod-canary", "1.31.0", "canary"),
@@ -187,10 +194,14 @@ def _transform_args(type_: str, name: str) -> pulumi.ResourceTransformArgs:
 
 
 @pytest.mark.parametrize(
-    "type_,child,old_child",
+    ("type_", "child", "old_child"),
     [
         (MWC, "istio-istiod-canary:istio-revision-tag-default", "istio-istiod-stable:istio-revision-tag-default"),
-        (SERVICE, "istio-istiod-canary:istio-system/istiod-revision-tag-default", "istio-istiod-stable:istio-system/istiod-revision-tag-default"),
+        (
+            SERVICE,
+            "istio-istiod-canary:istio-system/istiod-revision-tag-default",
+            "istio-istiod-stable:istio-system/istiod-revision-tag-default",
+        ),
     ],
 )
 def test_tag_objects_are_aliased_to_the_losing_chart(type_, child, old_child):
@@ -206,7 +217,7 @@ def test_tag_objects_are_aliased_to_the_losing_chart(type_, child, old_child):
 
 
 @pytest.mark.parametrize(
-    "type_,child",
+    ("type_", "child"),
     [
         (SERVICE, "istio-istiod-canary:istio-system/istiod-canary"),
         (MWC, "istio-istiod-canary:istio-sidecar-injector-canary"),
@@ -214,7 +225,9 @@ def test_tag_objects_are_aliased_to_the_losing_chart(type_, child, old_child):
     ],
 )
 def test_other_objects_are_left_alone(type_, child):
-    transform = default_tag_transform("istio-istiod-canary", "istio-system", {"istio-istiod-stable": cast(pulumi.Resource, object())})
+    transform = default_tag_transform(
+        "istio-istiod-canary", "istio-system", {"istio-istiod-stable": cast(pulumi.Resource, object())}
+    )
     assert transform(_transform_args(type_, child)) is None
 
 
@@ -230,9 +243,18 @@ def test_registered_transform_aliases_the_other_named_revision():
 
 OLD = {"name": "default", "version": "1.30.3"}
 NEW = {"name": "canary", "version": "1.31.0"}
-STEP_0_OUTPUTS = {"versions": {"istio": "1.30.3"}, "injectedNamespaces": ["apps", "payments", "demo"]}  # deployed from main
-STEP_1 = {"istio": {"revisions": [OLD, NEW], "defaultRevision": "default"}, "mesh": {"injectedNamespaces": ["apps", "payments"]}}
-STEP_2 = {"istio": STEP_1["istio"], "mesh": {"injectedNamespaces": ["apps", {"name": "payments", "revision": "canary"}]}}
+STEP_0_OUTPUTS = {
+    "versions": {"istio": "1.30.3"},
+    "injectedNamespaces": ["apps", "payments", "demo"],
+}  # deployed from main
+STEP_1 = {
+    "istio": {"revisions": [OLD, NEW], "defaultRevision": "default"},
+    "mesh": {"injectedNamespaces": ["apps", "payments"]},
+}
+STEP_2 = {
+    "istio": STEP_1["istio"],
+    "mesh": {"injectedNamespaces": ["apps", {"name": "payments", "revision": "canary"}]},
+}
 STEP_3 = {"istio": {"revisions": [OLD, NEW], "defaultRevision": "canary"}, "mesh": STEP_2["mesh"]}
 STEP_4 = {"istio": {"revisions": [NEW]}, "mesh": STEP_2["mesh"]}
 
@@ -257,7 +279,9 @@ def test_step_2_pins_a_namespace_and_says_what_to_restart():
     result = run({**STEP_2, "kubernetes": {"context": "kind-mesh"}}, previous=outputs_after(STEP_1))
     assert labels(result, "payments") == {"istio.io/rev": "canary"}
     assert result.one(NAMESPACE, "payments").depends_on(result.named("istio-istiod-canary"))
-    assert result.outputs["istio"]["restart"] == {"payments": "kubectl --context kind-mesh -n payments rollout restart deployment"}
+    assert result.outputs["istio"]["restart"] == {
+        "payments": "kubectl --context kind-mesh -n payments rollout restart deployment"
+    }
 
 
 def test_step_3_moves_gateway_tag_and_validation_together_while_the_old_istiod_serves():
@@ -299,32 +323,96 @@ def test_in_place_change_of_one_minor_restarts_the_revisions_namespaces():
 
 # (config, the key named in the error, words the message must contain)
 BAD_INPUTS = [
-    ({"istio": {"revisions": [{"name": f"r{i}", "version": f"1.30.{3 + i}"} for i in range(3)], "defaultRevision": "r0"}},
-     "istio.revisions", ["3 given", "one or two"]),
+    (
+        {
+            "istio": {
+                "revisions": [{"name": f"r{i}", "version": f"1.30.{3 + i}"} for i in range(3)],
+                "defaultRevision": "r0",
+            }
+        },
+        "istio.revisions",
+        ["3 given", "one or two"],
+    ),
     ({"istio": {"revisions": []}}, "istio.revisions", ["0 given"]),
-    ({"istio": {"revisions": [{"name": "stable", "version": "1.30.3"}, {"name": "stable", "version": "1.31.0"}], "defaultRevision": "stable"}},
-     "istio.revisions", ["name stable is used twice"]),
-    ({"istio": {"revisions": [{"name": "a", "version": "1.30.3"}, {"name": "b", "version": "1.30.3"}], "defaultRevision": "a"}},
-     "istio.revisions", ["version 1.30.3 is used twice"]),
-    ({"istio": {**TWO, "defaultRevision": "beta"}}, "istio.defaultRevision", ["'beta' is not one of the revisions (stable, canary)"]),
+    (
+        {
+            "istio": {
+                "revisions": [{"name": "stable", "version": "1.30.3"}, {"name": "stable", "version": "1.31.0"}],
+                "defaultRevision": "stable",
+            }
+        },
+        "istio.revisions",
+        ["name stable is used twice"],
+    ),
+    (
+        {
+            "istio": {
+                "revisions": [{"name": "a", "version": "1.30.3"}, {"name": "b", "version": "1.30.3"}],
+                "defaultRevision": "a",
+            }
+        },
+        "istio.revisions",
+        ["version 1.30.3 is used twice"],
+    ),
+    (
+        {"istio": {**TWO, "defaultRevision": "beta"}},
+        "istio.defaultRevision",
+        ["'beta' is not one of the revisions (stable, canary)"],
+    ),
     ({"istio": {"revisions": TWO["revisions"]}}, "istio.defaultRevision", ["required with two revisions"]),
     ({"istio": {"defaultRevision": "default"}}, "istio.defaultRevision", ["only with istio.revisions"]),
     ({"istio": {**TWO, "version": "1.30.3"}}, "istio.version", ["either", "not both"]),
-    ({"istio": TWO, "mesh": {"injectedNamespaces": ["apps", {"name": "payments", "revision": "beta"}]}},
-     "mesh.injectedNamespaces[1].revision", ["'beta' is not one of istio.revisions (stable, canary)"]),
-    ({"mesh": {"injectedNamespaces": [{"name": "payments", "revision": "default"}]}},
-     "mesh.injectedNamespaces[0].revision", ["unrevisioned", "list the namespace by name"]),
-    ({"mesh": {"injectedNamespaces": [{"name": "payments", "rev": "canary"}]}}, "mesh.injectedNamespaces[0].rev", ["unknown key", "revision"]),
-    ({"istio": {"revisions": [{"name": "old", "version": "1.29.6"}, {"name": "new", "version": "1.32.0"}], "defaultRevision": "old"}},
-     "istio.revisions", ["more than 2 minor versions apart"]),
-    ({"istio": {"revisions": [{"name": "1.31.0", "version": "1.31.0"}]}}, "istio.revisions[0].name", ["contains a dot"]),
-    ({"istio": {"revisions": [{"name": "r" * 57, "version": "1.31.0"}]}}, "istio.revisions[0].name", ["at most 56 characters"]),
-    ({"istio": {"revisions": [{"name": "revision-tag-x", "version": "1.31.0"}]}}, "istio.revisions[0].name", ["istiod-revision-tag"]),
-    ({"istio": {"revisions": [{"name": "stable", "version": "1.30.2"}]}}, "istio.revisions[0].version", ["validationFailurePolicy"]),
+    (
+        {"istio": TWO, "mesh": {"injectedNamespaces": ["apps", {"name": "payments", "revision": "beta"}]}},
+        "mesh.injectedNamespaces[1].revision",
+        ["'beta' is not one of istio.revisions (stable, canary)"],
+    ),
+    (
+        {"mesh": {"injectedNamespaces": [{"name": "payments", "revision": "default"}]}},
+        "mesh.injectedNamespaces[0].revision",
+        ["unrevisioned", "list the namespace by name"],
+    ),
+    (
+        {"mesh": {"injectedNamespaces": [{"name": "payments", "rev": "canary"}]}},
+        "mesh.injectedNamespaces[0].rev",
+        ["unknown key", "revision"],
+    ),
+    (
+        {
+            "istio": {
+                "revisions": [{"name": "old", "version": "1.29.6"}, {"name": "new", "version": "1.32.0"}],
+                "defaultRevision": "old",
+            }
+        },
+        "istio.revisions",
+        ["more than 2 minor versions apart"],
+    ),
+    (
+        {"istio": {"revisions": [{"name": "1.31.0", "version": "1.31.0"}]}},
+        "istio.revisions[0].name",
+        ["contains a dot"],
+    ),
+    (
+        {"istio": {"revisions": [{"name": "r" * 57, "version": "1.31.0"}]}},
+        "istio.revisions[0].name",
+        ["at most 56 characters"],
+    ),
+    (
+        {"istio": {"revisions": [{"name": "revision-tag-x", "version": "1.31.0"}]}},
+        "istio.revisions[0].name",
+        ["istiod-revision-tag"],
+    ),
+    (
+        {"istio": {"revisions": [{"name": "stable", "version": "1.30.2"}]}},
+        "istio.revisions[0].version",
+        ["validationFailurePolicy"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("config,key,words", BAD_INPUTS, ids=[case[1] + ":" + str(i) for i, case in enumerate(BAD_INPUTS)])
+@pytest.mark.parametrize(
+    ("config", "key", "words"), BAD_INPUTS, ids=[case[1] + ":" + str(i) for i, case in enumerate(BAD_INPUTS)]
+)
 def test_bad_revisions_are_refused_before_any_resource(config, key, words):
     _assert_refused(lambda: run(config), key, words)
 
@@ -332,18 +420,44 @@ def test_bad_revisions_are_refused_before_any_resource(config, key, words):
 # (previous outputs, config, key, words): each refused step is safe only as two `up`s.
 UNSAFE_STEPS = [
     (STEP_0_OUTPUTS, {"istio": {"version": "1.32.0"}}, "istio.version", ["runs 1.30.3", "more than 1 minor", "canary"]),
-    ({"istio": {"revisions": {"stable": "1.30.3"}, "defaultRevision": "stable"}},
-     {"istio": {"revisions": [{"name": "stable", "version": "1.32.0"}]}}, "istio.revisions[0].version", ["runs 1.30.3"]),
-    (STEP_0_OUTPUTS, {"istio": {"revisions": [OLD, NEW], "defaultRevision": "canary"}}, "istio.defaultRevision", ["not installed yet"]),
-    ({"istio": {"revisions": {"default": "1.30.3", "canary": "1.31.0"}, "defaultRevision": "default"}},
-     STEP_4, "istio.revisions", ["'default' is still the default revision", "move istio.defaultRevision"]),
-    ({"istio": {"revisions": {"default": "1.30.3", "canary": "1.31.0"}, "defaultRevision": "canary",
-                "namespaces": {"apps": "canary", "payments": "default"}}},
-     STEP_4, "istio.revisions", ["'default' is still pinned by namespace payments"]),
+    (
+        {"istio": {"revisions": {"stable": "1.30.3"}, "defaultRevision": "stable"}},
+        {"istio": {"revisions": [{"name": "stable", "version": "1.32.0"}]}},
+        "istio.revisions[0].version",
+        ["runs 1.30.3"],
+    ),
+    (
+        STEP_0_OUTPUTS,
+        {"istio": {"revisions": [OLD, NEW], "defaultRevision": "canary"}},
+        "istio.defaultRevision",
+        ["not installed yet"],
+    ),
+    (
+        {"istio": {"revisions": {"default": "1.30.3", "canary": "1.31.0"}, "defaultRevision": "default"}},
+        STEP_4,
+        "istio.revisions",
+        ["'default' is still the default revision", "move istio.defaultRevision"],
+    ),
+    (
+        {
+            "istio": {
+                "revisions": {"default": "1.30.3", "canary": "1.31.0"},
+                "defaultRevision": "canary",
+                "namespaces": {"apps": "canary", "payments": "default"},
+            }
+        },
+        STEP_4,
+        "istio.revisions",
+        ["'default' is still pinned by namespace payments"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("previous,config,key,words", UNSAFE_STEPS, ids=[case[2] + ":" + str(i) for i, case in enumerate(UNSAFE_STEPS)])
+@pytest.mark.parametrize(
+    ("previous", "config", "key", "words"),
+    UNSAFE_STEPS,
+    ids=[case[2] + ":" + str(i) for i, case in enumerate(UNSAFE_STEPS)],
+)
 def test_unsafe_steps_are_refused_from_the_previous_outputs(previous, config, key, words):
     _assert_refused(lambda: run(config, previous=previous), key, words)
 

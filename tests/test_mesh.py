@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 
 from components.gateway_api import retain_on_delete
 from components.ingress_gateway import load_balancer_address
-
-import pulumi
-import pulumi_kubernetes as k8s
-
 from tests.harness import shipped_stacks
 
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -40,7 +38,7 @@ def test_ingress_gateway_waits_for_istiod(dev):
 
 
 @pytest.mark.parametrize(
-    "type_,name",
+    ("type_", "name"),
     [
         ("kubernetes:security.istio.io/v1:PeerAuthentication", "mesh-policy-mtls"),
         ("kubernetes:telemetry.istio.io/v1:Telemetry", "mesh-policy-tracing"),
@@ -68,11 +66,22 @@ def test_nothing_else_is_serialised(dev):
 EVERYTHING = {
     "cloud": "local",
     "gcp": {"project": "gke-project", "identity": "key"},
-    "dns": {"enabled": True, "domain": "mesh.example.com", "zone": {"name": "example-com"}, "target": "ingress.example.net"},
+    "dns": {
+        "enabled": True,
+        "domain": "mesh.example.com",
+        "zone": {"name": "example-com"},
+        "target": "ingress.example.net",
+    },
     "tls": {"mode": "acme", "email": "ops@example.com"},
     "mesh": {"injectedNamespaces": ["shop"]},
     "demo": {"enabled": True},
-    "dashboards": {"expose": {"enabled": True}, "kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "k", "clientSecret": "s"}}},
+    "dashboards": {
+        "expose": {"enabled": True},
+        "kiali": {
+            "auth": "openid",
+            "openid": {"issuerUri": "https://idp.example", "clientId": "k", "clientSecret": "s"},
+        },
+    },
     "routes": [
         {"name": "shop", "namespace": "shop", "destination": {"outlierDetection": {}}},
         {"name": "legacy", "namespace": "shop", "kind": "istio"},
@@ -89,7 +98,9 @@ def test_every_kubernetes_object_goes_through_the_explicit_provider(run_stack, c
     assert len(kubernetes_objects) >= 8
     for resource in kubernetes_objects:
         if resource.remote:
-            assert set(resource.providers) == {"kubernetes"} and resource.providers["kubernetes"] in explicit, resource.name
+            assert set(resource.providers) == {"kubernetes"} and resource.providers["kubernetes"] in explicit, (
+                resource.name
+            )
         else:
             assert resource.provider in explicit, resource.name
 
@@ -122,7 +133,10 @@ def test_release_names_and_namespaces(dev):
 
 
 def test_webhook_failure_policy_is_fail_in_base_and_istiod(dev):
-    assert dev.chart("base").inputs["values"] == {"base": {"validationFailurePolicy": "Fail"}, "defaultRevision": "default"}
+    assert dev.chart("base").inputs["values"] == {
+        "base": {"validationFailurePolicy": "Fail"},
+        "defaultRevision": "default",
+    }
     assert dev.chart("istiod").inputs["values"]["base"] == {"validationFailurePolicy": "Fail"}
 
 
@@ -198,7 +212,10 @@ def test_local_ingress_is_a_node_port(dev):
 
 def test_ingress_service_type_and_annotations_from_settings(run_stack):
     run = run_stack("dev", ingress={"serviceType": "ClusterIP", "annotations": {"a.example/b": "c"}})
-    assert run.chart("gateway").inputs["values"]["service"] == {"type": "ClusterIP", "annotations": {"a.example/b": "c"}}
+    assert run.chart("gateway").inputs["values"]["service"] == {
+        "type": "ClusterIP",
+        "annotations": {"a.example/b": "c"},
+    }
 
 
 def test_gateway_api_crds_are_the_pinned_release_asset(dev):
@@ -257,7 +274,7 @@ def test_outputs(dev):
 
 
 @pytest.mark.parametrize(
-    "ingress,expected",
+    ("ingress", "expected"),
     [
         ([k8s.core.v1.outputs.LoadBalancerIngress(ip="203.0.113.7")], "203.0.113.7"),
         ([k8s.core.v1.outputs.LoadBalancerIngress(hostname="abc.elb.amazonaws.com")], "abc.elb.amazonaws.com"),

@@ -77,7 +77,7 @@ def registrations(run) -> list[tuple[str, str, dict]]:
     return sorted(((r.type, r.name, r.raw_inputs) for r in run.resources), key=lambda r: (r[0], r[1]))
 
 
-@pytest.mark.parametrize("case,config,overrides", CASES, ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(("case", "config", "overrides"), CASES, ids=[case[0] for case in CASES])
 def test_no_chart_is_given_values_that_drift_and_two_renders_agree(shared_run, run_stack, case, config, overrides):
     first = render(shared_run, config, overrides)
     charts = first.charts()
@@ -95,20 +95,33 @@ RULE_CASES = [
     ("gateway", {"replicaCount": 2, "autoscaling": {"enabled": False}}, []),
     ("istiod", {"replicaCount": 3}, ["istiod: replicaCount set while autoscaleEnabled autoscales"]),
     ("istiod", {"autoscaleEnabled": False, "replicaCount": 3}, []),
-    ("grafana", {"replicas": 2, "autoscaling": {"enabled": True}, "admin": {"existingSecret": "s"}},
-     ["grafana: replicas set while autoscaling.enabled autoscales"]),
+    (
+        "grafana",
+        {"replicas": 2, "autoscaling": {"enabled": True}, "admin": {"existingSecret": "s"}},
+        ["grafana: replicas set while autoscaling.enabled autoscales"],
+    ),
     ("grafana", {"replicas": 2, "admin": {"existingSecret": "s"}}, []),
     ("grafana", {}, ["grafana: admin.existingSecret empty, regenerated on every render"]),
-    ("kiali-server", {"auth": {"strategy": "token"}, "deployment": {"replicas": 2, "hpa": {"spec": {"maxReplicas": 3}}},
-                      "login_token": {"signing_key": "secret:k:key"}},
-     ["kiali-server: deployment.replicas set while deployment.hpa.spec autoscales"]),
-    ("kiali-server", {"auth": {"strategy": "token"}}, ["kiali-server: login_token.signing_key empty, regenerated on every render"]),
+    (
+        "kiali-server",
+        {
+            "auth": {"strategy": "token"},
+            "deployment": {"replicas": 2, "hpa": {"spec": {"maxReplicas": 3}}},
+            "login_token": {"signing_key": "secret:k:key"},
+        },
+        ["kiali-server: deployment.replicas set while deployment.hpa.spec autoscales"],
+    ),
+    (
+        "kiali-server",
+        {"auth": {"strategy": "token"}},
+        ["kiali-server: login_token.signing_key empty, regenerated on every render"],
+    ),
     ("kiali-server", {"auth": {"strategy": "anonymous"}}, []),
     ("base", {"base": {"validationCABundle": "LS0t"}}, ["base: base.validationCABundle set"]),
     ("istiod", {"istiodRemote": {"injectionCABundle": "LS0t"}}, ["istiod: istiodRemote.injectionCABundle set"]),
 ]
 
 
-@pytest.mark.parametrize("chart,values,problems", RULE_CASES)
+@pytest.mark.parametrize(("chart", "values", "problems"), RULE_CASES)
 def test_the_rules_catch_what_drifts(chart, values, problems):
     assert drift_problems(chart, values) == problems

@@ -3,7 +3,7 @@ has requests and a memory limit; the footprint is added up from what the program
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -26,7 +26,11 @@ def sized(cpu: str, memory: str, limit: str) -> dict:
 def _run(**overrides):
     config = {**harness.stack_config("dev"), **overrides}
     return harness.run_program(
-        config, computed=fakes.computed_fields, calls=fakes.invoke, resource_id=fakes.resource_id, dashboards=fakes.istio_dashboards
+        config,
+        computed=fakes.computed_fields,
+        calls=fakes.invoke,
+        resource_id=fakes.resource_id,
+        dashboards=fakes.istio_dashboards,
     )
 
 
@@ -76,13 +80,21 @@ def test_a_chart_without_pod_entries_is_refused(run_stack):
     dev.chart("jaeger").inputs["chart"] = "unknown-chart"
     with pytest.raises(KeyError, match="unknown-chart"):
         rows(dev)
-    assert [pod.workload for pod in CHART_PODS["cert-manager"]] == ["cert-manager", "cert-manager-webhook", "cert-manager-cainjector"]
+    assert [pod.workload for pod in CHART_PODS["cert-manager"]] == [
+        "cert-manager",
+        "cert-manager-webhook",
+        "cert-manager-cainjector",
+    ]
 
 
 def test_the_demo_counts_its_sidecar_and_init_container(dev):
     demo = {row.container: row for row in rows(dev) if row.workload == "httpbin"}
     assert set(demo) == {"httpbin", "istio-proxy", "istio-init"}
-    assert (demo["istio-proxy"].cpu, demo["istio-proxy"].memory, demo["istio-proxy"].memory_limit) == ("10m", "48Mi", "256Mi")
+    assert (demo["istio-proxy"].cpu, demo["istio-proxy"].memory, demo["istio-proxy"].memory_limit) == (
+        "10m",
+        "48Mi",
+        "256Mi",
+    )
     assert demo["istio-init"].init and not demo["istio-proxy"].init
 
 
@@ -250,23 +262,88 @@ def test_a_minimum_above_the_profiles_maximum_raises_the_maximum(run_stack):
 BAD_INPUTS = [
     ("unknown profile", {"profile": "large"}, "profile", ["'dev' or 'production'", "large"]),
     ("old key", {"dashboards": {"profile": "dev"}}, "dashboards.profile", ["moved to the top-level key `profile`"]),
-    ("istiod under 64Mi", {"sizing": {"istiod": {"memory": "32Mi"}}}, "sizing.istiod.memory", ["below the floor of 64Mi", "64Mi or more"]),
-    ("istiod in bytes under the floor", {"sizing": {"istiod": {"memory": "1048576"}}}, "sizing.istiod.memory", ["below the floor of 64Mi"]),
-    ("istiod cpu under 10m", {"sizing": {"istiod": {"cpu": "5m"}}}, "sizing.istiod.cpu", ["below the floor of 10m", "10m or more"]),
-    ("gateway under 32Mi", {"sizing": {"gateway": {"memory": "16Mi"}}}, "sizing.gateway.memory", ["below the floor of 32Mi"]),
-    ("sidecar under 32Mi", {"sizing": {"sidecar": {"memory": "31Mi"}}}, "sizing.sidecar.memory", ["below the floor of 32Mi"]),
-    ("limit under the request", {"sizing": {"gateway": {"memoryLimit": "32Mi"}}}, "sizing.gateway.memoryLimit", ["below the request 64Mi"]),
-    ("request over the profile's limit", {"sizing": {"sidecar": {"memory": "512Mi"}}}, "sizing.sidecar.memory", ["limit 256Mi is below the request 512Mi"]),
-    ("not a memory quantity", {"sizing": {"istiod": {"memory": "2GB"}}}, "sizing.istiod.memory", ["not a memory quantity", "Mi"]),
-    ("not a cpu quantity", {"sizing": {"gateway": {"cpu": "lots"}}}, "sizing.gateway.cpu", ["not a CPU quantity", "100m"]),
-    ("no replicas", {"sizing": {"gateway": {"minReplicas": 0}}}, "sizing.gateway.minReplicas", ["greater than or equal to 1"]),
-    ("max under min", {"sizing": {"gateway": {"minReplicas": 3, "maxReplicas": 2}}}, "sizing.gateway.maxReplicas", ["below minReplicas 3"]),
-    ("one production gateway", {"profile": "production", "sizing": {"gateway": {"minReplicas": 1}}}, "sizing.gateway.minReplicas", ["cannot survive the loss of its node", "2 or more"]),
-    ("unknown component", {"sizing": {"kiali": {"cpu": "10m"}}}, "sizing.kiali", ["unknown key", "istiod, gateway, sidecar"]),
+    (
+        "istiod under 64Mi",
+        {"sizing": {"istiod": {"memory": "32Mi"}}},
+        "sizing.istiod.memory",
+        ["below the floor of 64Mi", "64Mi or more"],
+    ),
+    (
+        "istiod in bytes under the floor",
+        {"sizing": {"istiod": {"memory": "1048576"}}},
+        "sizing.istiod.memory",
+        ["below the floor of 64Mi"],
+    ),
+    (
+        "istiod cpu under 10m",
+        {"sizing": {"istiod": {"cpu": "5m"}}},
+        "sizing.istiod.cpu",
+        ["below the floor of 10m", "10m or more"],
+    ),
+    (
+        "gateway under 32Mi",
+        {"sizing": {"gateway": {"memory": "16Mi"}}},
+        "sizing.gateway.memory",
+        ["below the floor of 32Mi"],
+    ),
+    (
+        "sidecar under 32Mi",
+        {"sizing": {"sidecar": {"memory": "31Mi"}}},
+        "sizing.sidecar.memory",
+        ["below the floor of 32Mi"],
+    ),
+    (
+        "limit under the request",
+        {"sizing": {"gateway": {"memoryLimit": "32Mi"}}},
+        "sizing.gateway.memoryLimit",
+        ["below the request 64Mi"],
+    ),
+    (
+        "request over the profile's limit",
+        {"sizing": {"sidecar": {"memory": "512Mi"}}},
+        "sizing.sidecar.memory",
+        ["limit 256Mi is below the request 512Mi"],
+    ),
+    (
+        "not a memory quantity",
+        {"sizing": {"istiod": {"memory": "2GB"}}},
+        "sizing.istiod.memory",
+        ["not a memory quantity", "Mi"],
+    ),
+    (
+        "not a cpu quantity",
+        {"sizing": {"gateway": {"cpu": "lots"}}},
+        "sizing.gateway.cpu",
+        ["not a CPU quantity", "100m"],
+    ),
+    (
+        "no replicas",
+        {"sizing": {"gateway": {"minReplicas": 0}}},
+        "sizing.gateway.minReplicas",
+        ["greater than or equal to 1"],
+    ),
+    (
+        "max under min",
+        {"sizing": {"gateway": {"minReplicas": 3, "maxReplicas": 2}}},
+        "sizing.gateway.maxReplicas",
+        ["below minReplicas 3"],
+    ),
+    (
+        "one production gateway",
+        {"profile": "production", "sizing": {"gateway": {"minReplicas": 1}}},
+        "sizing.gateway.minReplicas",
+        ["cannot survive the loss of its node", "2 or more"],
+    ),
+    (
+        "unknown component",
+        {"sizing": {"kiali": {"cpu": "10m"}}},
+        "sizing.kiali",
+        ["unknown key", "istiod, gateway, sidecar"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("case,config,key,words", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+@pytest.mark.parametrize(("case", "config", "key", "words"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
 def test_bad_sizing_input_is_refused_before_any_resource(run_stack, case, config, key, words):
     # the same check as every other bad input: one problem, naming the key, nothing registered
     test_settings.test_bad_input_is_refused_before_any_resource(run_stack, config, key, words)

@@ -51,7 +51,13 @@ def test_shared_gateway_binds_to_the_mesh_ingress_gateway(run_stack):
         "gatewayClassName": "istio",
         "addresses": [{"type": "Hostname", "value": "istio-ingressgateway.istio-ingress.svc.cluster.local"}],
         "listeners": [
-            {"name": "http", "port": 80, "protocol": "HTTP", "hostname": "*.mesh.example.com", "allowedRoutes": {"namespaces": {"from": "All"}}}
+            {
+                "name": "http",
+                "port": 80,
+                "protocol": "HTTP",
+                "hostname": "*.mesh.example.com",
+                "allowedRoutes": {"namespaces": {"from": "All"}},
+            }
         ],
     }
     # exactly one ingress data path: no second gateway deployment, one Service of type LoadBalancer/NodePort
@@ -105,7 +111,17 @@ def test_three_lines_publish_a_service(run_stack):
 
 def test_http_route_with_timeout_path_and_service(run_stack):
     run = run_stack(
-        with_routes({"name": "api", "namespace": "shop", "service": "api-v2", "port": 9000, "pathPrefix": "/api", "timeout": "15s", "hostname": "shop.mesh.example.com"})
+        with_routes(
+            {
+                "name": "api",
+                "namespace": "shop",
+                "service": "api-v2",
+                "port": 9000,
+                "pathPrefix": "/api",
+                "timeout": "15s",
+                "hostname": "shop.mesh.example.com",
+            }
+        )
     )
     rule = route(run, HTTP_ROUTE, "api").inputs["spec"]["rules"][0]
     assert rule == {
@@ -118,7 +134,12 @@ def test_http_route_with_timeout_path_and_service(run_stack):
 def test_http_route_retries_on_the_experimental_channel(run_stack):
     run = run_stack(
         with_routes(
-            {"name": "shop", "namespace": "shop", "timeout": "10s", "retries": {"attempts": 3, "perTryTimeout": "2s", "conditions": ["503", "504"]}},
+            {
+                "name": "shop",
+                "namespace": "shop",
+                "timeout": "10s",
+                "retries": {"attempts": 3, "perTryTimeout": "2s", "conditions": ["503", "504"]},
+            },
             gatewayApi={"channel": "experimental"},
         )
     )
@@ -142,8 +163,14 @@ def test_https_urls_with_a_certificate(run_stack):
 def test_istio_route(run_stack):
     run = run_stack(
         with_routes(
-            {"name": "shop", "namespace": "shop", "kind": "istio", "port": 8080, "timeout": "10s",
-             "retries": {"attempts": 3, "perTryTimeout": "1500ms", "conditions": ["5xx", "connect-failure"]}},
+            {
+                "name": "shop",
+                "namespace": "shop",
+                "kind": "istio",
+                "port": 8080,
+                "timeout": "10s",
+                "retries": {"attempts": 3, "perTryTimeout": "1500ms", "conditions": ["5xx", "connect-failure"]},
+            },
             tls={"mode": "secret", "secret": "cert"},
         )
     )
@@ -152,7 +179,11 @@ def test_istio_route(run_stack):
     assert gateway["spec"] == {
         "selector": {"istio": "ingressgateway"},
         "servers": [
-            {"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["shop.mesh.example.com"], "tls": {"httpsRedirect": True}},
+            {
+                "port": {"number": 80, "name": "http", "protocol": "HTTP"},
+                "hosts": ["shop.mesh.example.com"],
+                "tls": {"httpsRedirect": True},
+            },
             {
                 "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
                 "hosts": ["shop.mesh.example.com"],
@@ -193,7 +224,14 @@ def test_no_istio_gateway_without_istio_routes(run_stack):
 def test_tcp_route(run_stack):
     run = run_stack(
         with_routes(
-            {"name": "db", "namespace": "shop", "kind": "tcp", "service": "postgres", "port": 5432, "listenerPort": 5432},
+            {
+                "name": "db",
+                "namespace": "shop",
+                "kind": "tcp",
+                "service": "postgres",
+                "port": 5432,
+                "listenerPort": 5432,
+            },
             gatewayApi={"channel": "experimental", "tcpRoutes": True},
         )
     )
@@ -213,7 +251,10 @@ def test_tcp_route(run_stack):
     }
     ports = run.chart("gateway").inputs["values"]["service"]["ports"]
     assert [(p["name"], p["port"], p["targetPort"]) for p in ports] == [
-        ("status-port", 15021, 15021), ("http2", 80, 80), ("https", 443, 443), ("tcp-5432", 5432, 5432)
+        ("status-port", 15021, 15021),
+        ("http2", 80, 80),
+        ("https", 443, 443),
+        ("tcp-5432", 5432, 5432),
     ]
     assert run.outputs["routes"] == {"db": "tcp://db.mesh.example.com:5432"}
 
@@ -224,10 +265,23 @@ def test_tcp_route(run_stack):
 def test_destination_rule_for_outlier_detection_and_connection_limits(run_stack):
     run = run_stack(
         with_routes(
-            {"name": "shop", "namespace": "shop", "destination": {
-                "outlierDetection": {"consecutive5xxErrors": 3, "interval": "5s", "baseEjectionTime": "1m", "maxEjectionPercent": 30},
-                "connectionPool": {"maxConnections": 100, "http1MaxPendingRequests": 10, "maxRequestsPerConnection": 5},
-            }}
+            {
+                "name": "shop",
+                "namespace": "shop",
+                "destination": {
+                    "outlierDetection": {
+                        "consecutive5xxErrors": 3,
+                        "interval": "5s",
+                        "baseEjectionTime": "1m",
+                        "maxEjectionPercent": 30,
+                    },
+                    "connectionPool": {
+                        "maxConnections": 100,
+                        "http1MaxPendingRequests": 10,
+                        "maxRequestsPerConnection": 5,
+                    },
+                },
+            }
         )
     )
     rule = route(run, DESTINATION_RULE, "shop").inputs
@@ -235,8 +289,16 @@ def test_destination_rule_for_outlier_detection_and_connection_limits(run_stack)
     assert rule["spec"] == {
         "host": "shop.shop.svc.cluster.local",
         "trafficPolicy": {
-            "connectionPool": {"tcp": {"maxConnections": 100}, "http": {"http1MaxPendingRequests": 10, "maxRequestsPerConnection": 5}},
-            "outlierDetection": {"consecutive5xxErrors": 3, "interval": "5s", "baseEjectionTime": "60s", "maxEjectionPercent": 30},
+            "connectionPool": {
+                "tcp": {"maxConnections": 100},
+                "http": {"http1MaxPendingRequests": 10, "maxRequestsPerConnection": 5},
+            },
+            "outlierDetection": {
+                "consecutive5xxErrors": 3,
+                "interval": "5s",
+                "baseEjectionTime": "60s",
+                "maxEjectionPercent": 30,
+            },
         },
     }
     assert "tls" not in rule["spec"]["trafficPolicy"]  # auto mTLS stays on
@@ -249,9 +311,11 @@ def test_no_destination_rule_by_default(run_stack):
 # --- edges ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind,type_", [("http", HTTP_ROUTE), ("istio", VIRTUAL_SERVICE)])
+@pytest.mark.parametrize(("kind", "type_"), [("http", HTTP_ROUTE), ("istio", VIRTUAL_SERVICE)])
 def test_routes_wait_for_crds_istiod_the_gateway_and_their_namespace(run_stack, kind, type_):
-    run = run_stack(with_routes({"name": "shop", "namespace": "shop", "kind": kind, "destination": {"outlierDetection": {}}}))
+    run = run_stack(
+        with_routes({"name": "shop", "namespace": "shop", "kind": kind, "destination": {"outlierDetection": {}}})
+    )
     for obj in (route(run, type_, "shop"), route(run, DESTINATION_RULE, "shop")):
         assert obj.depends_on(run.one("kubernetes:yaml/v2:ConfigFile"))
         assert obj.depends_on(run.chart("istiod"))
@@ -330,8 +394,10 @@ def test_demo_workload_waits_for_istiod(run_stack):
 
 def test_demo_curl_goes_straight_to_the_load_balancer_on_a_cloud(run_stack):
     config = {
-        "cloud": "aws", "aws": {"region": "eu-west-1", "clusterName": "mesh"},
-        "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}}, "demo": {"enabled": True},
+        "cloud": "aws",
+        "aws": {"region": "eu-west-1", "clusterName": "mesh"},
+        "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}},
+        "demo": {"enabled": True},
         "tls": {"mode": "secret", "secret": "cert"},
     }
     assert run_stack(config).outputs["demo"]["curl"] == (
@@ -348,7 +414,10 @@ def test_no_demo_unless_asked(run_stack):
 # --- durations ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text,ms,proto", [("10s", 10000, "10s"), ("500ms", 500, "0.5s"), ("1m30s", 90000, "90s"), ("1h", 3600000, "3600s")])
+@pytest.mark.parametrize(
+    ("text", "ms", "proto"),
+    [("10s", 10000, "10s"), ("500ms", 500, "0.5s"), ("1m30s", 90000, "90s"), ("1h", 3600000, "3600s")],
+)
 def test_durations(text, ms, proto):
     assert milliseconds(text) == ms
     assert protobuf(text) == proto
@@ -358,34 +427,102 @@ def test_durations(text, ms, proto):
 
 SHOP = {"name": "shop", "namespace": "shop"}
 BAD_INPUTS = [
-    ("hostname outside the domain", with_routes({**SHOP, "hostname": "shop.other.org"}), "routes[0].hostname", "outside dns.domain"),
-    ("hostname is the apex", with_routes({**SHOP, "hostname": "mesh.example.com"}), "routes[0].hostname", "not the apex"),
+    (
+        "hostname outside the domain",
+        with_routes({**SHOP, "hostname": "shop.other.org"}),
+        "routes[0].hostname",
+        "outside dns.domain",
+    ),
+    (
+        "hostname is the apex",
+        with_routes({**SHOP, "hostname": "mesh.example.com"}),
+        "routes[0].hostname",
+        "not the apex",
+    ),
     ("same name twice", with_routes(SHOP, {**SHOP, "hostname": "b.mesh.example.com"}), "routes[1].name", "used twice"),
-    ("same hostname and path", with_routes(SHOP, {"name": "other", "namespace": "shop", "hostname": "shop.mesh.example.com"}), "routes[1]", "already routed"),
+    (
+        "same hostname and path",
+        with_routes(SHOP, {"name": "other", "namespace": "shop", "hostname": "shop.mesh.example.com"}),
+        "routes[1]",
+        "already routed",
+    ),
     ("port 0", with_routes({**SHOP, "port": 0}), "routes[0].port", "greater than or equal to 1"),
     ("port 70000", with_routes({**SHOP, "port": 70000}), "routes[0].port", "less than or equal to 65535"),
     ("timeout not a duration", with_routes({**SHOP, "timeout": "10 seconds"}), "routes[0].timeout", "not a duration"),
     ("fractional timeout", with_routes({**SHOP, "timeout": "1.5s"}), "routes[0].timeout", "not a duration"),
-    ("negative retries", with_routes({**SHOP, "kind": "istio", "retries": {"attempts": -1}}), "routes[0].retries.attempts", "greater than or equal to 0"),
-    ("per-try longer than timeout", with_routes({**SHOP, "kind": "istio", "timeout": "2s", "retries": {"attempts": 2, "perTryTimeout": "5s"}}), "routes[0].retries.perTryTimeout", "longer than the route timeout"),
+    (
+        "negative retries",
+        with_routes({**SHOP, "kind": "istio", "retries": {"attempts": -1}}),
+        "routes[0].retries.attempts",
+        "greater than or equal to 0",
+    ),
+    (
+        "per-try longer than timeout",
+        with_routes({**SHOP, "kind": "istio", "timeout": "2s", "retries": {"attempts": 2, "perTryTimeout": "5s"}}),
+        "routes[0].retries.perTryTimeout",
+        "longer than the route timeout",
+    ),
     ("service not DNS-1123", with_routes({**SHOP, "service": "Shop_Svc"}), "routes[0].service", "DNS-1123"),
     ("namespace not DNS-1123", with_routes({"name": "shop", "namespace": "Shop"}), "routes[0].namespace", "DNS-1123"),
-    ("namespace not injected", with_routes({"name": "shop", "namespace": "default"}), "routes[0].namespace", "not in mesh.injectedNamespaces"),
+    (
+        "namespace not injected",
+        with_routes({"name": "shop", "namespace": "default"}),
+        "routes[0].namespace",
+        "not in mesh.injectedNamespaces",
+    ),
     ("tcp on standard", with_routes({**SHOP, "kind": "tcp", "listenerPort": 5432}), "routes[0].kind", "experimental"),
-    ("tcp without listener port", with_routes({**SHOP, "kind": "tcp"}, gatewayApi={"channel": "experimental", "tcpRoutes": True}), "routes[0].listenerPort", "required"),
-    ("tcp on a taken port", with_routes({**SHOP, "kind": "tcp", "listenerPort": 443}, gatewayApi={"channel": "experimental", "tcpRoutes": True}), "routes[0].listenerPort", "already taken"),
-    ("tcp with a timeout", with_routes({**SHOP, "kind": "tcp", "listenerPort": 5432, "timeout": "5s"}, gatewayApi={"channel": "experimental", "tcpRoutes": True}), "routes[0].timeout", "not for a tcp route"),
+    (
+        "tcp without listener port",
+        with_routes({**SHOP, "kind": "tcp"}, gatewayApi={"channel": "experimental", "tcpRoutes": True}),
+        "routes[0].listenerPort",
+        "required",
+    ),
+    (
+        "tcp on a taken port",
+        with_routes(
+            {**SHOP, "kind": "tcp", "listenerPort": 443}, gatewayApi={"channel": "experimental", "tcpRoutes": True}
+        ),
+        "routes[0].listenerPort",
+        "already taken",
+    ),
+    (
+        "tcp with a timeout",
+        with_routes(
+            {**SHOP, "kind": "tcp", "listenerPort": 5432, "timeout": "5s"},
+            gatewayApi={"channel": "experimental", "tcpRoutes": True},
+        ),
+        "routes[0].timeout",
+        "not for a tcp route",
+    ),
     ("http retries on standard", with_routes({**SHOP, "retries": {"attempts": 2}}), "routes[0].retries", "kind istio"),
-    ("http retry conditions", with_routes({**SHOP, "retries": {"attempts": 2, "conditions": ["connect-failure"]}}, gatewayApi={"channel": "experimental"}), "routes[0].retries.conditions", "status codes only"),
-    ("unknown retry condition", with_routes({**SHOP, "kind": "istio", "retries": {"attempts": 2, "conditions": ["sometimes"]}}), "routes[0].retries.conditions[0]", "not a retry condition"),
+    (
+        "http retry conditions",
+        with_routes(
+            {**SHOP, "retries": {"attempts": 2, "conditions": ["connect-failure"]}},
+            gatewayApi={"channel": "experimental"},
+        ),
+        "routes[0].retries.conditions",
+        "status codes only",
+    ),
+    (
+        "unknown retry condition",
+        with_routes({**SHOP, "kind": "istio", "retries": {"attempts": 2, "conditions": ["sometimes"]}}),
+        "routes[0].retries.conditions[0]",
+        "not a retry condition",
+    ),
     ("unknown kind", with_routes({**SHOP, "kind": "grpc"}), "routes[0].kind", "'http', 'istio' or 'tcp'"),
-    ("routes without a domain", {"cloud": "local", "mesh": {"injectedNamespaces": ["shop"]}, "routes": [SHOP]}, "dns.domain", "routes and the demo"),
+    (
+        "routes without a domain",
+        {"cloud": "local", "mesh": {"injectedNamespaces": ["shop"]}, "routes": [SHOP]},
+        "dns.domain",
+        "routes and the demo",
+    ),
     ("path prefix", with_routes({**SHOP, "pathPrefix": "api"}), "routes[0].pathPrefix", "not a path prefix"),
     ("typo in a route", with_routes({**SHOP, "timout": "5s"}), "routes[0].timout", "did you mean 'timeout'"),
 ]
 
 
-@pytest.mark.parametrize("case,config,key,words", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+@pytest.mark.parametrize(("case", "config", "key", "words"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
 def test_bad_route_input_is_refused_before_any_resource(run_stack, case, config, key, words):
     with pytest.raises(ProgramFailed) as failure:
         run_stack(config)

@@ -38,13 +38,19 @@ BAD_INPUTS = [
     ({"mesh": {"injectedNamespaces": ["apps", "apps"]}}, "mesh.injectedNamespaces", ["listed twice"]),
     ({"mesh": {"injectedNamespaces": ["istio-system"]}}, "mesh.injectedNamespaces", ["Istio control plane"]),
     ({"ingress": {"namespace": "Ingress_NS"}}, "ingress.namespace", ["DNS-1123 label"]),
-    ({"ingress": {"serviceType": "ExternalName"}}, "ingress.serviceType", ["'LoadBalancer', 'NodePort' or 'ClusterIP'"]),
+    (
+        {"ingress": {"serviceType": "ExternalName"}},
+        "ingress.serviceType",
+        ["'LoadBalancer', 'NodePort' or 'ClusterIP'"],
+    ),
     ({"gatewayApi": {"tcpRoutes": True}}, "gatewayApi.tcpRoutes", ["v1alpha2", "experimental"]),
     ({"kubernetes": {"contxt": "kind"}}, "kubernetes.contxt", ["did you mean 'context'"]),
 ]
 
 
-@pytest.mark.parametrize("config,key,words", BAD_INPUTS, ids=[case[1] + ":" + str(i) for i, case in enumerate(BAD_INPUTS)])
+@pytest.mark.parametrize(
+    ("config", "key", "words"), BAD_INPUTS, ids=[case[1] + ":" + str(i) for i, case in enumerate(BAD_INPUTS)]
+)
 def test_bad_input_is_refused_before_any_resource(run_stack, config, key, words):
     with pytest.raises(ProgramFailed) as failure:
         run_stack({"cloud": "local", **config})
@@ -90,8 +96,13 @@ def test_objects_arrive_from_pulumi_as_json_strings():
 
 
 @pytest.mark.parametrize(
-    "section,field,value",
-    [("", "cloud", "gcp"), ("mesh", "mtls", "PERMISSIVE"), ("mesh.tracing", "sampling", 50.0), ("dashboards.kiali", "auth", "anonymous")],
+    ("section", "field", "value"),
+    [
+        ("", "cloud", "gcp"),
+        ("mesh", "mtls", "PERMISSIVE"),
+        ("mesh.tracing", "sampling", 50.0),
+        ("dashboards.kiali", "auth", "anonymous"),
+    ],
 )
 def test_settings_are_frozen(section, field, value):
     settings = load_settings({})
@@ -100,7 +111,9 @@ def test_settings_are_frozen(section, field, value):
         target = getattr(target, name)
     with pytest.raises(ValidationError) as failure:
         setattr(target, field, value)
-    assert [(e["type"], e["loc"], e["msg"]) for e in failure.value.errors()] == [("frozen_instance", (field,), "Instance is frozen")]
+    assert [(e["type"], e["loc"], e["msg"]) for e in failure.value.errors()] == [
+        ("frozen_instance", (field,), "Instance is frozen")
+    ]
     assert getattr(target, field) != value
 
 
@@ -121,7 +134,10 @@ def test_config_and_secret_keys_from_the_pulumi_cli_environment(monkeypatch):
 
     dashboards = '{"kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "k", "clientSecret": "s"}}}'
     set_all_config({}, [])
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"service-mesh:cloud": "local", "service-mesh:dashboards": dashboards, "other:key": "x"}))
+    monkeypatch.setenv(
+        "PULUMI_CONFIG",
+        json.dumps({"service-mesh:cloud": "local", "service-mesh:dashboards": dashboards, "other:key": "x"}),
+    )
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["service-mesh:dashboards"]))
     openid = load_from_pulumi_config("service-mesh").dashboards.kiali.openid
     assert openid is not None

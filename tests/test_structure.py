@@ -40,7 +40,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str]:
 
     def visit(module: str) -> list[str]:
         if module in visiting:
-            return visiting[visiting.index(module):] + [module]
+            return [*visiting[visiting.index(module) :], module]
         if module in done or module not in graph:
             return []
         visiting.append(module)

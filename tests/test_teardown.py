@@ -60,7 +60,11 @@ def test_no_gateway_api_install_leaves_istio_base_the_only_adopter(shared_run):
 
 def test_the_adopting_provider_upserts_and_the_other_stays_strict(shared_run):
     run = shared_run("dev", kubernetes={"context": "kind-mesh"})
-    assert run.named(ADOPTING).inputs == {"context": "kind-mesh", "upsertExistingObjects": "true", "enablePatchForce": "true"}
+    assert run.named(ADOPTING).inputs == {
+        "context": "kind-mesh",
+        "upsertExistingObjects": "true",
+        "enablePatchForce": "true",
+    }
     assert run.named("cluster").inputs == {"context": "kind-mesh"}
 
 
@@ -76,7 +80,9 @@ def test_gcp_first_up_creates_the_zone_it_did_not_find(run_stack):
     run = run_stack(CREATE_GCP)
     assert run.one(GCP_ZONE).inputs["name"] == "mesh-example-com"
     assert run.one(GCP_ZONE).retain_on_delete
-    assert [(token, args["project"]) for token, args, _ in run.calls] == [("gcp:dns/getManagedZones:getManagedZones", "dns-project")]
+    assert [(token, args["project"]) for token, args, _ in run.calls] == [
+        ("gcp:dns/getManagedZones:getManagedZones", "dns-project")
+    ]
 
 
 def test_gcp_second_up_reuses_the_zone_it_created(run_stack, monkeypatch):
@@ -162,8 +168,12 @@ ZONE_LOOKUP_REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("case,cloud,zones,config,key,words", ZONE_LOOKUP_REFUSALS, ids=[c[0] for c in ZONE_LOOKUP_REFUSALS])
-def test_an_ambiguous_zone_stops_the_run_before_any_cloud_or_cluster_object(run_stack, monkeypatch, case, cloud, zones, config, key, words):
+@pytest.mark.parametrize(
+    ("case", "cloud", "zones", "config", "key", "words"), ZONE_LOOKUP_REFUSALS, ids=[c[0] for c in ZONE_LOOKUP_REFUSALS]
+)
+def test_an_ambiguous_zone_stops_the_run_before_any_cloud_or_cluster_object(
+    run_stack, monkeypatch, case, cloud, zones, config, key, words
+):
     for name, zone in zones.items():
         monkeypatch.setitem(fakes.GCP_ZONES if cloud == "gcp" else fakes.AWS_ZONES, name, zone)
     # the same check as the other zone-lookup refusals: nothing but the providers registered
@@ -191,15 +201,23 @@ def reaches(run: Run, source, target) -> bool:
 
 
 def custom_resources(run: Run, group: str):
-    return [r for r in run.resources if r.type.startswith("kubernetes:") and r.type.split(":")[1].split("/")[0].endswith(group)]
+    return [
+        r
+        for r in run.resources
+        if r.type.startswith("kubernetes:") and r.type.split(":")[1].split("/")[0].endswith(group)
+    ]
 
 
 ORDER_CONFIGS = [
     "everything",
     *shipped_stacks(),
-    {"cloud": "local", "gatewayApi": {"channel": "experimental", "tcpRoutes": True}, "dns": {"domain": "mesh.localhost"},
-     "mesh": {"injectedNamespaces": ["db"]},
-     "routes": [{"name": "pg", "namespace": "db", "kind": "tcp", "port": 5432, "listenerPort": 5432}]},
+    {
+        "cloud": "local",
+        "gatewayApi": {"channel": "experimental", "tcpRoutes": True},
+        "dns": {"domain": "mesh.localhost"},
+        "mesh": {"injectedNamespaces": ["db"]},
+        "routes": [{"name": "pg", "namespace": "db", "kind": "tcp", "port": 5432, "listenerPort": 5432}],
+    },
 ]
 
 
@@ -219,8 +237,10 @@ def test_custom_resources_go_before_their_crds_and_controller_and_namespaces_aft
 
     namespaces = {r.inputs["metadata"]["name"]: r for r in run.of_type(NAMESPACE)}
     contents = [
-        r for r in run.resources
-        if r.type.startswith("kubernetes:") and r.type != NAMESPACE
+        r
+        for r in run.resources
+        if r.type.startswith("kubernetes:")
+        and r.type != NAMESPACE
         and (r.inputs.get("namespace") or (r.inputs.get("metadata") or {}).get("namespace"))
     ]
     assert len(contents) >= 6
@@ -231,8 +251,10 @@ def test_custom_resources_go_before_their_crds_and_controller_and_namespaces_aft
 
 
 TWO_REVISIONS = {
-    "istio": {"revisions": [{"name": "stable", "version": "1.30.3"}, {"name": "canary", "version": "1.31.0"}],
-              "defaultRevision": "stable"},
+    "istio": {
+        "revisions": [{"name": "stable", "version": "1.30.3"}, {"name": "canary", "version": "1.31.0"}],
+        "defaultRevision": "stable",
+    },
     "mesh": {"injectedNamespaces": ["apps", {"name": "payments", "revision": "canary"}]},
 }
 
@@ -243,7 +265,9 @@ def test_with_two_istio_revisions_base_stays_the_only_istio_adopter(shared_run):
     assert {"istio-istiod-stable", "istio-istiod-canary"} <= {r.name for r in run.resources}
 
 
-@pytest.mark.parametrize("config,default_istiod", [("everything", "istio-istiod"), ("two-revisions", "istio-istiod-stable")])
+@pytest.mark.parametrize(
+    ("config", "default_istiod"), [("everything", "istio-istiod"), ("two-revisions", "istio-istiod-stable")]
+)
 def test_nothing_istiods_webhooks_act_on_outlives_their_istiod(shared, shared_run, config, default_istiod):
     """istiod's sidecar injector and validators (failurePolicy Fail) and base's default validator call an istiod
     Service: every object they validate or inject is deleted before that istiod's chart."""
@@ -268,7 +292,9 @@ def test_nothing_istiods_webhooks_act_on_outlives_their_istiod(shared, shared_ru
 
 # --- what destroy keeps, and how to remove it ------------------------------------------------------------
 
-ISTIO_CRDS = "kubectl --context kind-mesh delete crd -l app.kubernetes.io/part-of=istio,app.kubernetes.io/instance=istio-base"
+ISTIO_CRDS = (
+    "kubectl --context kind-mesh delete crd -l app.kubernetes.io/part-of=istio,app.kubernetes.io/instance=istio-base"
+)
 GATEWAY_API_CRDS = (
     "kubectl --context kind-mesh delete -f "
     "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
@@ -298,6 +324,8 @@ def test_crds_deleted_on_destroy_need_no_removal(shared_run):
 def test_a_zone_the_stack_creates_is_kept_with_its_removal(run_stack):
     gcp = run_stack(CREATE_GCP).outputs["keptOnDestroy"]["dnsZone"]
     assert gcp == "gcloud dns managed-zones delete mesh-example-com --project dns-project"
-    assert run_stack(CREATE_AWS).outputs["keptOnDestroy"]["dnsZone"] == "aws route53 delete-hosted-zone --id Z0CREATED9999"
+    assert (
+        run_stack(CREATE_AWS).outputs["keptOnDestroy"]["dnsZone"] == "aws route53 delete-hosted-zone --id Z0CREATED9999"
+    )
     # a zone the stack only looked up is not the stack's to remove
     assert "dnsZone" not in run_stack(GCP).outputs["keptOnDestroy"]

@@ -42,8 +42,12 @@ AWS = {
     "dns": {"domain": "mesh.example.com", "zone": {"name": "example.com"}},
     "tls": {"email": "ops@example.com"},
 }
-LOCAL = {"cloud": "local", "dns": {"domain": "mesh.localhost"}, "mesh": {"injectedNamespaces": ["shop"]},
-         "routes": [{"name": "shop", "namespace": "shop"}]}
+LOCAL = {
+    "cloud": "local",
+    "dns": {"domain": "mesh.localhost"},
+    "mesh": {"injectedNamespaces": ["shop"]},
+    "routes": [{"name": "shop", "namespace": "shop"}],
+}
 
 
 # The read-only tests share runs (conftest.shared_run: one per distinct config per session).
@@ -79,7 +83,10 @@ def test_cert_manager_chart_is_pinned_in_its_own_namespace(dev):
     run = dev
     chart = run.chart("cert-manager").inputs
     assert (chart["version"], chart["repositoryOpts"], chart["name"], chart["namespace"]) == (
-        "v1.21.1", {"repo": "https://charts.jetstack.io"}, "cert-manager", "cert-manager",
+        "v1.21.1",
+        {"repo": "https://charts.jetstack.io"},
+        "cert-manager",
+        "cert-manager",
     )
     namespace = run.one("kubernetes:core/v1:Namespace", "cert-manager").inputs
     assert namespace["metadata"] == {"name": "cert-manager", "labels": {"istio-injection": "disabled"}}
@@ -117,7 +124,11 @@ def _mebi(memory: str) -> int:
 
 def test_dev_requests_at_most_30m_cpu_and_128mi_in_all(dev):
     values = cert_manager_values(dev)
-    requests = [values["resources"]["requests"], values["webhook"]["resources"]["requests"], values["cainjector"]["resources"]["requests"]]
+    requests = [
+        values["resources"]["requests"],
+        values["webhook"]["resources"]["requests"],
+        values["cainjector"]["resources"]["requests"],
+    ]
     assert sum(_milli(r["cpu"]) for r in requests) <= 30
     assert sum(_mebi(r["memory"]) for r in requests) <= 128
 
@@ -136,7 +147,12 @@ def test_every_cert_manager_container_has_requests_and_a_memory_limit(request, p
     run = request.getfixturevalue(profile)
     values = cert_manager_values(run)
     [check] = run.one(JOB).inputs["spec"]["template"]["spec"]["containers"]
-    for resources in (values["resources"], values["webhook"]["resources"], values["cainjector"]["resources"], check["resources"]):
+    for resources in (
+        values["resources"],
+        values["webhook"]["resources"],
+        values["cainjector"]["resources"],
+        check["resources"],
+    ):
         assert set(resources["requests"]) == {"cpu", "memory"}
         assert "memory" in resources["limits"]
 
@@ -157,11 +173,22 @@ def test_api_check_job_is_the_charts_check_as_a_plain_job(dev):
     assert container["image"] == "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1"
     assert container["args"] == ["check", "api", "--wait=5m", "-v"]
     role = run.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs
-    assert role["rules"] == [{"apiGroups": ["cert-manager.io"], "resources": ["certificaterequests"], "verbs": ["create"]}]
+    assert role["rules"] == [
+        {"apiGroups": ["cert-manager.io"], "resources": ["certificaterequests"], "verbs": ["create"]}
+    ]
     binding = run.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").inputs
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "cert-manager-api-check", "namespace": "cert-manager"}]
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "cert-manager-api-check"}
-    for dependency in (run.chart("cert-manager"), run.one("kubernetes:core/v1:ServiceAccount", "cert-manager-api-check")):
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "cert-manager-api-check", "namespace": "cert-manager"}
+    ]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "cert-manager-api-check",
+    }
+    for dependency in (
+        run.chart("cert-manager"),
+        run.one("kubernetes:core/v1:ServiceAccount", "cert-manager-api-check"),
+    ):
         assert job.depends_on(dependency)
 
 
@@ -247,14 +274,21 @@ def test_gcp_cert_manager_has_its_own_account_with_the_zone_only(gcp):
     assert accounts["cert-manager-gcp"]["accountId"] == "cert-manager-test"
     assert accounts["external-dns-gcp"]["accountId"] == "external-dns-test"
     member = "serviceAccount:cert-manager-test@gke-project.iam.gserviceaccount.com"
-    grants = sorted((r.type, r.inputs["role"]) for r in run.resources if r.type in (ZONE_MEMBER, PROJECT_MEMBER, WI_MEMBER) and r.inputs["member"] == member)
+    grants = sorted(
+        (r.type, r.inputs["role"])
+        for r in run.resources
+        if r.type in (ZONE_MEMBER, PROJECT_MEMBER, WI_MEMBER) and r.inputs["member"] == member
+    )
     assert grants == [(ZONE_MEMBER, "roles/dns.admin")]  # no project-wide grant at all
     zone_admin = next(r.inputs for r in run.of_type(ZONE_MEMBER) if r.inputs["member"] == member)
     assert (zone_admin["project"], zone_admin["managedZone"]) == ("dns-project", "example-com")
     binding = run.one(WI_MEMBER, "cert-manager-gcp-workload-identity").inputs
     assert binding["role"] == "roles/iam.workloadIdentityUser"
     assert binding["member"] == "serviceAccount:gke-project.svc.id.goog[cert-manager/cert-manager]"
-    assert binding["serviceAccountId"] == "projects/gke-project/serviceAccounts/cert-manager-test@gke-project.iam.gserviceaccount.com"
+    assert (
+        binding["serviceAccountId"]
+        == "projects/gke-project/serviceAccounts/cert-manager-test@gke-project.iam.gserviceaccount.com"
+    )
     assert cert_manager_values(run)["serviceAccount"] == {
         "name": "cert-manager",
         "annotations": {"iam.gke.io/gcp-service-account": "cert-manager-test@gke-project.iam.gserviceaccount.com"},
@@ -286,7 +320,12 @@ def test_gcp_key_mode_solver_reads_the_key_secret(shared_run):
 
 
 def acme_policy(run) -> dict:
-    policies = [json.loads(r.inputs["policy"]) for r in run.resources if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy") and r.name.startswith("cert-manager")]
+    policies = [
+        json.loads(r.inputs["policy"])
+        for r in run.resources
+        if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy")
+        and r.name.startswith("cert-manager")
+    ]
     assert len(policies) == 1
     return policies[0]
 
@@ -294,7 +333,12 @@ def acme_policy(run) -> dict:
 EXPECTED_ACME_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Sid": "ChallengeStatus", "Effect": "Allow", "Action": ["route53:GetChange"], "Resource": "arn:aws:route53:::change/*"},
+        {
+            "Sid": "ChallengeStatus",
+            "Effect": "Allow",
+            "Action": ["route53:GetChange"],
+            "Resource": "arn:aws:route53:::change/*",
+        },
         {
             "Sid": "ChallengeRecords",
             "Effect": "Allow",
@@ -319,22 +363,37 @@ def test_aws_irsa_role_for_cert_manager(shared_run):
     trust = json.loads(role.inputs["assumeRolePolicy"])
     issuer = fakes.OIDC_ISSUER.removeprefix("https://")
     assert trust["Statement"][0]["Condition"] == {
-        "StringEquals": {f"{issuer}:sub": "system:serviceaccount:cert-manager:cert-manager", f"{issuer}:aud": "sts.amazonaws.com"}
+        "StringEquals": {
+            f"{issuer}:sub": "system:serviceaccount:cert-manager:cert-manager",
+            f"{issuer}:aud": "sts.amazonaws.com",
+        }
     }
     role_arn = f"arn:aws:iam::{fakes.ACCOUNT}:role/cert-manager-aws-1234567"
-    assert cert_manager_values(run)["serviceAccount"] == {"name": "cert-manager", "annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+    assert cert_manager_values(run)["serviceAccount"] == {
+        "name": "cert-manager",
+        "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+    }
     [issuer_cr] = run.of_type(CLUSTER_ISSUER)
-    assert issuer_cr.inputs["spec"]["acme"]["solvers"][0]["dns01"] == {"route53": {"region": "eu-west-1", "hostedZoneID": "Z0EXAMPLE1234"}}
+    assert issuer_cr.inputs["spec"]["acme"]["solvers"][0]["dns01"] == {
+        "route53": {"region": "eu-west-1", "hostedZoneID": "Z0EXAMPLE1234"}
+    }
     # never external-dns' identity
     assert run.one("aws:iam/role:Role", "external-dns-aws").urn != role.urn
-    assert json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "external-dns-aws-route53").inputs["policy"]) != EXPECTED_ACME_POLICY
+    assert (
+        json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "external-dns-aws-route53").inputs["policy"])
+        != EXPECTED_ACME_POLICY
+    )
 
 
 def test_aws_pod_identity_for_cert_manager(shared_run):
     run = shared_run(merged(AWS, aws={"identity": "pod-identity"}))
     assert acme_policy(run) == EXPECTED_ACME_POLICY
     association = run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "cert-manager-aws").inputs
-    assert (association["namespace"], association["serviceAccount"], association["clusterName"]) == ("cert-manager", "cert-manager", "mesh")
+    assert (association["namespace"], association["serviceAccount"], association["clusterName"]) == (
+        "cert-manager",
+        "cert-manager",
+        "mesh",
+    )
     assert association["roleArn"].endswith(":role/cert-manager-aws-1234567")
     assert cert_manager_values(run)["serviceAccount"]["annotations"] == {}
 
@@ -413,22 +472,36 @@ def test_redirect_route_and_https_only_app_routes(shared_run):
         "parentRefs": [{"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "http"}],
         # listed: without hostnames external-dns would publish the listener's *.mesh.localhost
         "hostnames": ["shop.mesh.localhost"],
-        "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}],
+        "rules": [
+            {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+        ],
     }
     assert redirect.depends_on(run.one(GATEWAY)) and redirect.depends_on(by_name(run, CERTIFICATE, "mesh-wildcard"))
     shop = by_name(run, HTTP_ROUTE, "shop").inputs["spec"]
     assert shop["parentRefs"] == [{"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "https"}]
     listeners = run.one(GATEWAY).inputs["spec"]["listeners"]
-    assert listeners[1]["tls"] == {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "mesh-wildcard-tls"}]}
+    assert listeners[1]["tls"] == {
+        "mode": "Terminate",
+        "certificateRefs": [{"kind": "Secret", "name": "mesh-wildcard-tls"}],
+    }
     assert run.outputs["routes"] == {"shop": "https://shop.mesh.localhost/"}
 
 
 def test_redirect_lists_every_http_and_dashboard_hostname_and_only_those(shared_run):
-    run = shared_run(merged(LOCAL, dns={"domain": "mesh.example.com"}, demo={"enabled": True},
-                           routes=[{"name": "shop", "namespace": "shop"}, {"name": "legacy", "namespace": "shop", "kind": "istio"}],
-                           dashboards={"expose": {"enabled": True}, "kiali": {"auth": "token"}}))
+    run = shared_run(
+        merged(
+            LOCAL,
+            dns={"domain": "mesh.example.com"},
+            demo={"enabled": True},
+            routes=[{"name": "shop", "namespace": "shop"}, {"name": "legacy", "namespace": "shop", "kind": "istio"}],
+            dashboards={"expose": {"enabled": True}, "kiali": {"auth": "token"}},
+        )
+    )
     assert by_name(run, HTTP_ROUTE, "https-redirect").inputs["spec"]["hostnames"] == [
-        "demo.mesh.example.com", "grafana.mesh.example.com", "kiali.mesh.example.com", "shop.mesh.example.com",
+        "demo.mesh.example.com",
+        "grafana.mesh.example.com",
+        "kiali.mesh.example.com",
+        "shop.mesh.example.com",
     ]
 
 
@@ -447,9 +520,17 @@ def test_secret_mode_installs_no_cert_manager(shared_run):
     run = shared_run(merged(LOCAL, tls={"mode": "secret", "secret": "my-cert"}))
     assert "cert-manager" not in run.charts()
     assert run.of_type(CERTIFICATE) == [] and run.of_type(CLUSTER_ISSUER) == []
-    assert run.one(GATEWAY).inputs["spec"]["listeners"][1]["tls"]["certificateRefs"] == [{"kind": "Secret", "name": "my-cert"}]
+    assert run.one(GATEWAY).inputs["spec"]["listeners"][1]["tls"]["certificateRefs"] == [
+        {"kind": "Secret", "name": "my-cert"}
+    ]
     assert by_name(run, HTTP_ROUTE, "https-redirect").inputs["spec"]["parentRefs"][0]["sectionName"] == "http"
-    assert run.outputs["tls"] == {"mode": "secret", "issuer": None, "certificate": None, "secret": "my-cert", "rootCertificate": None}
+    assert run.outputs["tls"] == {
+        "mode": "secret",
+        "issuer": None,
+        "certificate": None,
+        "secret": "my-cert",
+        "rootCertificate": None,
+    }
 
 
 def test_off_is_plain_http(shared_run):
@@ -462,7 +543,13 @@ def test_off_is_plain_http(shared_run):
 
 
 def test_dashboard_exposure_works_with_the_issued_certificate(shared_run):
-    run = shared_run(merged(LOCAL, dns={"domain": "mesh.example.com"}, dashboards={"expose": {"enabled": True}, "kiali": {"auth": "token"}}))
+    run = shared_run(
+        merged(
+            LOCAL,
+            dns={"domain": "mesh.example.com"},
+            dashboards={"expose": {"enabled": True}, "kiali": {"auth": "token"}},
+        )
+    )
     assert run.outputs["exposedDashboards"]["grafana"] == "https://grafana.mesh.example.com/"
     certificate = by_name(run, CERTIFICATE, "mesh-wildcard")
     assert certificate.inputs["spec"]["dnsNames"] == ["*.mesh.example.com"]
@@ -504,30 +591,90 @@ BAD_INPUTS = [
     ("invalid e-mail", merged(GCP, tls={"email": "ops-at-example.com"}), "tls.email", "not an e-mail address"),
     ("e-mail without a domain part", merged(GCP, tls={"email": "ops@"}), "tls.email", "not an e-mail address"),
     ("acme without DNS", merged(LOCAL, tls={"mode": "acme", "email": "ops@example.com"}), "tls.mode", "DNS is off"),
-    ("acme on gcp without DNS", merged(GCP, dns={"enabled": False}, tls={"mode": "acme", "email": "ops@example.com"}), "tls.mode", "DNS is off"),
-    ("acme on a private gcp zone", merged(GCP, gcp={"zoneVisibility": "private"}), "tls.mode", "Let's Encrypt resolves the challenge in public DNS"),
-    ("acme on a private aws zone", merged(AWS, aws={"zoneType": "private"}), "tls.mode", "cannot use a private zone (aws.zoneType private)"),
-    ("unknown server", merged(GCP, tls={"email": "ops@example.com", "server": "prod"}), "tls.server", "'production' or 'staging'"),
+    (
+        "acme on gcp without DNS",
+        merged(GCP, dns={"enabled": False}, tls={"mode": "acme", "email": "ops@example.com"}),
+        "tls.mode",
+        "DNS is off",
+    ),
+    (
+        "acme on a private gcp zone",
+        merged(GCP, gcp={"zoneVisibility": "private"}),
+        "tls.mode",
+        "Let's Encrypt resolves the challenge in public DNS",
+    ),
+    (
+        "acme on a private aws zone",
+        merged(AWS, aws={"zoneType": "private"}),
+        "tls.mode",
+        "cannot use a private zone (aws.zoneType private)",
+    ),
+    (
+        "unknown server",
+        merged(GCP, tls={"email": "ops@example.com", "server": "prod"}),
+        "tls.server",
+        "'production' or 'staging'",
+    ),
     ("unknown mode", merged(LOCAL, tls={"mode": "letsencrypt"}), "tls.mode", "'acme', 'ca', 'secret' or 'off'"),
-    ("secret without a Secret name", merged(LOCAL, tls={"mode": "secret"}), "tls.secret", "required with tls.mode secret"),
-    ("secret name not a DNS label", merged(LOCAL, tls={"mode": "secret", "secret": "My_Cert"}), "tls.secret", "DNS-1123 label"),
-    ("secret name with another mode", merged(LOCAL, tls={"mode": "ca", "secret": "my-cert"}), "tls.secret", "only for tls.mode secret"),
-    ("e-mail with the local CA", merged(LOCAL, tls={"mode": "ca", "email": "ops@example.com"}), "tls.email", "only for tls.mode acme"),
+    (
+        "secret without a Secret name",
+        merged(LOCAL, tls={"mode": "secret"}),
+        "tls.secret",
+        "required with tls.mode secret",
+    ),
+    (
+        "secret name not a DNS label",
+        merged(LOCAL, tls={"mode": "secret", "secret": "My_Cert"}),
+        "tls.secret",
+        "DNS-1123 label",
+    ),
+    (
+        "secret name with another mode",
+        merged(LOCAL, tls={"mode": "ca", "secret": "my-cert"}),
+        "tls.secret",
+        "only for tls.mode secret",
+    ),
+    (
+        "e-mail with the local CA",
+        merged(LOCAL, tls={"mode": "ca", "email": "ops@example.com"}),
+        "tls.email",
+        "only for tls.mode acme",
+    ),
     ("a mode without a domain", {"cloud": "local", "tls": {"mode": "ca"}}, "tls.mode", "set dns.domain"),
-    ("dashboard host outside the certificate", merged(LOCAL, dashboards={"expose": {"enabled": True, "kialiHost": "kiali.ops.mesh.localhost"}}),
-     "dashboards.expose.kialiHost", "outside the certificate *.mesh.localhost"),
-    ("route host outside the certificate", merged(LOCAL, routes=[{"name": "shop", "namespace": "shop", "hostname": "a.b.mesh.localhost"}]),
-     "routes[0].hostname", "a wildcard covers one label"),
-    ("cert-manager's namespace injected", merged(LOCAL, mesh={"injectedNamespaces": ["shop", "cert-manager"]}), "mesh.injectedNamespaces", "cert-manager's namespace (never injected)"),
-    ("old gateway.tlsSecret", merged(LOCAL, gateway={"tlsSecret": "my-cert"}), "gateway.tlsSecret", "replaced by tls.mode secret and tls.secret my-cert"),
+    (
+        "dashboard host outside the certificate",
+        merged(LOCAL, dashboards={"expose": {"enabled": True, "kialiHost": "kiali.ops.mesh.localhost"}}),
+        "dashboards.expose.kialiHost",
+        "outside the certificate *.mesh.localhost",
+    ),
+    (
+        "route host outside the certificate",
+        merged(LOCAL, routes=[{"name": "shop", "namespace": "shop", "hostname": "a.b.mesh.localhost"}]),
+        "routes[0].hostname",
+        "a wildcard covers one label",
+    ),
+    (
+        "cert-manager's namespace injected",
+        merged(LOCAL, mesh={"injectedNamespaces": ["shop", "cert-manager"]}),
+        "mesh.injectedNamespaces",
+        "cert-manager's namespace (never injected)",
+    ),
+    (
+        "old gateway.tlsSecret",
+        merged(LOCAL, gateway={"tlsSecret": "my-cert"}),
+        "gateway.tlsSecret",
+        "replaced by tls.mode secret and tls.secret my-cert",
+    ),
     ("unknown key", merged(LOCAL, tls={"mode": "ca", "issuer": "x"}), "tls.issuer", "unknown key"),
     ("typo", merged(GCP, tls={"email": "ops@example.com", "servr": "staging"}), "tls.servr", "did you mean 'server'"),
 ]
 
 
-@pytest.mark.parametrize("case,config,key,words", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+@pytest.mark.parametrize(("case", "config", "key", "words"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
 def test_bad_tls_input_is_refused_before_any_resource(run_stack, case, config, key, words):
-    config = {k: ({kk: vv for kk, vv in v.items() if vv is not None} if isinstance(v, dict) else v) for k, v in config.items()}
+    config = {
+        k: ({kk: vv for kk, vv in v.items() if vv is not None} if isinstance(v, dict) else v) for k, v in config.items()
+    }
     with pytest.raises(ProgramFailed) as failure:
         run_stack(config)
     assert failure.value.registered == []
