@@ -144,7 +144,8 @@ class WildcardCertificate(pulumi.ComponentResource):
         )
 
     def _local_ca(self, name: str, args: WildcardCertificateArgs) -> k8s.apiextensions.CustomResource:
-        """A selfSigned ClusterIssuer signs the root (isCA); a `ca` ClusterIssuer on the root's Secret signs the rest."""
+        """A selfSigned ClusterIssuer signs the root (isCA); a `ca` ClusterIssuer on the root's Secret signs the
+        rest."""
         self_signed = self._cluster_issuer(f"{name}-selfsigned", SELF_SIGNED_ISSUER, {"selfSigned": {}}, args.wait_for)
         root = k8s.apiextensions.CustomResource(
             f"{name}-root-ca",

@@ -11,7 +11,8 @@ Object names, read in istio/istio 1.30.3 manifests/charts (unchanged at 1.31.0-r
   `istiod-revision-tag-T`, named after the tag and not the revision: only one release may list a tag
   (templates/revision-tags-mwc.yaml, revision-tags-svc.yaml).
 - base renders ValidatingWebhookConfiguration `istiod-default-validator` pointing at Service `istiod`
-  (defaultRevision `default`) or `istiod-<defaultRevision>` (templates/defaultrevision-validatingwebhookconfiguration.yaml).
+  (defaultRevision `default`) or `istiod-<defaultRevision>`
+  (templates/defaultrevision-validatingwebhookconfiguration.yaml).
 """
 
 from __future__ import annotations

@@ -109,7 +109,8 @@ def main() -> None:
     options = parser.parse_args()
     runs: dict[str, harness.Run] = {}
     print(
-        f"{'stack':<18} {'resources':>9} {'build ms':>9} {'chained installs':>16} {'tls chain':>9}  critical path; tls chain"
+        f"{'stack':<18} {'resources':>9} {'build ms':>9} {'chained installs':>16} {'tls chain':>9}"
+        "  critical path; tls chain"
     )
     for stack in [*harness.shipped_stacks(), *EXAMPLES]:
         run_stack(stack)  # warm-up: the first run pays the imports

@@ -115,7 +115,8 @@ def hosted_zone(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provi
         if dns.zone.name is not None and found.name.rstrip(".") != dns.zone.name.rstrip("."):
             raise SettingsError(
                 [
-                    f"dns.zone: id {dns.zone.id} is the zone {found.name.rstrip('.')}, not {dns.zone.name}; give one of them"
+                    f"dns.zone: id {dns.zone.id} is the zone {found.name.rstrip('.')}, not {dns.zone.name}; "
+                    "give one of them"
                 ]
             )
     else:

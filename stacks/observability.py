@@ -100,7 +100,8 @@ def port_forward_commands(settings: Settings) -> dict[str, str]:
         "prometheus": (dashboards.prometheus.enabled, addresses.prometheus(), "/"),
     }
     return {
-        name: f"kubectl{context} -n {address.namespace} port-forward svc/{address.service} {address.port}:{address.port}"
+        name: f"kubectl{context} -n {address.namespace} port-forward svc/{address.service} "
+        f"{address.port}:{address.port}"
         f"  # then open http://localhost:{address.port}{path}"
         for name, (enabled, address, path) in wanted.items()
         if enabled

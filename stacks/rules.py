@@ -69,7 +69,8 @@ def _istio_revision_problems(settings: Settings) -> list[str]:
         problems.append("istio.version: give either istio.version (one revision) or istio.revisions, not both")
     if istio.revisions is None and istio.default_revision is not None:
         problems.append(
-            f"istio.defaultRevision: only with istio.revisions (istio.version installs the one revision {UNREVISIONED!r})"
+            "istio.defaultRevision: only with istio.revisions "
+            f"(istio.version installs the one revision {UNREVISIONED!r})"
         )
     revisions = istio.installed
     names = [r.name for r in revisions]
@@ -122,7 +123,8 @@ def installed_istio_problems(settings: Settings, installed: InstalledIstio) -> l
         if old_major != new_major or abs(new_minor - old_minor) > IN_PLACE_MAX_MINORS:
             key = "istio.version" if istio.revisions is None else f"istio.revisions[{index}].version"
             problems.append(
-                f"{key}: revision {revision.name!r} runs {before}; an in-place change to {revision.version} is more than "
+                f"{key}: revision {revision.name!r} runs {before}; "
+                f"an in-place change to {revision.version} is more than "
                 f"{IN_PLACE_MAX_MINORS} minor version; add a canary revision at {revision.version} instead"
             )
     if installed.default not in names:
@@ -500,7 +502,8 @@ def _sizing_problems(settings: Settings) -> list[str]:
     gateway, replicas = settings.sizing.gateway, effective.gateway_replicas
     if replicas.max < replicas.min:
         problems.append(
-            f"sizing.gateway.maxReplicas: {replicas.max} is below minReplicas {replicas.min}; accepted: at least {replicas.min}"
+            f"sizing.gateway.maxReplicas: {replicas.max} is below minReplicas {replicas.min}; "
+            f"accepted: at least {replicas.min}"
         )
     if (
         settings.profile == "production"

@@ -17,7 +17,10 @@ from stacks.settings import Settings
 ISTIO_CRD_SELECTOR = "app.kubernetes.io/part-of=istio,app.kubernetes.io/instance=istio-base"
 # cert-manager's CRDs (crds.keep): labelled `cert-manager.crd-labels` (cert-manager v1.21.1,
 # deploy/charts/cert-manager/templates/_helpers.tpl): the chart's name, the release, component crds.
-CERT_MANAGER_CRD_SELECTOR = f"app.kubernetes.io/name=cert-manager,app.kubernetes.io/instance={CERT_MANAGER_RELEASE},app.kubernetes.io/component=crds"
+CERT_MANAGER_CRD_SELECTOR = (
+    f"app.kubernetes.io/name=cert-manager,app.kubernetes.io/instance={CERT_MANAGER_RELEASE},"
+    "app.kubernetes.io/component=crds"
+)
 
 
 def kept_on_destroy(settings: Settings, mesh: Mesh, dns: Dns | None) -> dict[str, pulumi.Input[str]]:

@@ -105,7 +105,8 @@ def test_an_unreachable_source_names_the_url(monkeypatch):
 
     monkeypatch.setattr(istio_dashboards.urllib.request, "urlopen", urlopen)
     with pytest.raises(
-        istio_dashboards.DashboardSourceError, match="cannot read https://raw.githubusercontent.com/istio/istio/1.30.3/"
+        istio_dashboards.DashboardSourceError,
+        match=re.escape("cannot read https://raw.githubusercontent.com/istio/istio/1.30.3/"),
     ):
         istio_dashboards.download("1.30.3")
 

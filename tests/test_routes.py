@@ -383,7 +383,8 @@ def test_dev_demo_over_plain_http_with_tls_off(run_stack):
     assert run_stack("dev", tls={"mode": "off"}).outputs["demo"] == {
         "url": "http://demo.mesh.localhost/",
         "curl": "kubectl -n istio-ingress port-forward svc/istio-ingressgateway 8080:80 & "
-        "curl -s -H 'Host: demo.mesh.localhost' http://localhost:8080/headers | grep -iE 'x-b3-traceid|x-forwarded-client-cert'",
+        "curl -s -H 'Host: demo.mesh.localhost' http://localhost:8080/headers "
+        "| grep -iE 'x-b3-traceid|x-forwarded-client-cert'",
     }
 
 

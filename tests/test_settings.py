@@ -132,7 +132,14 @@ def test_config_and_secret_keys_from_the_pulumi_cli_environment(monkeypatch):
 
     from stacks.loader import load_from_pulumi_config
 
-    dashboards = '{"kiali": {"auth": "openid", "openid": {"issuerUri": "https://idp.example", "clientId": "k", "clientSecret": "s"}}}'
+    dashboards = json.dumps(
+        {
+            "kiali": {
+                "auth": "openid",
+                "openid": {"issuerUri": "https://idp.example", "clientId": "k", "clientSecret": "s"},
+            }
+        }
+    )
     set_all_config({}, [])
     monkeypatch.setenv(
         "PULUMI_CONFIG",

@@ -536,7 +536,7 @@ def test_secret_mode_installs_no_cert_manager(shared_run):
 def test_off_is_plain_http(shared_run):
     run = shared_run(merged(LOCAL, tls={"mode": "off"}))
     assert "cert-manager" not in run.charts()
-    assert [l["name"] for l in run.one(GATEWAY).inputs["spec"]["listeners"]] == ["http"]
+    assert [listener["name"] for listener in run.one(GATEWAY).inputs["spec"]["listeners"]] == ["http"]
     assert [r.inputs["metadata"]["name"] for r in run.of_type(HTTP_ROUTE)] == ["shop"]
     assert "sectionName" not in by_name(run, HTTP_ROUTE, "shop").inputs["spec"]["parentRefs"][0]
     assert run.outputs["tls"]["mode"] == "off"
