@@ -195,13 +195,12 @@ class AwsDnsIdentity(pulumi.ComponentResource):
             user=user.name,
             opts=child_opts(self),  # pulumi-aws marks secret secret in state
         )
+        key_id: pulumi.Output[str] = pulumi.Output.secret(key.id)
+        secret_key: pulumi.Output[str] = pulumi.Output.secret(key.secret)
         secret = k8s.core.v1.Secret(
             f"{name}-access-key",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=args.namespace),
-            string_data={
-                "AWS_ACCESS_KEY_ID": pulumi.Output.secret(key.id),
-                "AWS_SECRET_ACCESS_KEY": pulumi.Output.secret(key.secret),
-            },
+            string_data={"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret_key},
             opts=child_opts(self),
         )
         from_secret = [

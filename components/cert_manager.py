@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -154,7 +154,9 @@ class CertManager(pulumi.ComponentResource):
         self.api_ready = k8s.batch.v1.Job(
             f"{name}-api-check",
             metadata=metadata,
-            spec=api_check_job_spec(API_CHECK, args.api_check),
+            # The spec is plain data (tests read it field by field); the SDK's TypedDict cannot describe a dict
+            # built this way, so it is cast, not converted.
+            spec=cast(k8s.batch.v1.JobSpecArgsDict, api_check_job_spec(API_CHECK, args.api_check)),
             opts=child_opts(self, [self.chart, account, role, binding]),
         )
         self.register_outputs({"release": args.release})

@@ -11,6 +11,7 @@ by Pulumi, so `up` could not wait for it to be Ready.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +95,7 @@ def root_ca_spec(common_name: str) -> dict[str, Any]:
     }
 
 
-def public_certificate(data: dict[str, str] | None) -> str | None:
+def public_certificate(data: Mapping[str, str] | None) -> str | None:
     """The PEM of a kubernetes.io/tls Secret's certificate; its key is never read out."""
     if not data or "tls.crt" not in data:
         return None

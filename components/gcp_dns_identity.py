@@ -104,11 +104,12 @@ class GcpDnsIdentity(pulumi.ComponentResource):
                 service_account_id=self.account.name,
                 opts=child_opts(self),  # pulumi-gcp marks privateKey secret in state
             )
+            private_key: pulumi.Output[str] = pulumi.Output.secret(key.private_key)
             secret = k8s.core.v1.Secret(
                 f"{name}-key",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=KEY_SECRET, namespace=args.namespace),
                 # privateKey is the base64 of the key's JSON, as `data` wants it.
-                data={KEY_FILE: pulumi.Output.secret(key.private_key)},
+                data={KEY_FILE: private_key},
                 opts=child_opts(self),
             )
             self.credentials = DnsCredentials(

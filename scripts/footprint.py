@@ -209,18 +209,24 @@ def rows(run: harness.Run) -> list[Row]:
     return found
 
 
+def _cpu(row: Row) -> int:
+    return quantities.millicores(row.cpu) if row.cpu else 0
+
+
+def _memory(row: Row) -> float:
+    return quantities.mebibytes(row.memory) if row.memory else 0.0
+
+
 def footprint(run: harness.Run) -> Footprint:
     all_rows = tuple(rows(run))
     pods: dict[str, tuple[int, int, float]] = {}
     for workload in dict.fromkeys(row.workload for row in all_rows):
         mine = [row for row in all_rows if row.workload == workload]
-        cpu = lambda r: quantities.millicores(r.cpu) if r.cpu else 0  # noqa: E731
-        memory = lambda r: quantities.mebibytes(r.memory) if r.memory else 0.0  # noqa: E731
         regular, init = [r for r in mine if not r.init], [r for r in mine if r.init]
         pods[workload] = (
             mine[0].replicas,
-            max(sum(map(cpu, regular)), max(map(cpu, init), default=0)),
-            max(sum(map(memory, regular)), max(map(memory, init), default=0.0)),
+            max(sum(map(_cpu, regular)), max(map(_cpu, init), default=0)),
+            max(sum(map(_memory, regular)), max(map(_memory, init), default=0.0)),
         )
     return Footprint(all_rows, pods)
 

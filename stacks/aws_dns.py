@@ -87,6 +87,9 @@ def zone_identity(
     access_key_secret: str,
 ) -> AwsDnsIdentity:
     """One controller's own role (or user) with its own policy on the zone, trusted by its service account."""
+    # Every Route53 zone this module returns carries its ARN (hosted_zone); only Cloud DNS zones have none.
+    if zone.arn is None:
+        raise ValueError(f"{controller}: the Route53 zone {zone.name} came without an ARN")
     return AwsDnsIdentity(
         f"{controller}-aws",
         AwsDnsIdentityArgs(

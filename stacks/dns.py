@@ -3,6 +3,7 @@ and external-dns itself, installed after its credentials and every CRD its sourc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -22,7 +23,7 @@ class DnsZone:
 
     name: pulumi.Input[str]
     id: pulumi.Input[str]
-    name_servers: pulumi.Input[list[str]] | None = None
+    name_servers: pulumi.Input[Sequence[str]] | None = None
     arn: pulumi.Input[str] | None = None
 
 

@@ -89,7 +89,8 @@ def managed_zone(settings: Settings, google_settings: GcpSettings, google: gcp.P
     else:
         zones = gcp.dns.get_managed_zones(project=project, opts=lookup).managed_zones
         match = next((z for z in zones if str(z.managed_zone_id) == dns.zone.id), None)
-        if match is None:
+        # A zone the API lists without a name cannot be granted on (the IAM binding names the zone).
+        if match is None or match.name is None:
             raise SettingsError([f"dns.zone.id: no managed zone with id {dns.zone.id} in project {project}"])
         name, zone_id, dns_name, visibility = match.name, str(match.managed_zone_id), match.dns_name, match.visibility
     check_zone_holds_domain(settings, dns_name)

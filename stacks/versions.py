@@ -79,7 +79,8 @@ def parse_istio_version(version: str) -> tuple[int, int, int]:
         raise ValueError(
             f"{version!r} is not an Istio version; expected MAJOR.MINOR.PATCH, e.g. {ISTIO_DEFAULT_VERSION}"
         )
-    return tuple(int(part) for part in match.groups())  # type: ignore[return-value]
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
 
 
 def check_istio_version(version: str) -> None:
@@ -103,7 +104,8 @@ def parse_gateway_api_version(version: str) -> tuple[int, int, int]:
         raise ValueError(
             f"{version!r} is not a Gateway API release; expected vMAJOR.MINOR.PATCH, e.g. {GATEWAY_API_DEFAULT_VERSION}"
         )
-    return tuple(int(part) for part in match.groups())  # type: ignore[return-value]
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
 
 
 def check_gateway_api_version(version: str) -> None:

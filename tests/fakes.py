@@ -13,6 +13,8 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
+from tests.harness import InvokeResult
+
 ACCOUNT = "111122223333"
 GCP_ZONES = {
     # managed-zone name -> (dns name, id, visibility), in every project
@@ -72,7 +74,7 @@ def resource_id(args: MockResourceArgs) -> str:
     return f"{args.name}-id"
 
 
-def invoke(token: str, args: dict) -> dict:
+def invoke(token: str, args: dict) -> InvokeResult:
     if token == "pulumi:pulumi:readStackOutputs":  # the stack's own previous outputs: none, a first `up`
         return {"name": args["name"], "outputs": {}, "secretOutputNames": []}
     if token == "gcp:dns/getManagedZone:getManagedZone":

@@ -31,6 +31,12 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 
 
+# An invoke's answer: its outputs, or (outputs, failures) for a data source that reports a failure the program
+# can catch, as pulumi.runtime.mocks.Mocks.call allows.
+InvokeResult = dict[str, Any] | tuple[dict[str, Any], list[tuple[str, str]]]
+Invoke = Callable[[str, dict], InvokeResult]
+
+
 @dataclass
 class Registration:
     """One RegisterResource request, as the engine would receive it."""
@@ -117,7 +123,7 @@ class Mocks(pulumi_mocks.Mocks):
     def __init__(
         self,
         computed: Callable[[pulumi_mocks.MockResourceArgs], dict],
-        calls: Callable[[str, dict], dict],
+        calls: Invoke,
         resource_id: Callable[[pulumi_mocks.MockResourceArgs], str] = lambda args: f"{args.name}-id",
     ):
         self.computed = computed
@@ -226,7 +232,7 @@ def run_program(
     config: dict[str, Any],
     *,
     computed: Callable[[pulumi_mocks.MockResourceArgs], dict],
-    calls: Callable[[str, dict], dict],
+    calls: Invoke,
     resource_id: Callable[[pulumi_mocks.MockResourceArgs], str] = lambda args: f"{args.name}-id",
     stack: str = "test",
     secret_keys: tuple[str, ...] = (),

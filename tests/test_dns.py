@@ -11,7 +11,7 @@ import re
 import pytest
 
 from stacks.settings import SettingsError
-from tests import fakes
+from tests import fakes, harness
 from tests.harness import ProgramFailed
 
 GCP = {
@@ -562,3 +562,24 @@ def test_zone_lookup_problems_stop_before_any_cloud_or_cluster_object(run_stack,
     assert [r.type for r in failure.value.registered if not r.type.startswith("pulumi:providers:")] == []
     problem = failure.value.error.problems[0]
     assert problem.startswith(f"{key}: ") and words in problem, problem
+
+
+def test_a_listed_gcp_zone_without_a_name_is_refused_not_granted_on(run_stack, monkeypatch):
+    """get_managed_zones types a zone's name as optional: a nameless entry must stop the run with the key,
+    never reach the zone IAM binding as a missing zone (issue 14: an Optional passed where a value is needed)."""
+    answer = fakes.invoke
+
+    def invoke(token: str, args: dict) -> harness.InvokeResult:
+        if token == "gcp:dns/getManagedZones:getManagedZones":
+            return {
+                "managedZones": [{"managedZoneId": "4711", "dnsName": "example.com.", "visibility": "public"}],
+                "id": "z",
+            }
+        return answer(token, args)
+
+    monkeypatch.setattr(fakes, "invoke", invoke)
+    with pytest.raises(ProgramFailed) as failure:
+        run_stack(merged(GCP, dns={"zone": {"id": "4711"}}))
+    assert isinstance(failure.value.error, SettingsError)
+    assert failure.value.error.problems == ["dns.zone.id: no managed zone with id 4711 in project dns-project"]
+    assert [r.type for r in failure.value.registered if not r.type.startswith("pulumi:providers:")] == []

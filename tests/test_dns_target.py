@@ -22,19 +22,19 @@ LOCAL_GCP = merged(
 )
 
 
-def annotations(run, type_: str) -> dict:
+def annotations_of(run, type_: str) -> dict:
     return run.one(type_).inputs["metadata"].get("annotations", {})
 
 
 def test_target_annotates_the_shared_and_the_istio_gateway(run_stack):
     run = run_stack(merged(LOCAL_GCP, dns={"target": "ingress.example.net"}))
-    assert annotations(run, GATEWAY) == {TARGET: "ingress.example.net"}
-    assert annotations(run, ISTIO_GATEWAY) == {TARGET: "ingress.example.net"}
+    assert annotations_of(run, GATEWAY) == {TARGET: "ingress.example.net"}
+    assert annotations_of(run, ISTIO_GATEWAY) == {TARGET: "ingress.example.net"}
 
 
 def test_nodeport_on_gcp_with_a_public_ip_target(run_stack):
     run = run_stack(merged(GCP, ingress={"serviceType": "NodePort"}, dns={"target": "34.120.1.2"}))
-    assert annotations(run, GATEWAY) == {TARGET: "34.120.1.2"}
+    assert annotations_of(run, GATEWAY) == {TARGET: "34.120.1.2"}
     assert run.chart("gateway").inputs["values"]["service"]["type"] == "NodePort"
 
 
@@ -45,14 +45,14 @@ def test_a_private_address_fits_a_private_zone(run_stack):
         ingress={"serviceType": "ClusterIP"},
         dns={"domain": "mesh.internal.example", "zone": {"name": "internal-example"}, "target": "10.0.0.5"},
     )
-    assert annotations(run_stack(config), GATEWAY) == {TARGET: "10.0.0.5"}
+    assert annotations_of(run_stack(config), GATEWAY) == {TARGET: "10.0.0.5"}
 
 
 @pytest.mark.parametrize("stack", ["gcp", "aws"])
 def test_a_load_balancer_ingress_needs_no_target_and_gets_none(shared_run, stack):
     run = shared_run(stack)
     assert run.chart("gateway").inputs["values"]["service"]["type"] == "LoadBalancer"
-    assert annotations(run, GATEWAY) == {}
+    assert annotations_of(run, GATEWAY) == {}
 
 
 BAD_TARGETS = [

@@ -31,7 +31,7 @@ PINNED = ["apps", {"name": "payments", "revision": "canary"}]
 def run(config: dict, previous: dict | None = None, stack: str = "test") -> harness.Run:
     """The dev stack with `config` over it; `previous`: the stack's outputs of its previous `up`."""
 
-    def calls(token: str, args: dict) -> dict:
+    def calls(token: str, args: dict) -> harness.InvokeResult:
         if token == "pulumi:pulumi:readStackOutputs" and previous is not None:
             return {"name": args["name"], "outputs": previous, "secretOutputNames": []}
         return fakes.invoke(token, args)

@@ -188,7 +188,8 @@ def reaches(run: Run, source, target) -> bool:
     Pulumi deletes `source` before `target`. An edge to a Helm chart orders `source` against every object the
     chart renders too: the engine expands a dependency on a component into dependencies on its descendants
     (pulumi/pulumi pkg/resource/graph/dependency_graph.go, NewDependencyGraph, edgeKindComponent)."""
-    seen, todo = set(), [source]
+    seen: set[str] = set()
+    todo = [source]
     while todo:
         current = todo.pop()
         edges = set(current.dependencies).union(*current.property_dependencies.values())

@@ -575,6 +575,7 @@ def test_every_mode_on_every_shipped_stack(shared_run, stack, mode):
         with pytest.raises(ProgramFailed) as failure:
             shared_run(stack, tls=MODE_SETTINGS[mode])
         assert failure.value.registered == []
+        assert isinstance(failure.value.error, SettingsError)
         assert any(p.startswith("tls.mode: acme proves the domain by DNS-01") for p in failure.value.error.problems)
         return
     run = shared_run(stack, tls=MODE_SETTINGS[mode])
