@@ -21,6 +21,8 @@ INGRESS_RELEASE = "istio-ingressgateway"
 INGRESS_HTTP_PORT = 80
 INGRESS_HTTPS_PORT = 443
 TRACING_PROVIDER = "jaeger"
+# Istio's default meshConfig.trustDomain (istio/istio 1.30.3 pkg/config/mesh/mesh.go); this stack keeps it.
+TRUST_DOMAIN = "cluster.local"
 
 # external-dns names its ServiceAccount after the release (`external-dns`, as the release contains the chart
 # name); it is also set explicitly, because the IRSA trust, the pod-identity association and the GKE
@@ -103,3 +105,12 @@ def jaeger_query_ui() -> ServiceAddress:
 
 def kiali() -> ServiceAddress:
     return ServiceAddress(KIALI_INSTANCE, DASHBOARDS_NAMESPACE, KIALI_PORT)
+
+
+def ingress_gateway(namespace: str) -> ServiceAddress:
+    """The ingress gateway's in-cluster Service (named after the release), its HTTP port."""
+    return ServiceAddress(INGRESS_RELEASE, namespace, INGRESS_HTTP_PORT)
+
+
+def spiffe_id(namespace: str, service_account: str) -> str:
+    return f"spiffe://{TRUST_DOMAIN}/ns/{namespace}/sa/{service_account}"

@@ -1,6 +1,6 @@
 """Everything a cloud module installs on its cluster once its providers and DNS access exist, in install order:
 the mesh core, external-dns, HTTPS (cert-manager and the certificate), the dashboards, the published routes,
-then the stack's outputs."""
+the verification after all of them, then the stack's outputs."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from stacks.outputs import export_stack
 from stacks.routes import publish_routes
 from stacks.settings import Settings
 from stacks.tls import install_tls
+from stacks.verification import export_verification, verify_mesh
 
 
 def build_platform(
@@ -28,4 +29,6 @@ def build_platform(
     tls = install_tls(settings, mesh, access.acme if access else None)
     observability = install_dashboards(settings, mesh, tls.ready)
     published = publish_routes(settings, mesh, tls)
+    verification = verify_mesh(settings, mesh, observability, published, tls)
     export_stack(settings, mesh, dns, observability, published, tls)
+    export_verification(settings, verification)

@@ -1,7 +1,7 @@
 """The two profiles: what every container the stack runs requests, and how many replicas the mesh runs.
 
 `dev` fits a laptop cluster (kind, Docker Desktop): about 0.2 CPU and 0.9 GiB requested for the whole `dev`
-stack, with room left for cert-manager and a verification Job (scripts/footprint.py adds it up). `production`
+stack, its verification Job included, with room left for cert-manager (scripts/footprint.py adds it up). `production`
 runs istiod and the ingress gateway autoscaled from two replicas, with PodDisruptionBudgets and topology
 spread, so the mesh keeps serving through the drain of any node. Every container gets CPU and memory requests
 and a memory limit (pods are Burstable, never BestEffort); no CPU limit of ours (throttling a proxy adds
@@ -70,6 +70,7 @@ class Sizing:
     cert_manager_webhook: Resources
     cert_manager_cainjector: Resources
     cert_manager_api_check: Resources
+    verification: Resources  # the verification Job's one container, while it runs
     # Topology spread for istiod and the gateway, PodDisruptionBudgets (replicas > 1), persistent dashboards.
     highly_available: bool
 
@@ -95,6 +96,7 @@ PROFILES: dict[str, Sizing] = {
         cert_manager_webhook=Resources("10m", "32Mi", "128Mi"),
         cert_manager_cainjector=Resources("10m", "48Mi", "256Mi"),
         cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
+        verification=Resources("10m", "32Mi", "64Mi"),
         highly_available=False,
     ),
     "production": Sizing(
@@ -115,6 +117,8 @@ PROFILES: dict[str, Sizing] = {
         cert_manager_webhook=Resources("25m", "64Mi", "256Mi"),
         cert_manager_cainjector=Resources("25m", "128Mi", "512Mi"),
         cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
+        # The same checks on any cluster: a few HTTP requests from one Python process.
+        verification=Resources("10m", "32Mi", "64Mi"),
         highly_available=True,
     ),
 }

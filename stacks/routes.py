@@ -31,6 +31,9 @@ ROOT_CA_FILE = "mesh-root-ca.pem"
 class Published:
     urls: dict[str, str]  # route name -> URL
     demo_curl: str | None
+    # Every object made to publish them (routes, the classic Istio Gateway, the demo): what the verification
+    # waits for.
+    resources: list[pulumi.Resource]
 
 
 def istio_gateway_spec(settings: Settings, hostnames: list[str]) -> dict:
@@ -113,6 +116,7 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
     injected = mesh.policy.namespaces
 
     istio_hosts = [settings.hostname(r) for r in routes if r.kind == "istio"]
+    resources: list[pulumi.Resource] = []
     istio_gateway = None
     if istio_hosts:
         istio_gateway = k8s.apiextensions.CustomResource(
@@ -129,6 +133,7 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
                 provider=mesh.provider, depends_on=[mesh.control_plane.istiod, mesh.ingress.chart, *tls.ready]
             ),
         )
+        resources.append(istio_gateway)
 
     scheme = "https" if settings.tls_secret else "http"
     urls = {}
@@ -136,7 +141,7 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
         args = route_args(settings, mesh, route, injected[route.namespace].metadata.name, tls)
         if istio_gateway is not None and route.kind == "istio":
             args = replace(args, wait_for=[*args.wait_for, istio_gateway])
-        PublishedRoute(f"route-{route.namespace}-{route.name}", args, opts=on_cluster)
+        resources.append(PublishedRoute(f"route-{route.namespace}-{route.name}", args, opts=on_cluster))
         if route.kind == "tcp":
             urls[route.name] = f"tcp://{args.hostname}:{route.listener_port}"
         else:
@@ -144,7 +149,7 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
 
     demo_curl = None
     if settings.demo.enabled:
-        DemoApp(
+        demo = DemoApp(
             "demo",
             DemoAppArgs(
                 namespace=injected[settings.demo.namespace].metadata.name,
@@ -158,8 +163,9 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
             ),
             opts=on_cluster,
         )
+        resources.append(demo)
         demo_curl = demo_command(settings, urls["demo"])
-    return Published(urls, demo_curl)
+    return Published(urls, demo_curl, resources)
 
 
 def demo_command(settings: Settings, url: str) -> str:

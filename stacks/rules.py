@@ -38,6 +38,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
     problems += _route_problems(settings)
     problems += _sizing_problems(settings)
     problems += _tls_problems(settings)
+    problems += _verify_problems(settings)
     return problems
 
 
@@ -515,3 +516,22 @@ def _sizing_problems(settings: Settings) -> list[str]:
             f"accepted with profile production: {profiles.PRODUCTION_MIN_REPLICAS} or more"
         )
     return problems
+
+
+# Seconds the checks spend besides their bounded waits: requests (5 s each), image pull, pod start.
+VERIFY_MARGIN_SECONDS = 60
+
+
+def _verify_problems(settings: Settings) -> list[str]:
+    verify = settings.verify
+    if verify.enabled and not settings.published_routes:
+        return ["verify.enabled: nothing to check; it needs demo.enabled or at least one route"]
+    if not settings.verify_enabled:
+        return []
+    waits = verify.ready_wait_seconds + verify.trace_wait_seconds + verify.metrics_wait_seconds
+    if verify.deadline_seconds < waits + VERIFY_MARGIN_SECONDS:
+        return [
+            f"verify.deadlineSeconds: {verify.deadline_seconds} is shorter than the checks' waits ({waits} s) "
+            f"plus {VERIFY_MARGIN_SECONDS} s; raise it to at least {waits + VERIFY_MARGIN_SECONDS} or shorten the waits"
+        ]
+    return []

@@ -559,6 +559,23 @@ class TlsSettings(Section):
     secret: DnsLabel | None = Field(None, description="secret: the kubernetes.io/tls Secret in the ingress namespace")
 
 
+class VerifySettings(Section):
+    """An in-cluster check after every `up`: a Job Pulumi waits for, whose failure fails the `up`."""
+
+    enabled: bool | None = Field(None, description="default: true when the demo or a route is published")
+    run_id: str = Field(
+        "", max_length=63, description="part of the Job's name: change it to re-run the checks on an unchanged stack"
+    )
+    deadline_seconds: int = Field(
+        420, ge=60, le=1800, description="the Job's activeDeadlineSeconds: the whole run, its retry included"
+    )
+    ready_wait_seconds: int = Field(60, ge=0, le=600, description="how long a new route may take to answer")
+    trace_wait_seconds: int = Field(60, ge=0, le=600, description="how long the demo's trace may take to reach Jaeger")
+    metrics_wait_seconds: int = Field(
+        120, ge=0, le=600, description="how long Prometheus may take to scrape the demo's requests (every 15 s)"
+    )
+
+
 class Settings(Section):
     """The whole stack's settings, one attribute per top-level config key."""
 
@@ -580,6 +597,7 @@ class Settings(Section):
     routes: tuple[RouteSettings, ...] = ()
     demo: DemoSettings = DemoSettings()
     tls: TlsSettings = TlsSettings()
+    verify: VerifySettings = VerifySettings()
 
     @property
     def injected_namespaces(self) -> tuple[str, ...]:
@@ -644,6 +662,10 @@ class Settings(Section):
         if self.ingress.service_type is not None:
             return self.ingress.service_type
         return "NodePort" if self.cloud == "local" else "LoadBalancer"
+
+    @property
+    def verify_enabled(self) -> bool:
+        return self.verify.enabled if self.verify.enabled is not None else bool(self.published_routes)
 
 
 class SettingsError(Exception):

@@ -169,3 +169,10 @@ DEMO_IMAGE = (
 DEMO_CONTAINER_PORT = 8080
 # distroless/static:nonroot's user and group.
 DEMO_RUN_AS_USER = 65532
+
+# The verification Job's interpreter (its check script is stdlib only). Pinned by digest: the
+# python:3.13.7-alpine3.22 index digest pinned upstream in Septimus4/Chronogen (Dockerfile, as
+# python:3.13-alpine@sha256:9ba6d8cb...) and in other public Dockerfiles as python:3.13.7-alpine3.22.
+VERIFY_IMAGE = (
+    "docker.io/library/python:3.13.7-alpine3.22@sha256:9ba6d8cbebf0fb6546ae71f2a1c14f6ffd2fdab83af7fa5669734ef30ad48844"
+)

@@ -59,6 +59,9 @@ def computed_fields(args: MockResourceArgs) -> dict[str, Any]:
         return {"secret": AWS_SECRET_ACCESS_KEY}
     if args.typ == "random:index/randomPassword:RandomPassword":
         return {"result": f"generated-{args.name}-" + "x" * 16}
+    if args.typ == "kubernetes:batch/v1:Job":
+        # What the provider returns once its await saw the Complete condition.
+        return {"status": {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}}
     if args.typ == "aws:route53/zone:Zone":
         return {
             "zoneId": "Z0CREATED9999",

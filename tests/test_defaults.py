@@ -96,6 +96,12 @@ SETTINGS_TABLE: list[tuple[str, Any]] = [
     ("routes", ()),
     ("demo.enabled", False),
     ("demo.namespace", "demo"),
+    ("verify.enabled", False),  # nothing published in an empty config
+    ("verify.runId", ""),
+    ("verify.deadlineSeconds", 420),
+    ("verify.readyWaitSeconds", 60),
+    ("verify.traceWaitSeconds", 60),
+    ("verify.metricsWaitSeconds", 120),
     ("gcp", None),
     ("aws", None),
     ("tls.mode", "off"),  # no dns.domain: no Gateway to certify
@@ -113,6 +119,7 @@ RESOLVED = {
     "dns.enabled": lambda s: s.dns_enabled,
     "gcp.dnsProject": lambda s: s.gcp.zone_project,
     "tls.mode": lambda s: s.tls_mode,
+    "verify.enabled": lambda s: s.verify_enabled,
 }
 
 
@@ -174,6 +181,12 @@ def test_route_defaults():
         None,
     )
     assert (route.service_name, route.path, ROUTE.hostname(route)) == ("shop", "/", "shop.mesh.example.com")
+
+
+def test_verification_is_on_by_default_once_something_is_published():
+    """README: `verify.enabled` is true when the demo or a route is published."""
+    demo = load_settings({"dns": {"domain": "mesh.localhost"}, "demo": {"enabled": True}})
+    assert (ROUTE.verify_enabled, demo.verify_enabled, LOCAL.verify_enabled) == (True, True, False)
 
 
 def test_destination_defaults():

@@ -28,6 +28,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "kinds": {
             **MESH_KINDS,
             "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's and the https redirect
+            "kubernetes:batch/v1:Job": 2,  # cert-manager's API check and the verification (the demo is on)
             "kubernetes:cert-manager.io/v1:Certificate": 2,  # the local root CA and the wildcard
             "kubernetes:apps/v1:Deployment": 1,
             "kubernetes:core/v1:Service": 1,

@@ -17,7 +17,7 @@ from tests.test_dns import merged
 CHART = "kubernetes:helm.sh/v4:Chart"
 CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
 CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
-JOB = "kubernetes:batch/v1:Job"
+JOB = ("kubernetes:batch/v1:Job", "cert-manager-api-check")
 HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 ISTIO_GATEWAY = "kubernetes:networking.istio.io/v1:Gateway"
@@ -146,7 +146,7 @@ def test_production_runs_two_of_each_behind_disruption_budgets(production):
 def test_every_cert_manager_container_has_requests_and_a_memory_limit(request, profile):
     run = request.getfixturevalue(profile)
     values = cert_manager_values(run)
-    [check] = run.one(JOB).inputs["spec"]["template"]["spec"]["containers"]
+    [check] = run.one(*JOB).inputs["spec"]["template"]["spec"]["containers"]
     for resources in (
         values["resources"],
         values["webhook"]["resources"],
@@ -162,7 +162,7 @@ def test_every_cert_manager_container_has_requests_and_a_memory_limit(request, p
 
 def test_api_check_job_is_the_charts_check_as_a_plain_job(dev):
     run = dev
-    job = run.one(JOB)
+    job = run.one(*JOB)
     assert job.inputs["metadata"] == {"name": "cert-manager-api-check", "namespace": "cert-manager"}
     spec = job.inputs["spec"]
     assert spec["backoffLimit"] == 4
@@ -195,7 +195,7 @@ def test_api_check_job_is_the_charts_check_as_a_plain_job(dev):
 @pytest.mark.parametrize("config", ["dev", "gcp", "aws"])
 def test_order_crds_then_cert_manager_then_webhook_then_issuers_then_certificate(request, shared_run, config):
     run = shared_run(AWS) if config == "aws" else request.getfixturevalue(config)
-    chart, job = run.chart("cert-manager"), run.one(JOB)
+    chart, job = run.chart("cert-manager"), run.one(*JOB)
     assert chart.depends_on(run.one("kubernetes:yaml/v2:ConfigFile"))
     assert job.depends_on(chart)
     issuers = run.of_type(CLUSTER_ISSUER)

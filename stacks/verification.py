@@ -1,0 +1,221 @@
+"""The verification after every `up`: which checks apply to this stack, the check script's config, the Job's
+name (a hash of everything the checks read), the Job after everything it checks, and its output."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from components.verification import CA_KEY, MOUNT_PATH, MeshVerification, MeshVerificationArgs
+from stacks import addresses, profiles, versions
+from stacks.mesh import Mesh
+from stacks.observability import Observability
+from stacks.routes import Published
+from stacks.settings import DEMO_PORT, DEMO_SERVICE, Settings
+from stacks.tls import Tls
+
+SCRIPT = Path(__file__).resolve().parent.parent / "incluster" / "verify_mesh.py"
+JOB_PREFIX = "mesh-verify"
+# httpbin's echo of the request headers: X-Forwarded-Client-Cert and X-B3-Traceid as the demo's pod saw them.
+DEMO_PATH = "/headers"
+POLL_INTERVAL_SECONDS = 5
+REQUEST_TIMEOUT_SECONDS = 5
+
+
+def checks(settings: Settings) -> list[str]:
+    """The checks this stack runs, in the order the script runs them; each exactly when what it checks exists."""
+    planned = []
+    if settings.demo.enabled:
+        planned += ["demo-through-gateway", "mtls-gateway-to-demo"]
+        if traced_to_jaeger(settings):
+            planned.append("trace-in-jaeger")
+        if settings.dashboards.prometheus.enabled:
+            planned.append("prometheus-sees-demo")
+        if settings.mesh.mtls == "STRICT":
+            planned.append("plaintext-refused")
+    planned += [f"route-{route.namespace}/{route.name}" for route in checked_routes(settings)]
+    return planned
+
+
+def traced_to_jaeger(settings: Settings) -> bool:
+    tracing = settings.mesh.tracing
+    return settings.dashboards.jaeger.enabled and tracing.enabled and tracing.zipkin_address is None
+
+
+def checked_routes(settings: Settings):
+    """The configured HTTP routes (the demo's has checks of its own; a TCP route has no Host to route on)."""
+    return [route for route in settings.routes if route.kind != "tcp"]
+
+
+def gateway_trust(settings: Settings) -> str | None:
+    """How the checks trust the gateway's certificate; None when TLS is off (plain HTTP on port 80).
+
+    ca: the stack's root CA, mounted from the Job's ConfigMap. acme with the production server: the image's
+    system trust store. acme staging and secret: the chain is not verified (staging's roots are in no trust
+    store; a user's Secret may come from any CA the stack does not know), the traffic still goes over HTTPS
+    with the hostname as SNI, and the log says the certificate was not verified.
+    """
+    mode = settings.tls_mode
+    if mode == "off" or settings.dns.domain is None:
+        return None
+    if mode == "ca":
+        return "ca"
+    if mode == "acme" and settings.tls.server == "production":
+        return "system"
+    return "unverified"
+
+
+def script_config(settings: Settings) -> dict[str, Any]:
+    verify = settings.verify
+    trust = gateway_trust(settings)
+    if trust is None:
+        gateway: dict[str, Any] = {"url": addresses.ingress_gateway(settings.ingress.namespace).url}
+    else:
+        # The HTTP listener only redirects (301) once HTTPS is on: the checks use the HTTPS listener.
+        https = addresses.ServiceAddress(
+            addresses.INGRESS_RELEASE, settings.ingress.namespace, addresses.INGRESS_HTTPS_PORT
+        )
+        gateway = {"url": f"https://{https.host}:{https.port}", "trust": trust}
+        if trust == "ca":
+            gateway["caFile"] = f"{MOUNT_PATH}/{CA_KEY}"
+    config: dict[str, Any] = {
+        "checks": checks(settings),
+        "gateway": gateway,
+        "waits": {
+            "readySeconds": verify.ready_wait_seconds,
+            "traceSeconds": verify.trace_wait_seconds,
+            "metricsSeconds": verify.metrics_wait_seconds,
+            "intervalSeconds": POLL_INTERVAL_SECONDS,
+            "requestSeconds": REQUEST_TIMEOUT_SECONDS,
+        },
+    }
+    planned = set(config["checks"])
+    if settings.demo.enabled:
+        demo = next(r for r in settings.published_routes if r.name == "demo" and r.namespace == settings.demo.namespace)
+        config["demo"] = {
+            "host": settings.hostname(demo),
+            "path": DEMO_PATH,
+            # The gateway chart's ServiceAccount is named after the release (manifests/charts/gateway
+            # _helpers.tpl, gateway.serviceAccountName, at 1.30.3).
+            "gatewayIdentity": addresses.spiffe_id(settings.ingress.namespace, addresses.INGRESS_RELEASE),
+        }
+    if "plaintext-refused" in planned:
+        demo_service = addresses.ServiceAddress(DEMO_SERVICE, settings.demo.namespace, DEMO_PORT)
+        config["plaintext"] = {"url": demo_service.url + DEMO_PATH}
+    if "trace-in-jaeger" in planned:
+        config["jaeger"] = {"url": addresses.jaeger_query_ui().url}
+    if "prometheus-sees-demo" in planned:
+        config["prometheus"] = {
+            "url": addresses.prometheus().url,
+            "workload": DEMO_SERVICE,
+            "namespace": settings.demo.namespace,
+        }
+    routes = checked_routes(settings)
+    if routes:
+        config["routes"] = [
+            {
+                "name": f"{route.namespace}/{route.name}",
+                "host": settings.hostname(route),
+                "path": route.path,
+                "service": f"{route.service_name}.{route.namespace}:{route.port}",
+            }
+            for route in routes
+        ]
+    return config
+
+
+def job_name(settings: Settings, script: str, config: str) -> str:
+    """`mesh-verify-<hash>`: a new name, so a new run, whenever the script, its config, the image or any
+    setting changes (verify.runId among them); the same name, so no diff, otherwise.
+
+    The whole settings are hashed, not only the ones the checks name: an Istio version or a mesh policy
+    changes what the checks exercise. The kubeconfig (it may be a file's contents) and the OpenID client
+    secret are left out.
+    """
+    inputs = {
+        "script": script,
+        "config": config,
+        "image": versions.VERIFY_IMAGE,
+        "demoImage": versions.DEMO_IMAGE,
+        "charts": [ref.version for ref in (versions.PROMETHEUS, versions.JAEGER)],
+        "settings": settings.model_dump(mode="json", exclude={"kubernetes": True, "dashboards": {"kiali": {"openid"}}}),
+    }
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    return f"{JOB_PREFIX}-{digest[:10]}"
+
+
+def verify_mesh(
+    settings: Settings,
+    mesh: Mesh,
+    observability: Observability | None,
+    published: Published | None,
+    tls: Tls | None = None,
+) -> MeshVerification | None:
+    if not settings.verify_enabled or published is None:
+        return None
+    config = script_config(settings)
+    script = SCRIPT.read_text()
+    config_json = json.dumps(config, indent=2, sort_keys=True)
+    wait_for: list[pulumi.Resource] = [mesh.control_plane.istiod, mesh.ingress.chart, mesh.policy, *published.resources]
+    if mesh.gateway is not None:
+        wait_for.append(mesh.gateway)
+    charts = observability.dashboards.charts if observability else {}
+    wait_for += [charts[dashboard] for dashboard in ("jaeger", "prometheus") if dashboard in config]
+    ca_certificate: pulumi.Output[str] | None = None
+    if tls is not None and config["gateway"].get("trust") is not None:
+        # The HTTPS listener serves the certificate once it is Ready (acme, ca); the Job waits for it.
+        wait_for += list(tls.ready)
+        if config["gateway"]["trust"] == "ca":
+            assert tls.certificate is not None and tls.certificate.root_certificate is not None
+            # Unknown only on a first preview, before the root exists; the Job runs after it is Ready.
+            ca_certificate = tls.certificate.root_certificate.apply(lambda pem: pem or "")
+    return MeshVerification(
+        "verification",
+        MeshVerificationArgs(
+            namespace=mesh.control_plane.namespace.metadata.name,
+            job_name=job_name(settings, script, config_json),
+            image=versions.VERIFY_IMAGE,
+            script=script,
+            config=config_json,
+            deadline_seconds=settings.verify.deadline_seconds,
+            resources=profiles.sizing(settings).verification,
+            wait_for=wait_for,
+            ca_certificate=ca_certificate,
+        ),
+        opts=pulumi.ResourceOptions(providers=[mesh.provider]),
+    )
+
+
+def export_verification(settings: Settings, verification: MeshVerification | None) -> None:
+    """What is known of the run: the checks, the Job, how to read its log. Each check reads `passed` once the
+    Job completed (a failed check fails the Job and the `up`); it is unknown in a preview."""
+    if verification is None:
+        pulumi.export("verification", None)
+        return
+    context = f" --context {settings.kubernetes.context}" if settings.kubernetes.context else ""
+    job = verification.job
+
+    def results(status: Any) -> dict[str, str]:
+        completed = bool(status is not None and status.succeeded)
+        outcome = "passed" if completed else "not completed"
+        # A route whose backend is missing is a warning, not a failure: only the log tells them apart.
+        return {
+            check: outcome + (" (or warned: see the log)" if completed and check.startswith("route-") else "")
+            for check in checks(settings)
+        }
+
+    name = job.metadata.apply(lambda metadata: metadata.name)
+    pulumi.export(
+        "verification",
+        {
+            "job": name,
+            "namespace": addresses.ISTIO_NAMESPACE,
+            "checks": job.status.apply(results),
+            "log": name.apply(lambda job_name: f"kubectl{context} -n {addresses.ISTIO_NAMESPACE} logs job/{job_name}"),
+            "rerun": "pulumi config set --path verify.runId <any new value> && pulumi up",
+        },
+    )
