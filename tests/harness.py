@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pytest
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
@@ -24,6 +25,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 
 from stacks import istio_dashboards
+from stacks.settings import SettingsError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
@@ -82,6 +84,19 @@ class ProgramFailed(Exception):
         super().__init__(str(error))
         self.error = error
         self.registered = registered
+
+
+def assert_refused(program: Callable[[], object], key: str, words: list[str]) -> None:
+    """`program` stops on one settings problem that names `key` and says `words`, before any resource."""
+    with pytest.raises(ProgramFailed) as failure:
+        program()
+    assert failure.value.registered == []
+    assert isinstance(failure.value.error, SettingsError)
+    problems = failure.value.error.problems
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{key}: "), problems[0]
+    for word in words:
+        assert word in problems[0], problems[0]
 
 
 @dataclass

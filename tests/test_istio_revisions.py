@@ -12,9 +12,8 @@ import pulumi
 import pytest
 
 from components.istio import default_tag_transform
-from stacks.settings import SettingsError
 from tests import fakes, harness
-from tests.harness import ProgramFailed
+from tests.harness import assert_refused
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -414,7 +413,7 @@ BAD_INPUTS = [
     ("config", "key", "words"), BAD_INPUTS, ids=[case[1] + ":" + str(i) for i, case in enumerate(BAD_INPUTS)]
 )
 def test_bad_revisions_are_refused_before_any_resource(config, key, words):
-    _assert_refused(lambda: run(config), key, words)
+    assert_refused(lambda: run(config), key, words)
 
 
 # (previous outputs, config, key, words): each refused step is safe only as two `up`s.
@@ -459,24 +458,12 @@ UNSAFE_STEPS = [
     ids=[case[2] + ":" + str(i) for i, case in enumerate(UNSAFE_STEPS)],
 )
 def test_unsafe_steps_are_refused_from_the_previous_outputs(previous, config, key, words):
-    _assert_refused(lambda: run(config, previous=previous), key, words)
+    assert_refused(lambda: run(config, previous=previous), key, words)
 
 
 @pytest.mark.parametrize("config", [case[1] for case in UNSAFE_STEPS])
 def test_the_same_configs_install_on_a_new_stack(config):
     assert run(config).of_type(CHART)
-
-
-def _assert_refused(program, key: str, words: list[str]) -> None:
-    with pytest.raises(ProgramFailed) as failure:
-        program()
-    assert failure.value.registered == []
-    assert isinstance(failure.value.error, SettingsError)
-    problems = failure.value.error.problems
-    assert len(problems) == 1, problems
-    assert problems[0].startswith(f"{key}: "), problems[0]
-    for word in words:
-        assert word in problems[0], problems[0]
 
 
 def test_in_place_upgrade_of_a_stack_deployed_before_revisions_restarts_its_namespaces():

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from stacks.loader import load_settings
 from stacks.settings import SettingsError
-from tests.harness import ProgramFailed
+from tests.harness import assert_refused
 
 # (config, the key named in the error, words the message must contain)
 BAD_INPUTS = [
@@ -52,15 +52,7 @@ BAD_INPUTS = [
     ("config", "key", "words"), BAD_INPUTS, ids=[case[1] + ":" + str(i) for i, case in enumerate(BAD_INPUTS)]
 )
 def test_bad_input_is_refused_before_any_resource(run_stack, config, key, words):
-    with pytest.raises(ProgramFailed) as failure:
-        run_stack({"cloud": "local", **config})
-    assert failure.value.registered == []
-    assert isinstance(failure.value.error, SettingsError)
-    problems = failure.value.error.problems
-    assert len(problems) == 1, problems
-    assert problems[0].startswith(f"{key}: "), problems[0]
-    for word in words:
-        assert word in problems[0], problems[0]
+    assert_refused(lambda: run_stack({"cloud": "local", **config}), key, words)
 
 
 def test_every_problem_is_reported_at_once():
