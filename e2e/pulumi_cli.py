@@ -92,7 +92,7 @@ class PulumiStack:
     # -- stack and config --------------------------------------------------------------------------------------
 
     def init(self) -> None:
-        self.cli("stack", "init", self.stack, "--secrets-provider", "passphrase", program=False)
+        self.cli("stack", "init", "--secrets-provider", "passphrase", program=False)
 
     def set_config(self, config: dict[str, Any]) -> None:
         """Replace the stack's settings (`Pulumi.<stack>.yaml`), keeping the passphrase salt `stack init` wrote."""

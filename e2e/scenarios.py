@@ -298,7 +298,8 @@ def revision_runbook(context: Context) -> None:
     pinned = ["apps", {"name": "payments", "revision": "canary"}]
     ops = runbook_step(context, "2", {"revisions": revisions, "defaultRevision": "default"}, pinned)
     report.check(
-        "runbook 2: ~ Namespace payments only", list(ops.values()) == ["update"] and find(ops, NAMESPACE, "payments"), ops
+        "runbook 2: ~ Namespace payments only", list(ops.values()) == ["update"] and find(ops, NAMESPACE, "payments") == ["update"],
+        ops,
     )
     runbook_up(context, "2")
     labels = namespaces(context)["payments"]["metadata"].get("labels", {})
