@@ -82,6 +82,13 @@ class PulumiStack:
             "PULUMI_SKIP_CONFIRMATIONS": "true",
             "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
             "NO_COLOR": "1",
+            # The provider the module proxy serves (4.25.0, e2e/toolchain) predates the provider options
+            # `enablePatchForce` and `upsertExistingObjects` the stack sets on its adopting provider
+            # (stacks/mesh.py) and ignores them; it creates by server-side apply, i.e. always adopts. Its
+            # environment switch stands in for `enablePatchForce`, so the `up` after a destroy can take over the
+            # kept objects whose fields the destroyed stack's field manager still owns. Untested therefore: the
+            # strict provider's AlreadyExists refusal and its apply conflicts.
+            "PULUMI_K8S_ENABLE_PATCH_FORCE": "true",
         }
         self.env.pop("PULUMI_IGNORE_AMBIENT_PLUGINS", None)
         (directory / "state").mkdir(parents=True, exist_ok=True)

@@ -89,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         mirror = MirrorServer(mirror_dir).start()
         certificates = CertManagerDouble(cluster).start()
         stack = PulumiStack(
-            directory / "pulumi", "dev", [bins["pulumi"], bins["provider"]], cluster.kubeconfig, directory / "pulumi.log"
+            directory / "pulumi",
+            "dev",
+            [bins["pulumi"], bins["provider"]],
+            cluster.kubeconfig,
+            directory / "pulumi.log",
         )
         with report.step("stack init"):
             stack.init()

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 PROJECT = "service-mesh"
 CRD_GROUPS_KEPT = ("gateway.networking.k8s.io", "istio.io", "cert-manager.io")
-SAME = "same"
+# Steps that change nothing: unchanged resources, and reads (`Resource.get`, re-read on every run).
+UNCHANGED = ("same", "read")
 
 
 # -- settings --------------------------------------------------------------------------------------------------
@@ -60,12 +61,17 @@ def urn_name(urn: str) -> str:
 
 
 def changes(result: Result) -> dict[str, str]:
-    """URN -> op for every step of a preview that is not `same`."""
-    return {step["urn"]: step["op"] for step in steps(result) if step["op"] != SAME}
+    """URN -> op for every step of a preview that changes something."""
+    return {step["urn"]: step["op"] for step in steps(result) if step["op"] not in UNCHANGED}
 
 
 def find(ops: dict[str, str], type_: str, name: str) -> list[str]:
     return [op for urn, op in ops.items() if urn_type(urn) == type_ and urn_name(urn).endswith(name)]
+
+
+def kubernetes_resources(resources: list[dict[str, Any]]) -> list[str]:
+    """The URNs of a stack's resources besides the stack itself and the engine's default providers."""
+    return [r["urn"] for r in resources if not r["type"].startswith("pulumi:")]
 
 
 def namespaces(context: Context) -> dict[str, dict[str, Any]]:
@@ -113,7 +119,8 @@ def bad_setting(context: Context) -> None:
     with report.step("up with a bad setting"):
         up = stack.up(check=False)
     report.check("bad setting: up fails naming mesh.mtls", up.code != 0 and "mesh.mtls" in up.output, up.code)
-    report.check("bad setting: the stack holds no resource", stack.resources() == [], stack.resources()[:3])
+    made = kubernetes_resources(stack.resources())
+    report.check("bad setting: the stack holds no Kubernetes resource", made == [], made[:3])
     report.check("bad setting: no namespace created", set(namespaces(context)) == before, set(namespaces(context)))
 
 
@@ -198,7 +205,9 @@ def check_deployed(context: Context, label: str, injected: dict[str, dict[str, s
         outputs.get("ingress"),
     )
     report.check(
-        f"{label}: output injectedNamespaces", sorted(outputs.get("injectedNamespaces", [])) == sorted(injected), outputs
+        f"{label}: output injectedNamespaces",
+        sorted(outputs.get("injectedNamespaces", [])) == sorted(injected),
+        outputs,
     )
     root = (outputs.get("tls") or {}).get("rootCertificate") or ""
     report.check(f"{label}: output tls.rootCertificate is a PEM", "BEGIN CERTIFICATE" in root, outputs.get("tls"))
@@ -210,13 +219,16 @@ def _absent(labels: dict[str, str]) -> list[str]:
     return ["istio.io/rev"] if "istio-injection" in labels else ["istio-injection"]
 
 
-DEV_INJECTED = {"apps": {"istio-injection": "enabled"}, "cert-manager": {"istio-injection": "disabled"}}
+# `dev` injects `apps` (mesh.injectedNamespaces) and the demo's namespace; cert-manager is never injected.
+INJECTED = {"istio-injection": "enabled"}
+DEV_INJECTED = {"apps": INJECTED, "demo": INJECTED}
 
 
 def up_dev(context: Context) -> None:
+    set_settings(context)
     with context.report.step("up (dev, first)"):
         context.stack.up()
-    check_deployed(context, "up", {k: v for k, v in DEV_INJECTED.items() if k == "apps"})
+    check_deployed(context, "up", DEV_INJECTED)
     labels = namespaces(context)["cert-manager"]["metadata"].get("labels", {})
     context.report.check("up: cert-manager not injected", labels.get("istio-injection") == "disabled", labels)
 
@@ -243,7 +255,8 @@ def destroy_and_check(context: Context, label: str, owned: list[str], kept_befor
     terminating = [n for n in owned if n in live]
     report.check(f"{label}: no namespace of the stack left (none Terminating)", not terminating, terminating)
     report.check(f"{label}: kept CRDs remain", kept_crds(context) == kept_before, kept_crds(context))
-    report.check(f"{label}: the stack holds no resource", context.stack.resources() == [], "resources left")
+    left = kubernetes_resources(context.stack.resources())
+    report.check(f"{label}: the stack holds no Kubernetes resource", left == [], left[:3])
 
 
 def destroy_up_destroy(context: Context) -> None:
@@ -253,7 +266,7 @@ def destroy_up_destroy(context: Context) -> None:
     destroy_and_check(context, "destroy", owned, kept)
     with context.report.step("up (after destroy: adopts the kept CRDs)"):
         context.stack.up()
-    check_deployed(context, "re-up", {"apps": DEV_INJECTED["apps"]})
+    check_deployed(context, "re-up", DEV_INJECTED)
     destroy_and_check(context, "destroy again", stack_namespaces(context), kept)
 
 
@@ -298,7 +311,8 @@ def revision_runbook(context: Context) -> None:
     pinned = ["apps", {"name": "payments", "revision": "canary"}]
     ops = runbook_step(context, "2", {"revisions": revisions, "defaultRevision": "default"}, pinned)
     report.check(
-        "runbook 2: ~ Namespace payments only", list(ops.values()) == ["update"] and find(ops, NAMESPACE, "payments") == ["update"],
+        "runbook 2: ~ Namespace payments only",
+        list(ops.values()) == ["update"] and find(ops, NAMESPACE, "payments") == ["update"],
         ops,
     )
     runbook_up(context, "2")
@@ -333,7 +347,9 @@ def revision_runbook(context: Context) -> None:
     runbook_up(context, "5 (next upgrade, add)")
     ops = runbook_step(context, "6 (next upgrade, move)", {"revisions": two, "defaultRevision": "next"}, pinned)
     for type_, name in ((MWC, "istio-revision-tag-default"), (SERVICE, "istiod-revision-tag-default")):
-        report.check(f"runbook 6: {name} updated in place", find(ops, type_, name) == ["update"], find(ops, type_, name))
+        report.check(
+            f"runbook 6: {name} updated in place", find(ops, type_, name) == ["update"], find(ops, type_, name)
+        )
     runbook_up(context, "6 (next upgrade, move)")
     live = context.cluster.get("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations")["items"]
     tags = [w for w in live if w["metadata"]["name"] == "istio-revision-tag-default"]
