@@ -15,6 +15,7 @@ from components.istio import IstioControlPlane, IstioControlPlaneArgs, IstioRevi
 from components.mesh_policy import InjectedNamespace, MeshPolicy, MeshPolicyArgs, MeshTracing
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
 from stacks import addresses, profiles
+from stacks.mirror import chart_mirror
 from stacks.settings import KubernetesSettings, Settings
 
 
@@ -103,11 +104,13 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
                 version=settings.gateway_api.version,
                 channel=settings.gateway_api.channel,
                 retain_on_delete=settings.gateway_api.retain_on_delete,
+                mirror=settings.mirror.gateway_api if settings.mirror else None,
             ),
             opts=pulumi.ResourceOptions(providers=[adopting]) if kept else on_cluster,
         )
 
     tracer = zipkin_tracer(settings)
+    mirror = chart_mirror(settings.mirror)
     sizing = profiles.sizing(settings)
     pinned = settings.mesh.pinned
     control_plane = IstioControlPlane(
@@ -125,6 +128,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             alpha_gateway_api=settings.gateway_api.tcp_routes,
             wait_for=[gateway_api] if gateway_api is not None else [],
             crd_provider=adopting,
+            mirror=mirror,
         ),
         opts=on_cluster,
     )
@@ -143,6 +147,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             tcp_ports=tcp_listeners(settings),
             revision=None if settings.istio.default == addresses.UNREVISIONED else settings.istio.default,
             wait_for=[control_plane.istiod],
+            mirror=mirror,
         ),
         opts=on_cluster,
     )

@@ -49,6 +49,9 @@ ISTIOD_KEYS = {
     "revision",
     "revisionTags",
     "global.operatorManageWebhooks",
+    # mirror.images: templates/deployment.yaml renders `<global.hub>/pilot:<tag>`, files/injection-template.yaml
+    # and gateway-injection-template.yaml `<global.hub>/proxyv2:<tag>` (values.yaml global.hub).
+    "global.hub",
 }
 GATEWAY_KEYS = {
     "service.type",
@@ -129,6 +132,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "serviceAccount.name",
         "serviceAccount.annotations.*",
         *resources(""),  # values.yaml `resources: {}`, rendered on the external-dns container
+        "image.repository",  # mirror.images: templates/_helpers.tpl external-dns.image
     },
     # prometheus-community/helm-charts prometheus-29.27.0 charts/prometheus: values.yaml (subchart conditions
     # alertmanager/kube-state-metrics/prometheus-node-exporter/prometheus-pushgateway.enabled; server.*);
@@ -148,6 +152,9 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "server.persistentVolume.size",
         "server.retention",
         "server.retentionSize",
+        # mirror.images: templates/deploy.yaml renders both containers' `<repository>:<tag>`
+        "server.image.repository",
+        "configmapReload.prometheus.image.repository",
     },
     # grafana-community/helm-charts grafana-12.11.1 charts/grafana: values.yaml; podLabels is read by
     # templates/deployment.yaml; grafana.ini is rendered as Grafana's ini (grafana/grafana conf/defaults.ini:
@@ -190,12 +197,19 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "dashboardProviders.dashboardproviders.yaml.providers[].disableDeletion",
         "dashboardProviders.dashboardproviders.yaml.providers[].options.path",
         "dashboardsConfigMaps.<name>",
+        # mirror.images: templates/_pod.tpl renders `<registry>/<repository>:<tag>` for grafana, init-chown-data
+        # and every sidecar container
+        "image.registry",
+        "initChownData.image.registry",
+        "sidecar.image.registry",
     },
     # jaegertracing/helm-charts jaeger-4.11.1 charts/jaeger: templates/jaeger/jaeger-deploy.yaml reads
     # jaeger.podLabels and jaeger.resources.
     ("jaeger", "4.11.1"): {
         "jaeger.podLabels.*",
         *resources("jaeger."),
+        # mirror.images: templates/_helpers.tpl jaeger.image, bitnami common.images.image `<registry>/<repository>`
+        "jaeger.image.registry",
     },
     # kiali/helm-charts v2.29.0 kiali-server: values.yaml; templates/configmap.yaml passes the values through as
     # Kiali's config, read by kiali/kiali v2.29.0 config/config.go: ExternalServices{grafana, prometheus,
@@ -211,6 +225,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "deployment.instance_name",
         "deployment.pod_labels.*",
         "deployment.image_pull_policy",
+        "deployment.image_name",  # mirror.images: templates/deployment.yaml `<image_name>:<image_version>`
         *resources("deployment."),
         "login_token.signing_key",
         "external_services.prometheus.url",
@@ -258,6 +273,9 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "cainjector.resources.limits.memory",
         "cainjector.podDisruptionBudget.enabled",
         "startupapicheck.enabled",
+        # mirror.images: values.yaml imageRegistry ("can include path prefixes"), read by _helpers.tpl
+        # cert-manager.image for every component
+        "imageRegistry",
     },
 }
 
