@@ -6,12 +6,13 @@ CHART_IMAGES, says where)."""
 from __future__ import annotations
 
 import copy
+import io
 import re
 from typing import Any
 
 import pytest
 
-from stacks import mirror, versions
+from stacks import istio_dashboards, mirror, versions
 from tests import fakes
 from tests.harness import assert_refused, plain_occurrences, run_program, shipped_stacks, stack_config
 
@@ -255,3 +256,28 @@ BAD_INPUTS = [
 @pytest.mark.parametrize(("config", "key", "words"), [b[1:] for b in BAD_INPUTS], ids=[b[0] for b in BAD_INPUTS])
 def test_bad_mirror_settings_are_refused(run_stack, config, key, words):
     assert_refused(lambda: run_stack(config), key, [words])
+
+
+def test_dashboards_download_from_a_mirror_url(monkeypatch):
+    opened = []
+
+    def urlopen(url, timeout):
+        opened.append(url)
+        return io.BytesIO(b'{"title": "t"}')
+
+    monkeypatch.setattr(istio_dashboards.urllib.request, "urlopen", urlopen)
+    istio_dashboards.download("1.30.3", "https://mirror.internal.example/istio-dashboards")
+    assert opened[0] == "https://mirror.internal.example/istio-dashboards/1.30.3/istio-extension-dashboard.json"
+    assert len(opened) == 7
+
+
+def test_dashboards_read_from_a_mirror_directory(tmp_path):
+    (tmp_path / "1.30.3").mkdir()
+    for file in versions.ISTIO_DASHBOARD_FILES:
+        (tmp_path / "1.30.3" / file).write_text(f'{{"title": "{file}"}}')
+    files = istio_dashboards.download("1.30.3", str(tmp_path))
+    assert files["pilot-dashboard.gen.json"] == '{"title": "pilot-dashboard.gen.json"}'
+    (tmp_path / "1.30.3" / "pilot-dashboard.gen.json").unlink()
+    message = f"pilot-dashboard.gen.json: cannot read {tmp_path}/1.30.3/"
+    with pytest.raises(istio_dashboards.DashboardSourceError, match=re.escape(message)):
+        istio_dashboards.download("1.30.3", str(tmp_path))
