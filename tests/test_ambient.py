@@ -118,7 +118,7 @@ def test_kiali_reads_the_namespace_ztunnel_runs_in(ambient):
     """Kiali 2.29 detects ambient from a DaemonSet labelled app.kubernetes.io/name=ztunnel in a namespace it reads,
     and queries pod=~"ztunnel-.*": ztunnel beside Kiali, never renamed."""
     assert ambient.chart("kiali-server").inputs["namespace"] == ambient.chart("ztunnel").inputs["namespace"]
-    assert "resourceName" in values(ambient, "ztunnel") and values(ambient, "ztunnel")["resourceName"] == "ztunnel"
+    assert values(ambient, "ztunnel")["resourceName"] == "ztunnel"
 
 
 PLATFORMS = [
