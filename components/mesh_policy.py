@@ -14,18 +14,21 @@ INJECTION_LABEL = {"istio-injection": "enabled"}
 # Pinned namespaces carry only this label: istio-injection takes precedence over it in every injector webhook
 # (istio/istio 1.30.3 istio-discovery templates/mutatingwebhook.yaml: `istio-injection DoesNotExist`).
 REVISION_LABEL = "istio.io/rev"
-# Ambient enrolment and the waypoint binding (istio/istio 1.30.3 pkg/config/constants: DataplaneModeLabel,
-# AmbientUseWaypointLabel). A namespace never carries both a sidecar label and this one: the injector has no
-# ambient check, so istio-injection or istio.io/rev would win and give its pods sidecars.
+# Ambient enrolment and the waypoint binding (istio/istio 1.30.3 cni/README.md: namespace label
+# istio.io/dataplane-mode=ambient; istioctl/pkg/waypoint/waypoint.go labels the namespace with
+# label.IoIstioUseWaypoint = the waypoint's name). A namespace never carries both a sidecar label and this one:
+# the injector has no ambient check, so istio-injection or istio.io/rev would win and give its pods sidecars.
 DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
 USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
-# The name `istioctl waypoint apply` gives a namespace's waypoint.
+# The name `istioctl waypoint apply` gives a namespace's waypoint (pkg/config/constants DefaultNamespaceWaypoint).
 WAYPOINT_NAME = "waypoint"
-# A waypoint is a Gateway of this class with one HBONE listener on 15008 (pilot/pkg/config/kube/gateway:
-# the istio-waypoint class, exists with PILOT_ENABLE_AMBIENT; the listener `istioctl waypoint generate` writes).
+# A waypoint is a Gateway of this class with one HBONE listener on 15008, as `istioctl waypoint generate` writes
+# it (istioctl/pkg/waypoint/waypoint.go: constants.WaypointGatewayClassName, listener "mesh"); the class exists
+# with PILOT_ENABLE_AMBIENT (manifests/helm-profiles/ambient.yaml).
 WAYPOINT_CLASS = "istio-waypoint"
 WAYPOINT_LISTENER = {"name": "mesh", "port": 15008, "protocol": "HBONE"}
-# What the waypoint serves: traffic addressed to the namespace's Services (Istio's default for waypoints).
+# What the waypoint serves: traffic addressed to the namespace's Services. istioctl leaves the label off and lets
+# istiod default to `service` (waypoint.go); it is stated here so the choice shows in the preview.
 WAYPOINT_FOR = {"istio.io/waypoint-for": "service"}
 
 
