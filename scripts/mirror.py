@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from stacks import mirror, versions
+from stacks import dataplane, mirror, versions
 from stacks.loader import load_settings
 from stacks.settings import Settings
 
@@ -97,6 +97,14 @@ def plan(stacks: Sequence[Settings]) -> Plan:
         for file in versions.ISTIO_DASHBOARD_FILES
     ]
     images = {image.image for ref in charts for image in mirror.chart_images(ref)}
+    images |= {
+        f"{image.image}-{versions.ISTIO_AMBIENT_VARIANT}"
+        for s in stacks
+        if dataplane.ambient_enabled(s)
+        for revision in s.istio.installed
+        for chart in versions.ISTIO_CHARTS_WITH_AMBIENT_PROFILE
+        for image in mirror.chart_images(versions.istio_chart(chart, revision.version))
+    }
     images |= {versions.CERT_MANAGER_API_CHECK_IMAGE, versions.DEMO_IMAGE, versions.VERIFY_IMAGE}
     return Plan(tuple(charts), tuple(files), tuple(sorted(images)))
 

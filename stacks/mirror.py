@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from stacks import versions
+from stacks import dataplane, versions
 from stacks.settings import MirrorSettings, Settings
 
 OCI = "oci://"
@@ -155,7 +155,11 @@ def istio_dashboard_location(version: str, file: str, base: str | None) -> str:
 
 def installed_charts(settings: Settings) -> tuple[str, ...]:
     """The charts the stack installs with these settings (a shipped stack's run registers exactly these)."""
-    charts = list(versions.ISTIO_CHARTS)
+    charts = ["base", "istiod", "gateway"]
+    if dataplane.cni_installed(settings):
+        charts.append("cni")
+    if dataplane.ambient_enabled(settings):
+        charts.append("ztunnel")
     if settings.dns_cloud is not None:
         charts.append(versions.EXTERNAL_DNS.chart)
     if settings.dns.domain is not None and settings.tls_mode in ("acme", "ca"):

@@ -21,8 +21,9 @@ class ChartRef:
 
 ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_DEFAULT_VERSION = "1.30.3"
-# Istio publishes base, istiod and gateway at the Istio version itself.
-ISTIO_CHARTS = ("base", "istiod", "gateway")
+# Istio publishes base, istiod, gateway, cni (the CNI node agent, source manifests/charts/istio-cni) and ztunnel at
+# the Istio version itself, in the same repository.
+ISTIO_CHARTS = ("base", "istiod", "gateway", "cni", "ztunnel")
 
 # `base.validationFailurePolicy` exists only from these patch releases on (istio/istio#57643). Without it,
 # istiod flips its validating webhook from Ignore to Fail after install and every `pulumi up` fights it
@@ -98,6 +99,11 @@ CHART_IMAGES: dict[str, ChartImages] = {
     # manifests/charts/gateway/templates/deployment.yaml: `image: auto`, filled by istiod's gateway injection
     # template from istiod's global.hub (the proxyv2 above).
     "gateway": ChartImages(None, ()),
+    # manifests/charts/istio-cni templates/daemonset.yaml: `<hub | global.hub>/install-cni:<tag>`.
+    "cni": ChartImages(None, (ChartImage("docker.io/istio/install-cni:{version}", "global.hub", appended=1),)),
+    # manifests/charts/ztunnel templates/daemonset.yaml: `<hub>/ztunnel:<tag>`, global.* flattened onto the top
+    # level first (templates/zzz_profile.yaml), so global.hub sets it.
+    "ztunnel": ChartImages(None, (ChartImage("docker.io/istio/ztunnel:{version}", "global.hub", appended=1),)),
     # charts/external-dns values.yaml image.repository; tag: v + appVersion 0.21.0 (templates/_helpers.tpl).
     "external-dns": ChartImages(
         "1.21.1", (ChartImage("registry.k8s.io/external-dns/external-dns:v0.21.0", "image.repository"),)
@@ -149,6 +155,11 @@ CHART_IMAGES: dict[str, ChartImages] = {
         ),
     ),
 }
+# The ambient profile (manifests/helm-profiles/ambient.yaml at 1.30.3) sets global.variant: distroless, which the
+# istiod, injection and cni templates append to the tag (`:<tag>-distroless`); the stack gives ztunnel no profile.
+ISTIO_AMBIENT_VARIANT = "distroless"
+ISTIO_CHARTS_WITH_AMBIENT_PROFILE = ("istiod", "cni")
+
 LETSENCRYPT_SERVERS = {
     "production": "https://acme-v02.api.letsencrypt.org/directory",
     "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",

@@ -139,6 +139,12 @@ def test_external_dns_image_from_the_mirror(shared_run):
     }
 
 
+def test_the_node_agents_images_from_the_mirror_registry(shared_run):
+    run = shared_run(mirrored_config("ambient"), stack="ambient")
+    for chart in ("cni", "ztunnel", "istiod"):
+        assert run.chart(chart).inputs["values"]["global"]["hub"] == "registry.internal.example/mesh/istio"
+
+
 def test_oci_charts_and_overrides_with_secret_credentials(run_stack):
     charts = {
         "repository": "oci://registry.internal.example/charts",
@@ -195,8 +201,8 @@ def test_every_pinned_chart_lists_its_images():
 
 
 def test_a_chart_without_images_listed_cannot_be_mirrored():
-    with pytest.raises(ValueError, match=re.escape("ztunnel 1.30.3 has no entry in stacks/versions.py CHART_IMAGES")):
-        mirror.image_values(versions.ChartRef("ztunnel", "1.30.3", versions.ISTIO_REPOSITORY), "r.example/m")
+    with pytest.raises(ValueError, match=re.escape("egress 1.30.3 has no entry in stacks/versions.py CHART_IMAGES")):
+        mirror.image_values(versions.ChartRef("egress", "1.30.3", versions.ISTIO_REPOSITORY), "r.example/m")
     with pytest.raises(ValueError, match=re.escape("lists its images at 29.27.0, the stack pins 29.28.0")):
         mirror.image_values(versions.ChartRef("prometheus", "29.28.0", "https://x.example"), "r.example/m")
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from scripts import mirror as command
+from stacks import versions
 from stacks.versions import ChartRef
 
 
@@ -174,6 +175,8 @@ def test_the_plan_for_the_shipped_stacks():
         ("base", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
         ("istiod", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
         ("gateway", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
+        ("cni", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
+        ("ztunnel", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
         ("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
         ("prometheus", "29.27.0", "https://prometheus-community.github.io/helm-charts"),
         ("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts"),
@@ -193,8 +196,13 @@ def test_the_plan_for_the_shipped_stacks():
     )
     assert to_fetch.images == (
         "docker.io/grafana/grafana:13.2.0",
+        "docker.io/istio/install-cni:1.30.3",
+        "docker.io/istio/install-cni:1.30.3-distroless",  # the ambient stack: its profile's variant
         "docker.io/istio/pilot:1.30.3",
+        "docker.io/istio/pilot:1.30.3-distroless",
         "docker.io/istio/proxyv2:1.30.3",
+        "docker.io/istio/proxyv2:1.30.3-distroless",
+        "docker.io/istio/ztunnel:1.30.3",
         "docker.io/jaegertracing/jaeger:2.19.0",
         "docker.io/library/busybox:1.38.0",
         "docker.io/library/python:3.13.7-alpine3.22"
@@ -217,19 +225,15 @@ def test_every_istio_version_a_stack_names_is_mirrored():
     revisions = [{"name": "a", "version": "1.30.3"}, {"name": "b", "version": "1.29.6"}]
     canary = {**command.stack_config("dev"), "istio": {"revisions": revisions, "defaultRevision": "b"}}
     to_fetch = command.plan([command.stack_settings(canary)])
-    assert [(r.chart, r.version) for r in to_fetch.charts[:6]] == [
-        ("base", "1.29.6"),
-        ("istiod", "1.29.6"),
-        ("gateway", "1.29.6"),
-        ("base", "1.30.3"),
-        ("istiod", "1.30.3"),
-        ("gateway", "1.30.3"),
-    ]
+    istio_charts = [(r.chart, r.version) for r in to_fetch.charts if r.repository == versions.ISTIO_REPOSITORY]
+    charts = ("base", "istiod", "gateway", "cni", "ztunnel")
+    assert istio_charts == [(chart, version) for version in ("1.29.6", "1.30.3") for chart in charts]
     assert {f.path.split("/")[1] for f in to_fetch.files if f.path.startswith("istio-dashboards/")} == {
         "1.29.6",
         "1.30.3",
     }
     assert "docker.io/istio/proxyv2:1.29.6" in to_fetch.images
+    assert "docker.io/istio/proxyv2:1.29.6-distroless" not in to_fetch.images  # dev is not ambient
 
 
 def test_the_command_reports_a_failure_by_name(tmp_path, monkeypatch, capsys, upstream):
