@@ -13,6 +13,7 @@ import pulumi_random as random
 from components.chart import child_opts, pinned_chart
 from stacks import addresses, versions
 from stacks.istio_dashboards import IstioDashboard
+from stacks.mirror import ChartMirror
 from stacks.profiles import Sizing
 
 NOT_INJECTED = {"sidecar.istio.io/inject": "false"}
@@ -50,6 +51,8 @@ class DashboardsArgs:
     grafana_public_url: str | None = None
     # Kiali reads Istio's config and needs istiod serving.
     kiali_waits_for: list[pulumi.Resource] = field(default_factory=list)
+    # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
+    mirror: ChartMirror | None = None
 
 
 def prometheus_values(sizing: Sizing) -> dict[str, Any]:
@@ -230,6 +233,7 @@ class Dashboards(pulumi.ComponentResource):
                 namespace=namespace,
                 values=prometheus_values(args.sizing),
                 opts=child_opts(self),
+                mirror=args.mirror,
             )
         grafana_secret = None
         if args.grafana:
@@ -246,6 +250,7 @@ class Dashboards(pulumi.ComponentResource):
                 namespace=namespace,
                 values=grafana_values(args.sizing, args.grafana_public_url, args.istio_dashboards),
                 opts=child_opts(self, [grafana_secret, *config_maps]),
+                mirror=args.mirror,
             )
         if args.jaeger:
             self.charts["jaeger"] = pinned_chart(
@@ -255,6 +260,7 @@ class Dashboards(pulumi.ComponentResource):
                 namespace=namespace,
                 values=jaeger_values(args.sizing),
                 opts=child_opts(self),
+                mirror=args.mirror,
             )
         if args.kiali:
             secrets: list[pulumi.Resource] = [grafana_secret] if grafana_secret else []
@@ -273,6 +279,7 @@ class Dashboards(pulumi.ComponentResource):
                 namespace=namespace,
                 values=kiali_values(args),
                 opts=child_opts(self, [self.charts["prometheus"], *args.kiali_waits_for, *secrets]),
+                mirror=args.mirror,
             )
         self.register_outputs({"charts": sorted(self.charts)})
 

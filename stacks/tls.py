@@ -19,6 +19,7 @@ from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
 from stacks import addresses, profiles, versions
 from stacks.mesh import Mesh
+from stacks.mirror import chart_mirror
 from stacks.observability import exposed_hosts
 from stacks.settings import WILDCARD_CERTIFICATE, Settings
 
@@ -85,6 +86,7 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> 
             service_account_annotations=acme.credentials.service_account_annotations if acme is not None else {},
             wait_for=[*crds, *grants],
             crd_provider=mesh.adopting_provider,
+            mirror=chart_mirror(settings.mirror),
         ),
         opts=on_cluster,
     )
