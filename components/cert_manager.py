@@ -14,9 +14,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
-from stacks import versions
-from stacks.mirror import ChartMirror, image_or_mirrored
-from stacks.profiles import Resources
+from definitions import versions
+from definitions.mirror import ChartMirror, image_or_mirrored
+from definitions.sizing import Resources
 
 API_CHECK = "cert-manager-api-check"
 # `check api` retries a dry-run Certificate create until the webhook answers with its injected CA.

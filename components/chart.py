@@ -9,8 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from stacks.mirror import ChartMirror, chart_source, image_values, merge_values
-from stacks.versions import ChartRef
+from definitions.mirror import ChartMirror, chart_source, image_values, merge_values
+from definitions.versions import ChartRef
 
 
 def pinned_chart(
@@ -26,10 +26,10 @@ def pinned_chart(
     """A `helm.v4.Chart`, so `pulumi preview` diffs every object the chart renders.
 
     `release` is explicit because release names are API: they decide the names of the Services other
-    charts and the mesh config point at (see stacks/addresses.py).
+    charts and the mesh config point at (see definitions/addresses.py).
 
     With a `mirror`, the chart comes from the mirror's repository (an oci:// prefix makes the chart reference
-    `oci://<prefix>/<chart>`, with no repository URL), and every image the chart runs (stacks/versions.py
+    `oci://<prefix>/<chart>`, with no repository URL), and every image the chart runs (definitions/versions.py
     CHART_IMAGES) from the mirror's registry.
     """
     source = chart_source(ref, mirror)

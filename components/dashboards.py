@@ -11,10 +11,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.chart import child_opts, pinned_chart
-from stacks import addresses, versions
-from stacks.istio_dashboards import IstioDashboard
-from stacks.mirror import ChartMirror
-from stacks.profiles import Sizing
+from definitions import addresses, versions
+from definitions.mirror import ChartMirror
+from definitions.sizing import Sizing
 
 NOT_INJECTED = {"sidecar.istio.io/inject": "false"}
 GRAFANA_ADMIN_SECRET = "grafana-admin"
@@ -26,6 +25,13 @@ PROMETHEUS_DATASOURCE = "Prometheus"  # the name Istio's dashboards refer to
 PROMETHEUS_STORAGE = {"size": "50Gi", "retention": "15d", "retentionSize": "45GB"}
 # Where the grafana chart mounts `dashboardsConfigMaps.<provider>` (templates/_pod.tpl at grafana-12.11.1).
 GRAFANA_DASHBOARDS_DIR = "/var/lib/grafana/dashboards"
+
+
+@dataclass(frozen=True)
+class IstioDashboard:
+    name: str  # e.g. istio-mesh-dashboard: the Grafana provider, the file and the ConfigMap's suffix
+    title: str
+    json: str  # compact
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from stacks.mirror import gateway_api_bundle
+from definitions.mirror import gateway_api_bundle
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
-from stacks import versions
-from stacks.mirror import ChartMirror
-from stacks.profiles import Replicas, Resources, spread
+from definitions import versions
+from definitions.mirror import ChartMirror
+from definitions.sizing import Replicas, Resources, spread
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
-from stacks import versions
-from stacks.addresses import UNREVISIONED
-from stacks.mirror import ChartMirror
-from stacks.profiles import Replicas, Resources, spread
+from definitions import versions
+from definitions.addresses import UNREVISIONED
+from definitions.mirror import ChartMirror
+from definitions.sizing import Replicas, Resources, spread
 
 # Given to base AND istiod from the first install, so istiod never flips its webhook from Ignore to Fail
 # and later `up`s show no diff (pulumi/pulumi-kubernetes#2210, istio/istio#57643).

@@ -25,9 +25,9 @@ import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
 from components.istio import AMBIENT_PROFILE
-from stacks import versions
-from stacks.mirror import ChartMirror
-from stacks.profiles import Resources
+from definitions import versions
+from definitions.mirror import ChartMirror
+from definitions.sizing import Resources
 
 CNI_DAEMONSET = "istio-cni-node"
 ZTUNNEL_NAME = "ztunnel"

@@ -2,7 +2,7 @@
 
 Lays out what a stack with `mirror` set reads (README, "Air-gapped clusters"):
 
-    DIR/charts/<chart>-<version>.tgz and DIR/charts/index.yaml   every pinned chart (stacks/versions.py), a Helm
+    DIR/charts/<chart>-<version>.tgz and DIR/charts/index.yaml   every pinned chart (definitions/versions.py), a Helm
                                                                  repository: serve DIR over HTTP
     DIR/gateway-api/<version>/<channel>-install.yaml             the bundle each stack's gatewayApi names
     DIR/istio-dashboards/<istio version>/<file>                  the dashboards of every Istio version named
@@ -31,7 +31,9 @@ from typing import Any
 
 import yaml
 
-from stacks import dataplane, mirror, versions
+from definitions import versions
+from definitions.mirror import chart_images, mirrored_image
+from stacks import dataplane
 from stacks.loader import load_settings
 from stacks.settings import Settings
 
@@ -96,14 +98,14 @@ def plan(stacks: Sequence[Settings]) -> Plan:
         for version in istio_versions
         for file in versions.ISTIO_DASHBOARD_FILES
     ]
-    images = {image.image for ref in charts for image in mirror.chart_images(ref)}
+    images = {image.image for ref in charts for image in chart_images(ref)}
     images |= {
         f"{image.image}-{versions.ISTIO_AMBIENT_VARIANT}"
         for s in stacks
         if dataplane.ambient_enabled(s)
         for revision in s.istio.installed
         for chart in versions.ISTIO_CHARTS_WITH_AMBIENT_PROFILE
-        for image in mirror.chart_images(versions.istio_chart(chart, revision.version))
+        for image in chart_images(versions.istio_chart(chart, revision.version))
     }
     images |= {versions.CERT_MANAGER_API_CHECK_IMAGE, versions.DEMO_IMAGE, versions.VERIFY_IMAGE}
     return Plan(tuple(charts), tuple(files), tuple(sorted(images)))
@@ -194,7 +196,7 @@ def images_list(images: Sequence[str], prefix: str) -> str:
         "# Every image the stack runs, pinned, and the command that copies it to the registry mirror.images names",
         "# (skopeo instead: skopeo copy --all docker://SOURCE docker://DESTINATION).",
     ]
-    lines += [f"crane copy {image} {mirror.mirrored_image(image, prefix)}" for image in images]
+    lines += [f"crane copy {image} {mirrored_image(image, prefix)}" for image in images]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.external_dns import DnsCredentials, ExternalDns, ExternalDnsArgs
-from stacks import addresses, profiles
+from definitions import addresses
+from stacks import profiles
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
 from stacks.rules import within

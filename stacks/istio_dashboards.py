@@ -1,7 +1,7 @@
 """Istio's Grafana dashboards for the installed Istio version, read by the program (not by the cluster).
 
 At `pulumi up` (and preview) the program downloads each dashboard from the Istio release the stack installs
-(URL pinned in stacks/versions.py), or reads it from the mirror (a base URL or a local directory), checks it is
+(URL pinned in definitions/versions.py), or reads it from the mirror (a base URL or a local directory), checks it is
 JSON, compacts it, and the dashboards component delivers it as a ConfigMap that Grafana provisions. The cluster
 needs no egress; an Istio upgrade updates the dashboards.
 
@@ -14,11 +14,11 @@ import contextlib
 import json
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from stacks import versions
-from stacks.mirror import istio_dashboard_location
+from components.dashboards import IstioDashboard
+from definitions import versions
+from definitions.mirror import istio_dashboard_location
 
 # (Istio version, mirror base URL or directory or None) -> {file name: JSON text}
 DashboardSource = Callable[[str, str | None], Mapping[str, str]]
@@ -30,13 +30,6 @@ DOWNLOAD_TIMEOUT_SECONDS = 30
 
 class DashboardSourceError(Exception):
     """A dashboard could not be read or would not fit a ConfigMap."""
-
-
-@dataclass(frozen=True)
-class IstioDashboard:
-    name: str  # e.g. istio-mesh-dashboard: the Grafana provider, the file and the ConfigMap's suffix
-    title: str
-    json: str  # compact
 
 
 def download(version: str, mirror: str | None = None) -> dict[str, str]:

@@ -22,7 +22,8 @@ from components.istio import (
 from components.mesh_policy import InjectedNamespace, MeshPolicy, MeshPolicyArgs, MeshTracing
 from components.node_agents import ZTUNNEL_NAME, IstioNodeAgents, NodeAgentsArgs
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
-from stacks import addresses, dataplane, profiles
+from definitions import addresses
+from stacks import dataplane, profiles
 from stacks.mirror import chart_mirror
 from stacks.settings import KubernetesSettings, Settings
 

@@ -10,7 +10,8 @@ import pulumi
 
 from components.dashboards import Dashboards, DashboardsArgs, KialiOpenIdArgs
 from components.routes import PublishedRoute, RouteArgs
-from stacks import addresses, istio_dashboards, profiles
+from definitions import addresses
+from stacks import istio_dashboards, profiles
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
 from stacks.settings import Settings

@@ -18,9 +18,11 @@ from components.routes import (
     RouteArgs,
 )
 from components.shared_gateway import dns_target_annotations
-from stacks import addresses, profiles, versions
+from definitions import addresses, versions
+from definitions.mirror import image_or_mirrored
+from stacks import profiles
 from stacks.mesh import Mesh
-from stacks.mirror import chart_mirror, image_or_mirrored
+from stacks.mirror import chart_mirror
 from stacks.settings import DEMO_PORT, DEMO_SERVICE, RouteSettings, Settings
 from stacks.tls import Tls
 

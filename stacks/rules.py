@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from stacks import dataplane, durations, mirror, profiles, quantities, versions
-from stacks.addresses import CERT_MANAGER_NAMESPACE, INGRESS_RELEASE, ISTIO_NAMESPACE, UNREVISIONED
+from definitions import durations, versions
+from definitions.addresses import CERT_MANAGER_NAMESPACE, INGRESS_RELEASE, ISTIO_NAMESPACE, UNREVISIONED
+from stacks import dataplane, mirror, profiles, quantities
 from stacks.installed import InstalledIstio
 from stacks.settings import AWS_ZONE_ID, DNS_LABEL, RouteSettings, Settings
 

@@ -2,7 +2,7 @@
 
 Every top-level key of the project's stack config is one concern (`cloud`, `kubernetes`, `istio`, ...).
 The models refuse unknown keys, wrong types and values outside what is accepted (version rules from
-stacks/versions.py); stacks/loader.py runs them and the cross-section rules, and raises before any resource
+definitions/versions.py); stacks/loader.py runs them and the cross-section rules, and raises before any resource
 is registered, so a typo never turns into a silent default or a half-applied stack.
 """
 
@@ -16,8 +16,9 @@ from typing import Annotated, Literal, get_args
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from stacks import durations, quantities, versions
-from stacks.addresses import UNREVISIONED
+from definitions import durations, versions
+from definitions.addresses import UNREVISIONED
+from stacks import quantities
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")

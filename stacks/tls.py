@@ -17,7 +17,8 @@ from components.cert_manager import CertManager, CertManagerArgs
 from components.certificates import AcmeIssuerArgs, WildcardCertificate, WildcardCertificateArgs
 from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
-from stacks import addresses, profiles, versions
+from definitions import addresses, versions
+from stacks import profiles
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
 from stacks.observability import exposed_hosts

@@ -11,9 +11,11 @@ from typing import Any
 import pulumi
 
 from components.verification import CA_KEY, MOUNT_PATH, MeshVerification, MeshVerificationArgs
-from stacks import addresses, dataplane, profiles, versions
+from definitions import addresses, versions
+from definitions.mirror import image_or_mirrored
+from stacks import dataplane, profiles
 from stacks.mesh import Mesh
-from stacks.mirror import chart_mirror, image_or_mirrored
+from stacks.mirror import chart_mirror
 from stacks.observability import Observability
 from stacks.routes import Published
 from stacks.settings import DEMO_PORT, DEMO_SERVICE, Settings

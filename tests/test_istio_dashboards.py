@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from stacks import istio_dashboards, versions
+from definitions import versions
+from stacks import istio_dashboards
 from tests import fakes, harness
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"

@@ -1,6 +1,6 @@
 """Air-gapped installs (README, "Air-gapped clusters"): with `mirror` set, every chart, the Gateway API bundle,
 Istio's dashboards and every image come from the mirror, and no public host is named anywhere the stack
-registers. Expected image values are literals read in each chart at its pinned tag (stacks/versions.py,
+registers. Expected image values are literals read in each chart at its pinned tag (definitions/versions.py,
 CHART_IMAGES, says where)."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from stacks import istio_dashboards, mirror, versions
+from definitions import mirror as definitions_mirror
+from definitions import versions
+from stacks import istio_dashboards, mirror
 from tests import fakes
 from tests.harness import assert_refused, plain_occurrences, run_program, shipped_stacks, stack_config
 
@@ -201,10 +203,11 @@ def test_every_pinned_chart_lists_its_images():
 
 
 def test_a_chart_without_images_listed_cannot_be_mirrored():
-    with pytest.raises(ValueError, match=re.escape("egress 1.30.3 has no entry in stacks/versions.py CHART_IMAGES")):
-        mirror.image_values(versions.ChartRef("egress", "1.30.3", versions.ISTIO_REPOSITORY), "r.example/m")
+    unlisted = "egress 1.30.3 has no entry in definitions/versions.py CHART_IMAGES"
+    with pytest.raises(ValueError, match=re.escape(unlisted)):
+        definitions_mirror.image_values(versions.ChartRef("egress", "1.30.3", versions.ISTIO_REPOSITORY), "r.example/m")
     with pytest.raises(ValueError, match=re.escape("lists its images at 29.27.0, the stack pins 29.28.0")):
-        mirror.image_values(versions.ChartRef("prometheus", "29.28.0", "https://x.example"), "r.example/m")
+        definitions_mirror.image_values(versions.ChartRef("prometheus", "29.28.0", "https://x.example"), "r.example/m")
 
 
 @pytest.mark.parametrize(
@@ -219,7 +222,7 @@ def test_a_chart_without_images_listed_cannot_be_mirrored():
     ],
 )
 def test_an_image_moves_under_the_prefix_with_its_tag_and_digest(image, expected):
-    assert mirror.mirrored_image(image, "registry.internal.example/mesh") == expected
+    assert definitions_mirror.mirrored_image(image, "registry.internal.example/mesh") == expected
 
 
 def airgapped(**changes: Any) -> dict[str, Any]:

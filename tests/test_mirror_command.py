@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from definitions import versions
+from definitions.versions import ChartRef
 from scripts import mirror as command
-from stacks import versions
-from stacks.versions import ChartRef
 
 
 def chart_tarball(name: str, version: str) -> bytes:
