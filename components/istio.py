@@ -25,9 +25,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
-from stacks import versions
-from stacks.addresses import UNREVISIONED
-from stacks.profiles import Replicas, Resources, spread
+from definitions import versions
+from definitions.addresses import UNREVISIONED
+from definitions.mirror import ChartMirror
+from definitions.sizing import Replicas, Resources, spread
 
 # Given to base AND istiod from the first install, so istiod never flips its webhook from Ignore to Fail
 # and later `up`s show no diff (pulumi/pulumi-kubernetes#2210, istio/istio#57643).
@@ -43,6 +44,8 @@ class ZipkinTracer:
     port: int
 
 
+# Istio's named profile for ambient, in every Istio chart's files/profile-ambient.yaml (istio 1.30.3).
+AMBIENT_PROFILE = "ambient"
 DEFAULT_TAG = "default"
 # The objects istiod renders from `revisionTags: [default]`: (type, namespaced, name).
 DEFAULT_TAG_OBJECTS = (
@@ -53,6 +56,19 @@ DEFAULT_TAG_OBJECTS = (
     ),
     ("kubernetes:core/v1:Service", True, f"istiod-revision-tag-{DEFAULT_TAG}"),
 )
+
+
+@dataclass(frozen=True)
+class AmbientControlPlane:
+    """What istiod needs to serve an ambient data plane."""
+
+    # Where ztunnel runs and its DaemonSet's (and ServiceAccount's) name: istiod issues node certificates to
+    # that identity only (templates/deployment.yaml, CA_TRUSTED_NODE_ACCOUNTS "<namespace>/<name>").
+    ztunnel_namespace: str
+    ztunnel_name: str
+    # Each waypoint proxy istiod deploys for a Gateway of class istio-waypoint (files/waypoint.yaml reads
+    # global.waypoint.resources).
+    waypoint: Resources
 
 
 @dataclass(frozen=True)
@@ -76,11 +92,19 @@ class IstioControlPlaneArgs:
     sidecar: Resources
     highly_available: bool
     alpha_gateway_api: bool = False
+    # The CNI node agent is installed: the injector adds `istio-validation` instead of the privileged
+    # `istio-init` (files/injection-template.yaml reads pilot.cni.enabled, the `cni` values picked into the
+    # injector's ConfigMap by templates/istiod-injector-configmap.yaml).
+    cni: bool = False
+    # Ambient: the `ambient` profile, ztunnel trusted by name, waypoints sized (None: sidecars only).
+    ambient: AmbientControlPlane | None = None
     # istiod reads the Gateway API CRDs at start: it waits for them (and for base) to be installed.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
     # The provider `base` goes through: one that adopts existing objects, because base's CRDs carry
     # `helm.sh/resource-policy: keep` and are still there on the `up` after a destroy (stacks/mesh.py).
     crd_provider: pulumi.ProviderResource | None = None
+    # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
+    mirror: ChartMirror | None = None
 
     @property
     def base_version(self) -> str:
@@ -125,6 +149,15 @@ def istiod_values(args: IstioControlPlaneArgs, revision: IstioRevision) -> dict[
     if args.alpha_gateway_api:
         # TCPRoute is read only as v1alpha2, behind this flag.
         values["env"] = {"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"}
+    if args.cni:
+        values["cni"] = {"enabled": True}
+    if args.ambient is not None:
+        # manifests/helm-profiles/ambient.yaml: PILOT_ENABLE_AMBIENT (HBONE, the istio-waypoint GatewayClass),
+        # ISTIO_META_ENABLE_HBONE for sidecars that talk to ambient pods, the distroless variant.
+        values["profile"] = AMBIENT_PROFILE
+        values["trustedZtunnelNamespace"] = args.ambient.ztunnel_namespace
+        values["trustedZtunnelName"] = args.ambient.ztunnel_name
+        values["global"]["waypoint"] = {"resources": args.ambient.waypoint.values()}
     is_default = revision.name == args.default_revision
     if revision.name != UNREVISIONED:
         values["revision"] = revision.name
@@ -206,6 +239,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             namespace=namespace,
             values={**WEBHOOK_FAILURE_POLICY, "defaultRevision": args.default_revision},
             opts=base_opts,
+            mirror=args.mirror,
         )
         # The default revision's chart last, so its tag transform can alias the other revisions' charts.
         ordered = sorted(args.revisions, key=lambda r: r.name == args.default_revision)
@@ -229,6 +263,7 @@ class IstioControlPlane(pulumi.ComponentResource):
                 namespace=namespace,
                 values=istiod_values(args, revision),
                 opts=opts,
+                mirror=args.mirror,
             )
         self.istiod = self.revisions[args.default_revision]
         self.register_outputs(

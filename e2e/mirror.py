@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from e2e.fixtures import gateway_api
-from stacks import versions
+from definitions import versions
 
 FIXTURE_CHARTS = Path(__file__).resolve().parent / "fixtures" / "charts"
 # The Istio versions the scenarios install: the pin, the newer minor of the README's revision runbook, and the
@@ -37,7 +37,7 @@ ISTIO_VERSIONS = (versions.ISTIO_DEFAULT_VERSION, RUNBOOK_ISTIO_VERSION, NEXT_IS
 
 
 def pinned_charts() -> list[tuple[str, str]]:
-    """(chart, version) for every chart the stack can install, as stacks/versions.py pins them."""
+    """(chart, version) for every chart the stack can install, as definitions/versions.py pins them."""
     refs = [
         versions.EXTERNAL_DNS,
         versions.PROMETHEUS,

@@ -49,6 +49,19 @@ ISTIOD_KEYS = {
     "revision",
     "revisionTags",
     "global.operatorManageWebhooks",
+    # Ambient and the CNI agent (read at 1.30.3 and 1.31.0-rc.0): `profile` resolves files/profile-ambient.yaml
+    # (templates/zzz_profile.yaml); values.yaml `cni.enabled` is picked into the injector's values as
+    # pilot.cni.enabled (templates/istiod-injector-configmap.yaml), read by files/injection-template.yaml;
+    # `trustedZtunnelNamespace`, `trustedZtunnelName` (values.yaml) form CA_TRUSTED_NODE_ACCOUNTS in
+    # templates/deployment.yaml; `global.waypoint.resources` (values.yaml) is read by files/waypoint.yaml.
+    "profile",
+    "cni.enabled",
+    "trustedZtunnelNamespace",
+    "trustedZtunnelName",
+    *resources("global.waypoint."),
+    # mirror.images: templates/deployment.yaml renders `<global.hub>/pilot:<tag>`, files/injection-template.yaml
+    # and gateway-injection-template.yaml `<global.hub>/proxyv2:<tag>` (values.yaml global.hub).
+    "global.hub",
 }
 GATEWAY_KEYS = {
     "service.type",
@@ -65,6 +78,16 @@ GATEWAY_KEYS = {
     *spread(""),
     "revision",
 }
+# istio/istio manifests/charts/istio-cni (published as chart `cni`), read at 1.30.3 and 1.31.0-rc.0: values.yaml
+# `resources`; templates/zzz_profile.yaml resolves `profile` and `global.platform` into files/profile-*.yaml;
+# templates/zzy_descope_legacy.yaml copies `cni.*` to the top, so `cni.cniBinDir` is the values.yaml
+# `cniBinDir` (read by templates/daemonset.yaml for the cni-bin-dir hostPath).
+# mirror.images: `global.hub` (templates/daemonset.yaml of each; ztunnel's global.* flattened by zzz_profile.yaml)
+CNI_KEYS = {*resources(""), "profile", "global.platform", "cni.cniBinDir", "global.hub"}
+# manifests/charts/ztunnel, read at 1.30.3 and 1.31.0-rc.0: values.yaml `resources`, `resourceName` (names the
+# DaemonSet and ServiceAccount), `podAnnotations` (a free map on the pods), `revision` (the istiod-<revision>
+# CA_ADDRESS/XDS_ADDRESS in templates/daemonset.yaml); `global.platform` resolved by templates/zzz_profile.yaml.
+ZTUNNEL_KEYS = {*resources(""), "resourceName", "podAnnotations.*", "revision", "global.platform", "global.hub"}
 
 # (chart, version) -> allowed key paths
 VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
@@ -99,6 +122,10 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     ("base", "1.31.0"): {"base.validationFailurePolicy", "defaultRevision"},
     ("istiod", "1.31.0"): ISTIOD_KEYS,
     ("gateway", "1.31.0"): GATEWAY_KEYS,
+    ("cni", "1.30.3"): CNI_KEYS,
+    ("ztunnel", "1.30.3"): ZTUNNEL_KEYS,
+    ("cni", "1.31.0"): CNI_KEYS,
+    ("ztunnel", "1.31.0"): ZTUNNEL_KEYS,
     # kubernetes-sigs/external-dns external-dns-helm-chart-1.21.1 charts/external-dns: values.yaml (schema allows
     # unknown keys); templates/deployment.yaml renders provider.name, sources, policy, registry, txtOwnerId,
     # domainFilters, logFormat, env, extraVolumes(Mounts) (Kubernetes EnvVar / Volume / VolumeMount objects),
@@ -129,6 +156,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "serviceAccount.name",
         "serviceAccount.annotations.*",
         *resources(""),  # values.yaml `resources: {}`, rendered on the external-dns container
+        "image.repository",  # mirror.images: templates/_helpers.tpl external-dns.image
     },
     # prometheus-community/helm-charts prometheus-29.27.0 charts/prometheus: values.yaml (subchart conditions
     # alertmanager/kube-state-metrics/prometheus-node-exporter/prometheus-pushgateway.enabled; server.*);
@@ -148,6 +176,9 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "server.persistentVolume.size",
         "server.retention",
         "server.retentionSize",
+        # mirror.images: templates/deploy.yaml renders both containers' `<repository>:<tag>`
+        "server.image.repository",
+        "configmapReload.prometheus.image.repository",
     },
     # grafana-community/helm-charts grafana-12.11.1 charts/grafana: values.yaml; podLabels is read by
     # templates/deployment.yaml; grafana.ini is rendered as Grafana's ini (grafana/grafana conf/defaults.ini:
@@ -190,12 +221,19 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "dashboardProviders.dashboardproviders.yaml.providers[].disableDeletion",
         "dashboardProviders.dashboardproviders.yaml.providers[].options.path",
         "dashboardsConfigMaps.<name>",
+        # mirror.images: templates/_pod.tpl renders `<registry>/<repository>:<tag>` for grafana, init-chown-data
+        # and every sidecar container
+        "image.registry",
+        "initChownData.image.registry",
+        "sidecar.image.registry",
     },
     # jaegertracing/helm-charts jaeger-4.11.1 charts/jaeger: templates/jaeger/jaeger-deploy.yaml reads
     # jaeger.podLabels and jaeger.resources.
     ("jaeger", "4.11.1"): {
         "jaeger.podLabels.*",
         *resources("jaeger."),
+        # mirror.images: templates/_helpers.tpl jaeger.image, bitnami common.images.image `<registry>/<repository>`
+        "jaeger.image.registry",
     },
     # kiali/helm-charts v2.29.0 kiali-server: values.yaml; templates/configmap.yaml passes the values through as
     # Kiali's config, read by kiali/kiali v2.29.0 config/config.go: ExternalServices{grafana, prometheus,
@@ -211,6 +249,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "deployment.instance_name",
         "deployment.pod_labels.*",
         "deployment.image_pull_policy",
+        "deployment.image_name",  # mirror.images: templates/deployment.yaml `<image_name>:<image_version>`
         *resources("deployment."),
         "login_token.signing_key",
         "external_services.prometheus.url",
@@ -258,6 +297,9 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "cainjector.resources.limits.memory",
         "cainjector.podDisruptionBudget.enabled",
         "startupapicheck.enabled",
+        # mirror.images: values.yaml imageRegistry ("can include path prefixes"), read by _helpers.tpl
+        # cert-manager.image for every component
+        "imageRegistry",
     },
 }
 
