@@ -25,8 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from e2e.fixtures import gateway_api
 from definitions import versions
+from e2e.fixtures import gateway_api
 
 FIXTURE_CHARTS = Path(__file__).resolve().parent / "fixtures" / "charts"
 # The Istio versions the scenarios install: the pin, the newer minor of the README's revision runbook, and the

@@ -8,6 +8,7 @@ SDK registers it in additionalSecretOutputs). What the real provider does beyond
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 import sys
@@ -46,7 +47,7 @@ class RandomProvider(provider_pb2_grpc.ResourceProviderServicer):
         return plugin_pb2.PluginInfo(version=VERSION)
 
     def GetSchema(self, request: Any, context: Any) -> provider_pb2.GetSchemaResponse:
-        return provider_pb2.GetSchemaResponse(schema='{"name": "random", "version": "%s"}' % VERSION)
+        return provider_pb2.GetSchemaResponse(schema=json.dumps({"name": "random", "version": VERSION}))
 
     def CheckConfig(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
         return provider_pb2.CheckResponse(inputs=request.news)
