@@ -30,6 +30,7 @@ from e2e.cluster import LoopbackCluster
 from e2e.mirror import MirrorServer, fixture_mirror
 from e2e.pulumi_cli import PulumiStack
 from e2e.toolchain import build as toolchain
+from e2e.volume_double import VolumeDouble
 
 
 @dataclass
@@ -82,12 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     failed_hard = False
     mirror = None
     certificates = None
+    volumes = None
     try:
         with report.step("cluster start"):
             cluster.start()
         mirror_dir = args.mirror.resolve() if args.mirror else fixture_mirror(directory / "mirror")
         mirror = MirrorServer(mirror_dir).start()
         certificates = CertManagerDouble(cluster).start()
+        volumes = VolumeDouble(cluster).start()
         stack = PulumiStack(
             directory / "pulumi",
             "dev",
@@ -106,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if certificates is not None:
             certificates.stop()
+        if volumes is not None:
+            volumes.stop()
         if mirror is not None:
             mirror.stop()
         cluster.stop()

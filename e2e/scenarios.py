@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from definitions import versions
-from e2e.cluster import condition
+from e2e.cluster import NODE_COUNT, condition
 from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_ISTIO_VERSION
 from e2e.pulumi_cli import PROJECT_DIR, Result
 
@@ -186,6 +186,14 @@ def check_deployed(context: Context, label: str, injected: dict[str, dict[str, s
                 status.get("readyReplicas") == want and want > 0,
                 f"{status.get('readyReplicas')}/{want}",
             )
+        for daemonset in cluster.get(f"/apis/apps/v1/namespaces/{namespace}/daemonsets")["items"]:
+            status = daemonset.get("status", {})
+            name = f"{namespace}/{daemonset['metadata']['name']}"
+            report.check(
+                f"{label}: DaemonSet {name} Ready on every node",
+                status.get("numberReady") == status.get("desiredNumberScheduled") == NODE_COUNT,
+                status,
+            )
         for job in cluster.get(f"/apis/batch/v1/namespaces/{namespace}/jobs")["items"]:
             name = f"{namespace}/{job['metadata']['name']}"
             report.check(f"{label}: Job {name} Complete", condition(job, "Complete") == "True", job.get("status"))
@@ -269,6 +277,36 @@ def destroy_up_destroy(context: Context) -> None:
         context.stack.up()
     check_deployed(context, "re-up", DEV_INJECTED)
     destroy_and_check(context, "destroy again", stack_namespaces(context), kept)
+
+
+def shipped_config(stack: str) -> dict[str, Any]:
+    """A shipped stack's settings (Pulumi.<stack>.yaml), as top-level keys."""
+    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {key.split(":", 1)[1]: value for key, value in config.items()}
+
+
+def other_stack(context: Context, label: str, settings: dict[str, Any], injected: dict[str, dict[str, str]]) -> None:
+    """One more shape of the stack on the same cluster: up, checked, no perpetual diff, destroyed."""
+    set_settings(context, **settings)
+    with context.report.step(f"up ({label})"):
+        context.stack.up()
+    check_deployed(context, label, injected)
+    with context.report.step(f"preview --expect-no-changes ({label})"):
+        preview = context.stack.preview("--expect-no-changes", check=False)
+    context.report.check(f"{label}: no changes after up", preview.code == 0 and not changes(preview), changes(preview))
+    destroy_and_check(context, label, stack_namespaces(context), kept_crds(context))
+
+
+def production_profile(context: Context) -> None:
+    """`dev` under the production profile: two replicas behind PodDisruptionBudgets, spread across nodes and
+    zones, persistent volumes (e2e/volume_double.py provisions them)."""
+    other_stack(context, "production", {"profile": "production"}, DEV_INJECTED)
+
+
+def ambient(context: Context) -> None:
+    """The shipped `ambient` stack: the CNI agent and ztunnel on every node, namespaces in ambient mode."""
+    mode = {"istio.io/dataplane-mode": "ambient"}
+    other_stack(context, "ambient", shipped_config("ambient"), {"apps": mode, "demo": mode})
 
 
 # -- the README's Istio revision runbook ---------------------------------------------------------------------------
@@ -419,4 +457,6 @@ ALL: dict[str, Callable[[Context], None]] = {
     "no-changes": no_changes,
     "destroy-up-destroy": destroy_up_destroy,
     "revision-runbook": revision_runbook,
+    "production": production_profile,
+    "ambient": ambient,
 }
