@@ -10,6 +10,16 @@ import pulumi_kubernetes as k8s
 
 from stacks.versions import ChartRef
 
+# The seccomp profile Pod Security `restricted` requires of every pod (or each of its containers).
+RUNTIME_DEFAULT_SECCOMP = {"type": "RuntimeDefault"}
+# Container settings Pod Security `restricted` requires, plus a read-only root filesystem (writable paths are
+# emptyDir volumes): no escalation, every capability dropped.
+LOCKED_DOWN_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+}
+
 
 def pinned_chart(
     resource_name: str,

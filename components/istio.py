@@ -24,7 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts, pinned_chart
+from components.chart import RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart
 from stacks import versions
 from stacks.addresses import UNREVISIONED
 from stacks.profiles import Replicas, Resources, spread
@@ -81,6 +81,8 @@ class IstioControlPlaneArgs:
     # The provider `base` goes through: one that adopts existing objects, because base's CRDs carry
     # `helm.sh/resource-policy: keep` and are still there on the `up` after a destroy (stacks/mesh.py).
     crd_provider: pulumi.ProviderResource | None = None
+    # The control-plane namespace's labels (Pod Security Admission).
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def base_version(self) -> str:
@@ -113,7 +115,12 @@ def istiod_values(args: IstioControlPlaneArgs, revision: IstioRevision) -> dict[
         # Deployment leaves .spec.replicas to the HPA (templates/deployment.yaml, autoscale.yaml).
         "autoscaleMin": args.replicas.min,
         "autoscaleMax": args.replicas.max,
-        "global": {"proxy": {"resources": args.sidecar.values()}},
+        # The chart sets no seccomp profile unless asked (values.yaml `seccompProfile: {}` and
+        # `global.proxy.seccompProfile: {}`; templates/deployment.yaml and files/injection-template.yaml render
+        # them on istiod's container and on every injected istio-proxy and init container): Pod Security
+        # `restricted` requires one.
+        "seccompProfile": RUNTIME_DEFAULT_SECCOMP,
+        "global": {"proxy": {"resources": args.sidecar.values(), "seccompProfile": RUNTIME_DEFAULT_SECCOMP}},
     }
     if args.highly_available:
         # templates/poddisruptionbudget.yaml: rendered with autoscaleMin > 1 (pdb.minAvailable: 1 by default).
@@ -188,7 +195,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         super().__init__("servicemesh:istio:IstioControlPlane", name, None, opts)
         self.namespace = k8s.core.v1.Namespace(
             args.namespace,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=dict(args.namespace_labels)),
             opts=child_opts(self),
         )
         namespace = self.namespace.metadata.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -22,10 +23,13 @@ class InjectedNamespace:
     revision: str | None
     # The istiod chart that injects its pods: the namespace is labelled once it serves.
     injector: pulumi.Resource
+    # Labels besides injection's (Pod Security Admission).
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def labels(self) -> dict[str, str]:
-        return dict(INJECTION_LABEL) if self.revision is None else {REVISION_LABEL: self.revision}
+        injection = dict(INJECTION_LABEL) if self.revision is None else {REVISION_LABEL: self.revision}
+        return {**self.extra_labels, **injection}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from components.ingress_gateway import IngressGateway, IngressGatewayArgs
 from components.istio import IstioControlPlane, IstioControlPlaneArgs, IstioRevision, ZipkinTracer
 from components.mesh_policy import InjectedNamespace, MeshPolicy, MeshPolicyArgs, MeshTracing
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
-from stacks import addresses, profiles
+from stacks import addresses, pod_security, profiles
 from stacks.settings import KubernetesSettings, Settings
 
 
@@ -125,6 +125,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             alpha_gateway_api=settings.gateway_api.tcp_routes,
             wait_for=[gateway_api] if gateway_api is not None else [],
             crd_provider=adopting,
+            namespace_labels=pod_security.namespace_labels(settings, addresses.ISTIO_NAMESPACE),
         ),
         opts=on_cluster,
     )
@@ -143,6 +144,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             tcp_ports=tcp_listeners(settings),
             revision=None if settings.istio.default == addresses.UNREVISIONED else settings.istio.default,
             wait_for=[control_plane.istiod],
+            namespace_labels=pod_security.namespace_labels(settings, settings.ingress.namespace),
         ),
         opts=on_cluster,
     )
@@ -155,7 +157,10 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             tracing=MeshTracing(tracer.provider_name, settings.mesh.tracing.sampling) if tracer else None,
             injected_namespaces=tuple(
                 InjectedNamespace(
-                    name, pinned.get(name), control_plane.revisions[pinned.get(name, settings.istio.default)]
+                    name,
+                    pinned.get(name),
+                    control_plane.revisions[pinned.get(name, settings.istio.default)],
+                    pod_security.namespace_labels(settings, name),
                 )
                 for name in settings.injected_namespaces
             ),

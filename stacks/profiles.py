@@ -60,7 +60,6 @@ class Sizing:
     prometheus: Resources
     prometheus_reloader: Resources  # the chart's configmap-reload container
     grafana: Resources
-    grafana_init: Resources  # the chart's init-chown-data, rendered only with persistence
     jaeger: Resources
     kiali: Resources
     demo: Resources
@@ -88,7 +87,6 @@ PROFILES: dict[str, Sizing] = {
         prometheus=Resources("50m", "256Mi", "1Gi"),
         prometheus_reloader=Resources("5m", "16Mi", "64Mi"),
         grafana=Resources("25m", "96Mi", "256Mi"),
-        grafana_init=Resources("5m", "16Mi", "64Mi"),
         jaeger=Resources("25m", "128Mi", "512Mi"),
         kiali=Resources("10m", "64Mi", "512Mi"),
         demo=Resources("10m", "32Mi", "64Mi"),
@@ -109,7 +107,6 @@ PROFILES: dict[str, Sizing] = {
         prometheus=Resources("500m", "2Gi", "4Gi"),
         prometheus_reloader=Resources("10m", "32Mi", "64Mi"),
         grafana=Resources("100m", "256Mi", "512Mi"),
-        grafana_init=Resources("10m", "16Mi", "64Mi"),
         jaeger=Resources("250m", "512Mi", "2Gi"),
         kiali=Resources("50m", "128Mi", "1Gi"),
         demo=Resources("50m", "64Mi", "128Mi"),

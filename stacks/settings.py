@@ -576,6 +576,24 @@ class VerifySettings(Section):
     )
 
 
+PodSecurityMode = Literal["enforce", "warn"]
+
+
+class SecuritySettings(Section):
+    """Least privilege in the cluster: NetworkPolicies on the stack's namespaces, Pod Security Admission labels."""
+
+    network_policies: bool | None = Field(
+        None,
+        description="ingress to the stack's servers only from the flows it needs (stacks/network_policies.py); "
+        "default: on with profile production, off with dev",
+    )
+    pod_security: PodSecurityMode | None = Field(
+        None,
+        description="enforce: pods below their namespace's level are refused (default with profile production); "
+        "warn: they are admitted with a warning and an audit annotation (default with dev)",
+    )
+
+
 class Settings(Section):
     """The whole stack's settings, one attribute per top-level config key."""
 
@@ -598,6 +616,19 @@ class Settings(Section):
     demo: DemoSettings = DemoSettings()
     tls: TlsSettings = TlsSettings()
     verify: VerifySettings = VerifySettings()
+    security: SecuritySettings = SecuritySettings()
+
+    @property
+    def network_policies(self) -> bool:
+        if self.security.network_policies is not None:
+            return self.security.network_policies
+        return self.profile == "production"
+
+    @property
+    def pod_security_mode(self) -> PodSecurityMode:
+        if self.security.pod_security is not None:
+            return self.security.pod_security
+        return "enforce" if self.profile == "production" else "warn"
 
     @property
     def injected_namespaces(self) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from components.cert_manager import CertManager, CertManagerArgs
 from components.certificates import AcmeIssuerArgs, WildcardCertificate, WildcardCertificateArgs
 from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
-from stacks import addresses, profiles, versions
+from stacks import addresses, pod_security, profiles, versions
 from stacks.mesh import Mesh
 from stacks.observability import exposed_hosts
 from stacks.settings import WILDCARD_CERTIFICATE, Settings
@@ -46,10 +46,11 @@ class Tls:
     ready: tuple[pulumi.Resource, ...] = ()
 
 
-def cert_manager_namespace(cluster: k8s.Provider) -> k8s.core.v1.Namespace:
+def cert_manager_namespace(settings: Settings, cluster: k8s.Provider) -> k8s.core.v1.Namespace:
+    labels = {**pod_security.namespace_labels(settings, addresses.CERT_MANAGER_NAMESPACE), **NOT_INJECTED_NAMESPACE}
     return k8s.core.v1.Namespace(
         addresses.CERT_MANAGER_NAMESPACE,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=addresses.CERT_MANAGER_NAMESPACE, labels=NOT_INJECTED_NAMESPACE),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=addresses.CERT_MANAGER_NAMESPACE, labels=labels),
         opts=pulumi.ResourceOptions(provider=cluster),
     )
 
@@ -64,7 +65,7 @@ def install_tls(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> Tls:
 
 
 def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> Tls:
-    namespace = acme.namespace if acme is not None else cert_manager_namespace(mesh.provider)
+    namespace = acme.namespace if acme is not None else cert_manager_namespace(settings, mesh.provider)
     grants = list(acme.credentials.ready) if acme is not None else []
     on_cluster = pulumi.ResourceOptions(providers=[mesh.provider])
     sizing = profiles.sizing(settings)

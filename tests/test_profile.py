@@ -118,7 +118,7 @@ def test_production_footprint(production):
     result = footprint(production)
     assert result.pods["istiod"] == (2, 500, 1024)
     assert result.pods["ingress gateway"] == (2, 250, 256)
-    # grafana: the larger of its container (100m/256Mi) and init-chown-data (10m/16Mi)
+    # grafana: its container only (init-chown-data is turned off: it runs as root)
     assert result.pods["grafana"] == (1, 100, 256)
     # with two each of cert-manager's controller (50m/128Mi), webhook (25m/64Mi), cainjector (25m/128Mi), the
     # API-check Job (10m/32Mi) and the verification Job (10m/32Mi)
@@ -127,7 +127,9 @@ def test_production_footprint(production):
 
 def test_a_pod_reserves_its_largest_init_container_when_that_is_larger(run_stack):
     run = run_stack("dev", **PRODUCTION)
-    values(run, "grafana")["initChownData"]["resources"]["requests"] = {"cpu": "1", "memory": "1Gi"}
+    # The chart's init-chown-data, as it renders with persistence when not turned off (initChownData.enabled
+    # defaults to true): 1 CPU and 1Gi requested.
+    values(run, "grafana")["initChownData"] = {"resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}
     assert footprint(run).pods["grafana"] == (1, 1000, 1024)
 
 
@@ -138,7 +140,7 @@ def test_istiod_dev(dev):
     istiod = values(dev, "istiod")
     assert istiod["resources"] == sized("50m", "192Mi", "1Gi")
     assert (istiod["autoscaleMin"], istiod["autoscaleMax"]) == (1, 5)
-    assert istiod["global"] == {"proxy": {"resources": sized("10m", "48Mi", "256Mi")}}
+    assert istiod["global"]["proxy"]["resources"] == sized("10m", "48Mi", "256Mi")
     assert "topologySpreadConstraints" not in istiod
 
 
@@ -213,11 +215,11 @@ def test_external_dns_per_profile(run_stack):
 def test_dashboards_dev(dev):
     prometheus = values(dev, "prometheus")
     assert prometheus["server"]["resources"] == sized("50m", "256Mi", "1Gi")
-    assert prometheus["configmapReload"] == {"prometheus": {"resources": sized("5m", "16Mi", "64Mi")}}
+    assert prometheus["configmapReload"]["prometheus"]["resources"] == sized("5m", "16Mi", "64Mi")
     assert prometheus["server"]["persistentVolume"] == {"enabled": False}
     grafana = values(dev, "grafana")
     assert grafana["resources"] == sized("25m", "96Mi", "256Mi")
-    assert "initChownData" not in grafana  # no persistence, no init-chown-data
+    assert grafana["initChownData"] == {"enabled": False}
     assert values(dev, "jaeger")["jaeger"]["resources"] == sized("25m", "128Mi", "512Mi")
     assert values(dev, "kiali-server")["deployment"]["resources"] == sized("10m", "64Mi", "512Mi")
 
@@ -225,11 +227,11 @@ def test_dashboards_dev(dev):
 def test_dashboards_production(production):
     prometheus = values(production, "prometheus")
     assert prometheus["server"]["resources"] == sized("500m", "2Gi", "4Gi")
-    assert prometheus["configmapReload"] == {"prometheus": {"resources": sized("10m", "32Mi", "64Mi")}}
+    assert prometheus["configmapReload"]["prometheus"]["resources"] == sized("10m", "32Mi", "64Mi")
     assert prometheus["server"]["persistentVolume"] == {"enabled": True, "size": "50Gi"}
     grafana = values(production, "grafana")
     assert grafana["resources"] == sized("100m", "256Mi", "512Mi")
-    assert grafana["initChownData"] == {"resources": sized("10m", "16Mi", "64Mi")}
+    assert grafana["initChownData"] == {"enabled": False}  # root with CHOWN: refused by Pod Security restricted
     assert grafana["persistence"] == {"enabled": True, "size": "10Gi"}
     assert values(production, "jaeger")["jaeger"]["resources"] == sized("250m", "512Mi", "2Gi")
     assert values(production, "kiali-server")["deployment"]["resources"] == sized("50m", "128Mi", "1Gi")

@@ -89,7 +89,8 @@ def test_cert_manager_chart_is_pinned_in_its_own_namespace(dev):
         "cert-manager",
     )
     namespace = run.one("kubernetes:core/v1:Namespace", "cert-manager").inputs
-    assert namespace["metadata"] == {"name": "cert-manager", "labels": {"istio-injection": "disabled"}}
+    assert namespace["metadata"]["name"] == "cert-manager"
+    assert namespace["metadata"]["labels"]["istio-injection"] == "disabled"
 
 
 def test_dev_values_key_by_key(dev):
