@@ -81,7 +81,8 @@ CHART_PODS: dict[str, tuple[ChartPod, ...]] = {
         ),
     ),
     # grafana templates/_pod.tpl: the grafana container; init-chown-data with persistence unless
-    # initChownData.enabled is false (true by default; the program turns it off); no download-dashboards (no `dashboards` value), no sidecars (disabled by default).
+    # initChownData.enabled is false (true by default; the program turns it off); no download-dashboards (no
+    # `dashboards` value), no sidecars (disabled by default).
     # values.yaml `replicas: 1`.
     "grafana": (
         ChartPod(

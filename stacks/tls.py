@@ -44,6 +44,8 @@ class Tls:
     certificate: WildcardCertificate | None = None
     # What a route attached to the HTTPS listener waits for: the certificate, Ready.
     ready: tuple[pulumi.Resource, ...] = ()
+    # cert-manager's namespace (acme, ca).
+    namespace: k8s.core.v1.Namespace | None = None
 
 
 def cert_manager_namespace(settings: Settings, cluster: k8s.Provider) -> k8s.core.v1.Namespace:
@@ -120,6 +122,7 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> 
         f"{settings.ingress.namespace}/{WILDCARD_CERTIFICATE}",
         certificate,
         (certificate.certificate,),
+        namespace,
     )
 
 
