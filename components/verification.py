@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts
+from components.chart import REPLACE_UNREADY, child_opts
 from stacks.profiles import Resources
 
 SCRIPT_KEY = "verify_mesh.py"
@@ -110,7 +110,10 @@ class MeshVerification(pulumi.ComponentResource):
                 name=args.job_name,
                 namespace=args.namespace,
                 labels=dict(APP_LABELS),
-                annotations={"pulumi.com/timeoutSeconds": str(args.deadline_seconds + AWAIT_MARGIN_SECONDS)},
+                annotations={
+                    **REPLACE_UNREADY,
+                    "pulumi.com/timeoutSeconds": str(args.deadline_seconds + AWAIT_MARGIN_SECONDS),
+                },
             ),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=BACKOFF_LIMIT,

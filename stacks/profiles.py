@@ -70,6 +70,7 @@ class Sizing:
     cert_manager_cainjector: Resources
     cert_manager_api_check: Resources
     verification: Resources  # the verification Job's one container, while it runs
+    certificate_wait: Resources  # the wildcard certificate's wait Job (acme, ca), until the certificate is Ready
     # Topology spread for istiod and the gateway, PodDisruptionBudgets (replicas > 1), persistent dashboards.
     highly_available: bool
 
@@ -95,6 +96,7 @@ PROFILES: dict[str, Sizing] = {
         cert_manager_cainjector=Resources("10m", "48Mi", "256Mi"),
         cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
         verification=Resources("10m", "32Mi", "64Mi"),
+        certificate_wait=Resources("10m", "32Mi", "64Mi"),
         highly_available=False,
     ),
     "production": Sizing(
@@ -116,6 +118,7 @@ PROFILES: dict[str, Sizing] = {
         cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
         # The same checks on any cluster: a few HTTP requests from one Python process.
         verification=Resources("10m", "32Mi", "64Mi"),
+        certificate_wait=Resources("10m", "32Mi", "64Mi"),
         highly_available=True,
     ),
 }

@@ -260,7 +260,7 @@ def pods_by_namespace(run: Run, cni: bool = False) -> dict[str, dict[str, dict]]
     namespaces: dict[str, dict[str, dict]] = {}
     system = {**istiod_pods(run), **dashboard_pods(run), **job_pods(run, "istio-system")}
     namespaces["istio-system"] = system
-    namespaces["istio-ingress"] = {"gateway": gateway_pod(run)}
+    namespaces["istio-ingress"] = {"gateway": gateway_pod(run), **job_pods(run, "istio-ingress")}
     if "cert-manager" in run.charts():
         namespaces["cert-manager"] = {
             **{

@@ -66,7 +66,7 @@ def test_the_job_fails_in_minutes_and_pulumi_waits_past_its_deadline(dev):
     job = dev.one(*JOB).inputs
     assert job["spec"]["activeDeadlineSeconds"] == 420
     assert job["spec"]["backoffLimit"] == 1
-    assert job["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": "480"}
+    assert job["metadata"]["annotations"] == {"pulumi.com/replaceUnready": "true", "pulumi.com/timeoutSeconds": "480"}
 
 
 def test_the_deadline_is_a_setting(shared_run):
@@ -382,6 +382,8 @@ def test_routes_of_one_name_in_two_namespaces_are_two_checks():
 # --- HTTPS (tls.mode): the checks use the HTTPS listener, trusting the stack's CA or issuer ---------------
 
 CERTIFICATE = ("kubernetes:cert-manager.io/v1:Certificate", "wildcard-certificate")
+# The wildcard certificate is Ready once its wait Job completed.
+CERTIFICATE_WAIT = ("kubernetes:batch/v1:Job", "certificate-wait")
 GCP = {
     "cloud": "gcp",
     "gcp": {"project": "gke-project", "dnsProject": "dns-project"},
@@ -398,7 +400,7 @@ def test_on_ca_the_job_mounts_the_root_ca_and_waits_for_the_certificate(dev):
     data = dev.one(*CHECKS).inputs["data"]
     assert data["ca.crt"] == fakes.ROOT_CA_PEM  # the public root only, never a key
     assert "PRIVATE KEY" not in json.dumps(data)
-    assert dev.one(*JOB).depends_on(dev.one(*CERTIFICATE))
+    assert dev.one(*JOB).depends_on(dev.one(*CERTIFICATE_WAIT))
 
 
 def test_with_tls_off_the_checks_use_plain_http_and_no_ca(shared_run):
@@ -424,7 +426,7 @@ def test_on_acme_the_checks_trust_the_system_store_or_report_staging_unverified(
         "trust": trust,
     }
     assert "ca.crt" not in config_map["data"]
-    assert run.one(*JOB).depends_on(run.one(*CERTIFICATE))
+    assert run.one(*JOB).depends_on(run.one(*CERTIFICATE_WAIT))
 
 
 def test_on_secret_the_checks_use_https_without_verifying_the_users_issuer():
