@@ -26,10 +26,12 @@ WHY_ANNOTATION = "servicemesh/why"
 
 @dataclass(frozen=True)
 class Peer:
-    """Where a connection may come from: pods with `pods` labels (None: any pod) in `namespace` (None: any)."""
+    """Where a connection may come from: pods with `pods` labels (None: any pod) in `namespace` (None: any), or
+    the addresses of `cidr` (an address that is not a pod's)."""
 
     namespace: str | None
     pods: Mapping[str, str] | None = None
+    cidr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class NetworkPoliciesArgs:
 
 
 def peer_spec(peer: Peer) -> dict[str, Any]:
+    if peer.cidr is not None:
+        return {"ipBlock": {"cidr": peer.cidr}}
     spec: dict[str, Any] = {
         "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: peer.namespace}} if peer.namespace else {}
     }

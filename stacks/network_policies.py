@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 from components.ingress_gateway import gateway_pod_labels
 from components.network_policies import Flow, NetworkPolicies, NetworkPoliciesArgs, Peer
 from components.verification import APP_LABELS as VERIFICATION
-from stacks import addresses, verification, versions
+from stacks import addresses, dataplane, verification, versions
 from stacks.mesh import tcp_listeners
 from stacks.observability import exposed_hosts
 from stacks.settings import DEMO_SERVICE, Settings
@@ -60,6 +60,12 @@ KIALI_METRICS = 9090  # kiali-server values.yaml server.observability.metrics.po
 JAEGER_METRICS = 8888  # jaeger-deploy.yaml prometheus.io/port
 CERT_MANAGER_METRICS = 9402  # prometheus.io/port of cert-manager's controller, webhook and cainjector pods
 CERT_MANAGER_WEBHOOK_PORT = 10250  # cert-manager values.yaml webhook.securePort
+
+# Ambient (istio/istio 1.30.3): HBONE, the mTLS tunnel ztunnel and the gateway open to an ambient pod; the
+# address ztunnel gives the kubelet's probes of ambient pods (the cni agent's SNAT, DESIGN "Hazards").
+HBONE = 15008
+AMBIENT_PROBES = Peer(namespace=None, cidr="169.254.7.127/32")
+ZTUNNEL = {"app": "ztunnel"}  # ztunnel templates/daemonset.yaml; prometheus.io/port 15020 (values.yaml podAnnotations)
 
 EVERY_POD = Peer(namespace=None)
 
@@ -177,19 +183,47 @@ def flows(settings: Settings) -> list[Flow]:
             )
         )
         table += _allow("metrics", namespace, {}, (CERT_MANAGER_METRICS,), "scraping", prometheus)
-    if settings.demo.enabled:
-        namespace = settings.demo.namespace
+    if dataplane.ambient_enabled(settings):
         table += _allow(
+            "ztunnel-metrics",
+            system,
+            ZTUNNEL,
+            (MERGED_METRICS,),
+            "scraping (the ztunnel mTLS check reads it)",
+            prometheus,
+        )
+    if settings.demo.enabled:
+        table += _demo_flows(settings, gateway, prometheus, checks("plaintext-refused"))
+    return table
+
+
+def _demo_flows(settings: Settings, gateway: Peer, prometheus: Peer | None, plaintext: Peer | None) -> list[Flow]:
+    namespace, port = settings.demo.namespace, versions.DEMO_CONTAINER_PORT
+    if dataplane.namespace_dataplane(settings, namespace) == "ambient":
+        return [
+            *_allow("demo-hbone", namespace, DEMO, (HBONE,), "HBONE from the ingress gateway", gateway),
+            *_allow(
+                "demo",
+                namespace,
+                DEMO,
+                (port,),
+                "the kubelet's probes, through ztunnel; the verification's plain text, which ztunnel must refuse",
+                AMBIENT_PROBES,
+                plaintext,
+            ),
+        ]
+    return [
+        *_allow(
             "demo",
             namespace,
             DEMO,
-            (versions.DEMO_CONTAINER_PORT,),
+            (port,),
             "the ingress gateway; the verification's plain-text request, which the sidecar itself must refuse",
             gateway,
-            checks("plaintext-refused"),
-        )
-        table += _allow("demo-metrics", namespace, DEMO, (MERGED_METRICS,), "scraping", prometheus)
-    return table
+            plaintext,
+        ),
+        *_allow("demo-metrics", namespace, DEMO, (MERGED_METRICS,), "scraping", prometheus),
+    ]
 
 
 def owned_namespaces(settings: Settings) -> list[str]:

@@ -36,22 +36,38 @@ ISTIO_INIT = Level(
 )
 
 
-def injected_namespace_level(settings: Settings) -> Level:
-    """An application namespace: restricted once the CNI node agent replaces istio-init with istio-validation
-    (no capability, non-root); the sidecar itself meets restricted (global.proxy.seccompProfile RuntimeDefault)."""
-    return Level(RESTRICTED) if dataplane.cni_installed(settings) else ISTIO_INIT
+# The node agents (istio/istio 1.30.3 manifests/charts/istio-cni and ztunnel templates/daemonset.yaml) run in the
+# control plane's namespace (stacks/mesh.py) as root, with hostNetwork and hostPath volumes (cni) and added
+# capabilities (cni: NET_ADMIN, NET_RAW, SYS_ADMIN, ...; ztunnel: NET_ADMIN, SYS_ADMIN, NET_RAW), an AppArmor
+# profile `Unconfined` (cni): none of which baseline allows.
+NODE_AGENTS = Level(
+    PRIVILEGED,
+    "the Istio CNI agent and ztunnel run here as root with host networking, host paths and NET_ADMIN/SYS_ADMIN "
+    "(refused by baseline and restricted)",
+)
+
+
+def injected_namespace_level(settings: Settings, namespace: str) -> Level:
+    """An application namespace: restricted in ambient (no proxy in its pods) and, with sidecars, once the CNI node
+    agent replaces istio-init with istio-validation (no capability, non-root); the sidecar itself meets restricted
+    (global.proxy.seccompProfile RuntimeDefault)."""
+    if dataplane.namespace_dataplane(settings, namespace) == "ambient" or dataplane.cni_installed(settings):
+        return Level(RESTRICTED)
+    return ISTIO_INIT
 
 
 def namespace_levels(settings: Settings) -> dict[str, Level]:
     """Every namespace the stack creates -> its level. The stack's own namespaces run only pods that meet
-    `restricted`: istiod, the gateway, the dashboards, cert-manager, external-dns, the stack's Jobs."""
-    levels = {addresses.ISTIO_NAMESPACE: Level(RESTRICTED), settings.ingress.namespace: Level(RESTRICTED)}
+    `restricted` (istiod, the gateway, the dashboards, cert-manager, external-dns, the stack's Jobs), but for the
+    control plane's when the node agents run there."""
+    control_plane = NODE_AGENTS if dataplane.cni_installed(settings) else Level(RESTRICTED)
+    levels = {addresses.ISTIO_NAMESPACE: control_plane, settings.ingress.namespace: Level(RESTRICTED)}
     if settings.dns_enabled:
         levels[settings.dns.namespace] = Level(RESTRICTED)
     if settings.tls_mode in ("acme", "ca") and settings.dns.domain is not None:
         levels[addresses.CERT_MANAGER_NAMESPACE] = Level(RESTRICTED)
     for namespace in settings.injected_namespaces:
-        levels[namespace] = injected_namespace_level(settings)
+        levels[namespace] = injected_namespace_level(settings, namespace)
     return levels
 
 

@@ -5,6 +5,7 @@ internet) is `OUTSIDE`."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 import pytest
@@ -20,7 +21,16 @@ class Pod:
     labels: dict[str, str]
 
 
+@dataclass(frozen=True)
+class Address:
+    """A source that is not a pod, known by its address."""
+
+    ip: str
+
+
 OUTSIDE = None  # not a pod: the API server on a managed control plane, a load balancer, a browser
+# The source address of the kubelet's probes of an ambient pod (ztunnel's SNAT, Istio 1.30 ambient docs).
+AMBIENT_PROBE = Address("169.254.7.127")
 
 # Labels as each chart renders them on its pods (templates read at the pinned tags).
 ISTIOD = Pod(
@@ -72,9 +82,12 @@ def _selects(selector: dict, labels: dict[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in (selector.get("matchLabels") or {}).items())
 
 
-def _peer_admits(peer: dict, source: Pod) -> bool:
+def _peer_admits(peer: dict, source: Pod | Address) -> bool:
     if "ipBlock" in peer:
-        raise AssertionError("no ipBlock is expected: the policies name pods, or allow every source")
+        block = peer["ipBlock"]
+        return isinstance(source, Address) and ipaddress.ip_address(source.ip) in ipaddress.ip_network(block["cidr"])
+    if isinstance(source, Address):
+        return False
     if "namespaceSelector" in peer:
         if not _selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": source.namespace}):
             return False
@@ -83,7 +96,7 @@ def _peer_admits(peer: dict, source: Pod) -> bool:
     return "podSelector" not in peer or _selects(peer["podSelector"], source.labels)
 
 
-def allowed(run: Run, source: Pod | None, destination: Pod, port: int) -> bool:
+def allowed(run: Run, source: Pod | Address | None, destination: Pod, port: int) -> bool:
     """Whether a TCP connection from `source` reaches `destination` on `port` (NetworkPolicy v1 semantics)."""
     selecting = [
         policy.inputs
@@ -249,3 +262,42 @@ def test_on_by_default_with_production_only(shared_run):
 @pytest.mark.parametrize("value", ["sometimes", "enforce", 2])
 def test_an_unknown_network_policy_setting_is_refused(run_stack, value):
     assert_refused(lambda: run_stack("dev", security={"networkPolicies": value}), "security.networkPolicies", ["bool"])
+
+
+# Ambient (the shipped `ambient` stack, policies on): the demo has no sidecar; HBONE reaches it.
+ZTUNNEL_POD = Pod("istio-system", {"app": "ztunnel", "app.kubernetes.io/name": "ztunnel"})
+AMBIENT_DEMO = Pod("demo", {"app": "httpbin"})
+
+
+@pytest.fixture(scope="module")
+def ambient():
+    from tests.test_ambient import run
+
+    return run({"security": {"networkPolicies": True}}, base="ambient")
+
+
+AMBIENT_NEEDED = [
+    (GATEWAY, AMBIENT_DEMO, 15008, "HBONE from the gateway"),
+    (AMBIENT_PROBE, AMBIENT_DEMO, 8080, "the kubelet's probes, SNATed by ztunnel"),
+    (VERIFY, AMBIENT_DEMO, 8080, "plaintext-refused: ztunnel, not the network, must refuse it"),
+    (PROMETHEUS, ZTUNNEL_POD, 15020, "mtls-ztunnel-to-demo reads ztunnel's metrics"),
+    (ZTUNNEL_POD, ISTIOD, 15012, "ztunnel's xDS and certificates"),
+]
+AMBIENT_NOT_NEEDED = [
+    (GATEWAY, AMBIENT_DEMO, 8080, "plain text from the gateway (it speaks HBONE to ambient pods)"),
+    (APP, AMBIENT_DEMO, 15008, "another namespace's HBONE around the gateway"),
+    (APP, ZTUNNEL_POD, 15020, "an application reading ztunnel's metrics"),
+    (AMBIENT_PROBE, GRAFANA, 3000, "the probe address reaching a dashboard"),
+]
+
+
+@pytest.mark.parametrize(("source", "destination", "port", "why"), AMBIENT_NEEDED, ids=[n[3] for n in AMBIENT_NEEDED])
+def test_in_ambient_every_flow_needed_is_allowed(ambient, source, destination, port, why):
+    assert allowed(ambient, source, destination, port), why
+
+
+@pytest.mark.parametrize(
+    ("source", "destination", "port", "why"), AMBIENT_NOT_NEEDED, ids=[n[3] for n in AMBIENT_NOT_NEEDED]
+)
+def test_in_ambient_a_flow_not_needed_is_refused(ambient, source, destination, port, why):
+    assert not allowed(ambient, source, destination, port), why

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from stacks import dataplane
+from tests import harness
 from tests import pod_security_standards as pss
 from tests.harness import Run, assert_refused
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
+DEV_MESH = harness.stack_config("dev")["mesh"]
 
 
 def merged(default: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
@@ -95,6 +96,35 @@ ISTIO_PROXY = {
     "runAsNonRoot": True,
     "runAsUser": 1337,
     "runAsGroup": 1337,
+}
+# istio-discovery files/waypoint.yaml: the waypoint's istio-proxy (no pod-level context); seccompProfile from
+# gateways.seccompProfile.
+WAYPOINT_PROXY = {
+    "privileged": False,
+    "runAsGroup": 1337,
+    "runAsUser": 1337,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+# manifests/charts/istio-cni and ztunnel templates/daemonset.yaml at 1.30.3: the node agents.
+CNI_AGENT = {
+    "appArmorProfile": {"type": "Unconfined"},
+    "privileged": False,
+    "runAsGroup": 0,
+    "runAsUser": 0,
+    "runAsNonRoot": False,
+    "capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN", "NET_RAW", "SYS_PTRACE", "SYS_ADMIN", "DAC_OVERRIDE"]},
+}
+ZTUNNEL = {
+    "allowPrivilegeEscalation": True,
+    "privileged": False,
+    "capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN", "SYS_ADMIN", "NET_RAW"]},
+    "readOnlyRootFilesystem": True,
+    "runAsGroup": 1337,
+    "runAsNonRoot": False,
+    "runAsUser": 0,
 }
 # prometheus-29.27.0 values.yaml server.securityContext; server.containerSecurityContext and
 # configmapReload.prometheus.containerSecurityContext are `{}`.
@@ -255,10 +285,26 @@ def job_pods(run: Run, namespace: str) -> dict[str, dict]:
     }
 
 
-def pods_by_namespace(run: Run, cni: bool = False) -> dict[str, dict[str, dict]]:
+def node_agent_pods(run: Run) -> dict[str, dict]:
+    pods = {}
+    if "cni" in run.charts():
+        pods["istio-cni-node"] = {
+            "hostNetwork": True,
+            "containers": [{"name": "install-cni", "securityContext": CNI_AGENT}],
+            "volumes": [{"name": "cni-bin-dir", "hostPath": {}}, {"name": "cni-net-dir", "hostPath": {}}],
+        }
+    if "ztunnel" in run.charts():
+        pods["ztunnel"] = pod(
+            None, ("istio-proxy", ZTUNNEL), volumes=[{"name": "cni-ztunnel-sock-dir", "hostPath": {}}]
+        )
+    return pods
+
+
+def pods_by_namespace(run: Run) -> dict[str, dict[str, dict]]:
     """Namespace -> pod name -> pod spec, for every pod the stack runs."""
     namespaces: dict[str, dict[str, dict]] = {}
-    system = {**istiod_pods(run), **dashboard_pods(run), **job_pods(run, "istio-system")}
+    cni = "cni" in run.charts()
+    system = {**istiod_pods(run), **dashboard_pods(run), **job_pods(run, "istio-system"), **node_agent_pods(run)}
     namespaces["istio-system"] = system
     namespaces["istio-ingress"] = {"gateway": gateway_pod(run), **job_pods(run, "istio-ingress")}
     if "cert-manager" in run.charts():
@@ -274,11 +320,21 @@ def pods_by_namespace(run: Run, cni: bool = False) -> dict[str, dict[str, dict]]
     for deployment in run.of_type("kubernetes:apps/v1:Deployment"):
         namespace = deployment.inputs["metadata"]["namespace"]
         spec = deployment.inputs["spec"]["template"]["spec"]
-        namespaces.setdefault(namespace, {})[deployment.name] = with_sidecar(run, spec, cni)
+        ambient = run.one(NAMESPACE, namespace).inputs["metadata"]["labels"].get("istio.io/dataplane-mode") == "ambient"
+        namespaces.setdefault(namespace, {})[deployment.name] = spec if ambient else with_sidecar(run, spec, cni)
+    for namespace in run.of_type(NAMESPACE):
+        labels = namespace.inputs["metadata"].get("labels") or {}
+        if "istio.io/use-waypoint" in labels:
+            seccomp = values(run, "istiod", "istiod").get("gateways", {}).get("seccompProfile")
+            proxy = {**WAYPOINT_PROXY, **({"seccompProfile": seccomp} if seccomp else {})}
+            namespaces.setdefault(namespace.name, {})["waypoint"] = pod(
+                None, ("istio-proxy", proxy), volumes=PROXY_VOLUMES
+            )
     return namespaces
 
 
-def level(run: Run, namespace: str, mode: str) -> str:
+def level(run: Run, namespace: str, mode: str = "audit") -> str:
+    """The namespace's level (`audit` is set in every mode, with the same level as enforce or warn)."""
     return run.one(NAMESPACE, namespace).inputs["metadata"]["labels"][f"pod-security.kubernetes.io/{mode}"]
 
 
@@ -291,20 +347,26 @@ RESTRICTED_APP = pod(
 )
 
 
-@pytest.mark.parametrize("stack", ["dev", "gcp", "aws", "production"])
+@pytest.mark.parametrize("stack", ["dev", "gcp", "aws", "ambient", "production", "cni"])
 def test_every_pod_meets_its_namespace_level(shared_run, stack):
-    run = shared_run("dev", profile="production") if stack == "production" else shared_run(stack)
-    mode = "enforce" if stack != "dev" else "warn"
+    if stack == "production":
+        run = shared_run("dev", profile="production")
+    elif stack == "cni":
+        run = shared_run("dev", mesh={**DEV_MESH, "cni": {"enabled": True}})
+    else:
+        run = shared_run(stack)
     for namespace, pods in pods_by_namespace(run).items():
-        namespace_level = level(run, namespace, mode)
+        namespace_level = level(run, namespace)
         for name, spec in pods.items():
             assert pss.violations(namespace_level, spec) == [], f"{namespace}/{name} at {namespace_level}"
 
 
-def test_the_stack_s_own_namespaces_are_restricted(shared_run):
-    run = shared_run("gcp")
-    for namespace in ("istio-system", "istio-ingress", "cert-manager", "external-dns"):
+def test_the_stack_s_own_namespaces_are_restricted_but_where_the_node_agents_run(shared_run):
+    run = shared_run("gcp")  # production: the CNI agent on, in the control plane's namespace
+    for namespace in ("istio-ingress", "cert-manager", "external-dns"):
         assert level(run, namespace, "enforce") == "restricted", namespace
+    assert level(run, "istio-system", "enforce") == "privileged"
+    assert level(shared_run("dev"), "istio-system", "warn") == "restricted"  # no node agent
 
 
 def test_injected_namespaces_are_privileged_while_istio_init_needs_net_admin(shared_run):
@@ -317,18 +379,31 @@ def test_injected_namespaces_are_privileged_while_istio_init_needs_net_admin(sha
     assert pss.baseline_violations(with_sidecar(run, RESTRICTED_APP, cni=False)) != []
 
 
-def test_with_the_cni_node_agent_injected_namespaces_are_restricted(run_stack, monkeypatch):
-    monkeypatch.setattr(dataplane, "cni_installed", lambda settings: True)
-    run = run_stack("dev")
+def test_with_the_cni_node_agent_injected_namespaces_are_restricted_and_the_agents_namespace_privileged(shared_run):
+    run = shared_run("dev", mesh={**DEV_MESH, "cni": {"enabled": True}})
     assert level(run, "apps", "warn") == "restricted"
     assert level(run, "demo", "warn") == "restricted"
-    for name, spec in pods_by_namespace(run, cni=True)["demo"].items():
+    # The strictest level for the node agents' namespace: the CNI agent meets neither baseline nor restricted.
+    assert level(run, "istio-system", "warn") == "privileged"
+    assert "hostNetwork" in pss.baseline_violations(pods_by_namespace(run)["istio-system"]["istio-cni-node"])
+    for name, spec in pods_by_namespace(run)["demo"].items():
         assert pss.restricted_violations(spec) == [], name
     assert pss.restricted_violations(with_sidecar(run, RESTRICTED_APP, cni=True)) == []
 
 
+def test_ambient_namespaces_and_their_waypoints_are_restricted(shared_run):
+    run = shared_run("ambient")
+    for namespace, pods in pods_by_namespace(run).items():
+        if run.one(NAMESPACE, namespace).inputs["metadata"]["labels"].get("istio.io/dataplane-mode") == "ambient":
+            assert level(run, namespace) == "restricted"
+            assert pods, namespace
+            for name, spec in pods.items():
+                assert pss.restricted_violations(spec) == [], f"{namespace}/{name}"
+
+
 def test_production_enforces_and_dev_warns_and_audits(shared_run):
-    production = shared_run("dev", profile="production").one(NAMESPACE, "istio-system").inputs["metadata"]["labels"]
+    # production installs the CNI agent beside istiod: the control plane's namespace is privileged there.
+    production = shared_run("dev", profile="production").one(NAMESPACE, "istio-ingress").inputs["metadata"]["labels"]
     assert production == {
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "v1.32",
