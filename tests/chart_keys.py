@@ -60,7 +60,8 @@ ISTIOD_KEYS = {
     "seccompProfile.type",
     "global.proxy.seccompProfile.type",
     # values.yaml `gateways.seccompProfile: {}`, rendered on the proxy of every gateway istiod deploys
-    # (files/waypoint.yaml, files/kube-gateway.yaml).
+    # (files/waypoint.yaml, files/kube-gateway.yaml). The three seccomp keys are in values.yaml at 1.28.10, 1.29.6
+    # and 1.31.0-rc.0 as well; the gateway chart's `securityContext` is in its values.schema.json at each.
     "gateways.seccompProfile.type",
     # Ambient and the CNI agent (read at 1.30.3 and 1.31.0-rc.0): `profile` resolves files/profile-ambient.yaml
     # (templates/zzz_profile.yaml); values.yaml `cni.enabled` is picked into the injector's values as
