@@ -101,6 +101,8 @@ def flows(settings: Settings) -> list[Flow]:
     kiali = peer(dashboards.kiali.enabled, system, KIALI)
 
     def checks(check: str) -> Peer | None:
+        """The verification Job, when it runs this check (ambient's ztunnel check queries Prometheus too, and
+        is planned only beside prometheus-sees-demo)."""
         return peer(check in planned, system, VERIFICATION)
 
     table = [

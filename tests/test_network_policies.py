@@ -6,7 +6,9 @@ internet) is `OUTSIDE`."""
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -281,6 +283,8 @@ AMBIENT_NEEDED = [
     (AMBIENT_PROBE, AMBIENT_DEMO, 8080, "the kubelet's probes, SNATed by ztunnel"),
     (VERIFY, AMBIENT_DEMO, 8080, "plaintext-refused: ztunnel, not the network, must refuse it"),
     (PROMETHEUS, ZTUNNEL_POD, 15020, "mtls-ztunnel-to-demo reads ztunnel's metrics"),
+    (VERIFY, PROMETHEUS, 9090, "mtls-ztunnel-to-demo queries Prometheus"),
+    (VERIFY, JAEGER, 16686, "trace-in-jaeger"),
     (ZTUNNEL_POD, ISTIOD, 15012, "ztunnel's xDS and certificates"),
 ]
 AMBIENT_NOT_NEEDED = [
@@ -301,3 +305,35 @@ def test_in_ambient_every_flow_needed_is_allowed(ambient, source, destination, p
 )
 def test_in_ambient_a_flow_not_needed_is_refused(ambient, source, destination, port, why):
     assert not allowed(ambient, source, destination, port), why
+
+
+# Every address the verification's script is given, as the pod behind it (Service port -> container port, read
+# in each chart: prometheus-server 9090 -> 9090, jaeger 16686 -> 16686, the demo's Service 8000 -> 8080, the
+# gateway's 80/443 -> 80/443).
+BEHIND = {
+    "prometheus-server.istio-system.svc.cluster.local:9090": (PROMETHEUS, 9090),
+    "jaeger.istio-system.svc.cluster.local:16686": (JAEGER, 16686),
+    "httpbin.demo.svc.cluster.local:8000": (DEMO, 8080),
+    "istio-ingressgateway.istio-ingress.svc.cluster.local:443": (GATEWAY, 443),
+    "istio-ingressgateway.istio-ingress.svc.cluster.local:80": (GATEWAY, 80),
+}
+
+
+def verification_addresses(run: Run) -> set[str]:
+    config = json.loads(run.one("kubernetes:core/v1:ConfigMap", "verification-checks").inputs["data"]["config.json"])
+    urls = [config["gateway"]["url"]]
+    urls += [
+        config[key]["url"] for key in ("jaeger", "prometheus", "plaintext", "redirect", "ztunnel") if key in config
+    ]
+    return {urlsplit(url).netloc for url in urls}
+
+
+@pytest.mark.parametrize("stack", ["exposed", "ambient"])
+def test_every_address_the_verification_uses_is_reachable_from_its_pod(request, stack):
+    run = request.getfixturevalue(stack)
+    addresses = verification_addresses(run)
+    assert len(addresses) >= 4, addresses
+    for address in addresses:
+        pod, port = BEHIND[address]
+        destination = AMBIENT_DEMO if stack == "ambient" and pod is DEMO else pod
+        assert allowed(run, VERIFY, destination, port), address
