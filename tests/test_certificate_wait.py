@@ -199,3 +199,10 @@ def test_the_wait_reads_only_its_certificate_and_the_challenges(shared_run):
     ]
     pod = run.one(*JOB).inputs["spec"]["template"]["spec"]
     assert pod["containers"][0]["terminationMessagePolicy"] == "FallbackToLogsOnError"
+
+
+def test_a_new_certificate_is_waited_for_anew_and_an_unchanged_one_shows_no_diff(shared_run):
+    name = shared_run("dev").one(*JOB).inputs["metadata"]["name"]
+    assert name.startswith("certificate-wait-")
+    assert shared_run("dev", routes=[]).one(*JOB).inputs["metadata"]["name"] == name  # nothing of the certificate
+    assert shared_run("dev", dns={"domain": "mesh.test"}).one(*JOB).inputs["metadata"]["name"] != name
