@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import REPLACE_UNREADY, child_opts
-from stacks.profiles import Resources
+from definitions.sizing import Resources
 
 SCRIPT_KEY = "certificate_wait.py"
 CONFIG_KEY = "config.json"
@@ -25,7 +25,6 @@ START_MARGIN_SECONDS = 60
 AWAIT_MARGIN_SECONDS = 60
 # The pod's service-account token and the API server's CA, where the kubelet mounts them.
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-API_SERVER = "https://kubernetes.default.svc"
 
 
 @dataclass(frozen=True)

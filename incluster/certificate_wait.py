@@ -1,7 +1,7 @@
 """Waits for a cert-manager Certificate to be Ready, and when it is not, says why and what to run: run by the
 certificate's wait Job during `pulumi up`.
 
-pulumi-kubernetes' `pulumi.com/waitFor: condition=Ready` never treats Ready=False as an error, so a DNS-01
+pulumi-kubernetes' generic await (`waitFor: condition=Ready`) never treats Ready=False as an error, so a DNS-01
 challenge that cannot succeed (no permission on the zone, the wrong zone) would make `up` wait out its whole
 timeout and say only "timed out". This script fails as soon as cert-manager gives up (the Certificate's
 Issuing condition False with reason Failed, or a Challenge `invalid` or `errored`), or at its own bounded wait,
@@ -16,6 +16,7 @@ Standard library only: it runs in the same pinned Python image as the verificati
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import sys
 import time
@@ -76,11 +77,17 @@ def hints(namespace: str, name: str) -> list[str]:
     ]
 
 
+def in_cluster_url() -> str:
+    """The API server as the kubelet tells every pod (the `kubernetes` Service's environment variables)."""
+    host, port = os.environ["KUBERNETES_SERVICE_HOST"], os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+    return "https://" + (f"[{host}]" if ":" in host else host) + ":" + port
+
+
 class Api:
-    """GETs against the Kubernetes API with the pod's service-account token."""
+    """GETs against the Kubernetes API with the pod's service-account token; `url` only to test it."""
 
     def __init__(self, config: dict[str, Any]):
-        self.url = config["url"].rstrip("/")
+        self.url = (config.get("url") or in_cluster_url()).rstrip("/")
         self.token_file = config.get("tokenFile")
         context = None
         if self.url.startswith("https://"):

@@ -334,7 +334,7 @@ class Verifier:
     def check_redirect(self, redirect: dict[str, Any]) -> None:
         name, host, path = "https-redirect", redirect["host"], redirect["path"]
         url = redirect["url"].rstrip("/") + path
-        expected = f"https://{host}{path}"
+        expected = "https://" + host + path
 
         def attempt() -> tuple[bool, Any]:
             try:

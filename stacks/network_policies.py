@@ -16,7 +16,8 @@ import pulumi_kubernetes as k8s
 from components.ingress_gateway import gateway_pod_labels
 from components.network_policies import Flow, NetworkPolicies, NetworkPoliciesArgs, Peer
 from components.verification import APP_LABELS as VERIFICATION
-from stacks import addresses, dataplane, verification, versions
+from definitions import addresses, versions
+from stacks import dataplane, verification
 from stacks.mesh import tcp_listeners
 from stacks.observability import exposed_hosts
 from stacks.settings import DEMO_SERVICE, Settings

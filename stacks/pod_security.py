@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacks import addresses, dataplane
+from definitions import addresses
+from stacks import dataplane
 from stacks.settings import Settings
 
 # The policy version the labels name: the Kubernetes floor of Istio 1.30 (README, Prerequisites). Pinned, so a

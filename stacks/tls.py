@@ -17,12 +17,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cert_manager import CertManager, CertManagerArgs
-from components.certificate_wait import API_SERVER, SERVICE_ACCOUNT_DIR, CertificateWait, CertificateWaitArgs
+from components.certificate_wait import SERVICE_ACCOUNT_DIR, CertificateWait, CertificateWaitArgs
 from components.certificates import AcmeIssuerArgs, WildcardCertificate, WildcardCertificateArgs
 from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
-from stacks import addresses, pod_security, profiles, versions
+from definitions import addresses, versions
+from definitions.mirror import image_or_mirrored
+from stacks import pod_security, profiles
 from stacks.mesh import Mesh
+from stacks.mirror import chart_mirror
 from stacks.observability import exposed_hosts
 from stacks.settings import WILDCARD_CERTIFICATE, Settings
 
@@ -99,6 +102,7 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> 
             service_account_annotations=acme.credentials.service_account_annotations if acme is not None else {},
             wait_for=[*crds, *grants],
             crd_provider=mesh.adopting_provider,
+            mirror=chart_mirror(settings.mirror),
         ),
         opts=on_cluster,
     )
@@ -147,7 +151,6 @@ def certificate_wait_config(settings: Settings) -> dict[str, Any]:
         "waitSeconds": CERTIFICATE_WAIT_SECONDS[mode],
         "intervalSeconds": CERTIFICATE_POLL_SECONDS,
         "api": {
-            "url": API_SERVER,
             "tokenFile": f"{SERVICE_ACCOUNT_DIR}/token",
             "caFile": f"{SERVICE_ACCOUNT_DIR}/ca.crt",
         },
@@ -162,7 +165,8 @@ def _wait_for_certificate(settings: Settings, mesh: Mesh, certificate: WildcardC
     the next `up` (pulumi.com/replaceUnready)."""
     script = WAIT_SCRIPT.read_text()
     config = json.dumps(certificate_wait_config(settings), indent=2, sort_keys=True)
-    inputs = [script, config, versions.VERIFY_IMAGE, settings.dns.domain, certificate.issuer]
+    image = image_or_mirrored(versions.VERIFY_IMAGE, chart_mirror(settings.mirror))
+    inputs = [script, config, image, settings.dns.domain, certificate.issuer]
     digest = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
     return CertificateWait(
         "certificate-wait",
@@ -170,8 +174,8 @@ def _wait_for_certificate(settings: Settings, mesh: Mesh, certificate: WildcardC
             namespace=mesh.ingress.namespace.metadata.name,
             job_name=f"certificate-wait-{digest[:10]}",
             certificate=WILDCARD_CERTIFICATE,
-            # The verification's interpreter: the script is standard-library Python too.
-            image=versions.VERIFY_IMAGE,
+            # The verification's interpreter (mirrored with it): the script is standard-library Python too.
+            image=image,
             script=script,
             config=config,
             wait_seconds=CERTIFICATE_WAIT_SECONDS[settings.tls_mode],

@@ -145,6 +145,14 @@ def test_challenges_for_other_names_are_not_reported():
     assert not [line for line in verdict.lines if "other" in line]
 
 
+def test_in_the_cluster_the_api_server_is_read_from_the_kubelets_environment(monkeypatch):
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    assert certificate_wait.Api({}).url == "https://10.96.0.1:443"
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "fd00::1")
+    assert certificate_wait.Api({}).url == "https://[fd00::1]:443"
+
+
 def test_an_unreachable_api_waits_then_fails_naming_the_error(tmp_path):
     cfg = {
         "namespace": NAMESPACE,
@@ -178,7 +186,6 @@ def test_the_wait_is_bounded_and_rerun_after_a_failure(shared_run, stack, wait):
     )
     assert config_map["waitSeconds"] == wait
     assert config_map["api"] == {
-        "url": "https://kubernetes.default.svc",
         "tokenFile": "/var/run/secrets/kubernetes.io/serviceaccount/token",
         "caFile": "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
     }
