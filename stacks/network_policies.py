@@ -83,10 +83,6 @@ def _from_anywhere(name: str, namespace: str, pods: dict[str, str], ports: Seque
     return Flow(name, namespace, pods, tuple(ports), (), why)
 
 
-def cert_manager_installed(settings: Settings) -> bool:
-    return settings.tls_mode in ("acme", "ca") and settings.dns.domain is not None
-
-
 def flows(settings: Settings) -> list[Flow]:
     """Every flow the stack needs, for what this stack installs."""
     dashboards = settings.dashboards
@@ -174,7 +170,7 @@ def flows(settings: Settings) -> list[Flow]:
         )
         table += _allow("jaeger-grpc", system, JAEGER, (addresses.JAEGER_QUERY_GRPC_PORT,), "Kiali's traces", kiali)
         table += _allow("jaeger-metrics", system, JAEGER, (JAEGER_METRICS,), "scraping", prometheus)
-    if cert_manager_installed(settings):
+    if settings.cert_manager_installed:
         namespace = addresses.CERT_MANAGER_NAMESPACE
         table.append(
             _from_anywhere(
@@ -234,7 +230,7 @@ def owned_namespaces(settings: Settings) -> list[str]:
     namespaces = [addresses.ISTIO_NAMESPACE, settings.ingress.namespace]
     if settings.dns_enabled:
         namespaces.append(settings.dns.namespace)
-    if cert_manager_installed(settings):
+    if settings.cert_manager_installed:
         namespaces.append(addresses.CERT_MANAGER_NAMESPACE)
     if settings.demo.enabled:
         namespaces.append(settings.demo.namespace)

@@ -17,7 +17,7 @@ from stacks.settings import Settings
 # The policy version the labels name: the Kubernetes floor of Istio 1.30 (README, Prerequisites). Pinned, so a
 # cluster upgrade never tightens the rules under running pods; a newer cluster evaluates these rules as 1.32 did.
 POLICY_VERSION = "v1.32"
-RESTRICTED, BASELINE, PRIVILEGED = "restricted", "baseline", "privileged"
+RESTRICTED, PRIVILEGED = "restricted", "privileged"
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def namespace_levels(settings: Settings) -> dict[str, Level]:
     levels = {addresses.ISTIO_NAMESPACE: control_plane, settings.ingress.namespace: Level(RESTRICTED)}
     if settings.dns_enabled:
         levels[settings.dns.namespace] = Level(RESTRICTED)
-    if settings.tls_mode in ("acme", "ca") and settings.dns.domain is not None:
+    if settings.cert_manager_installed:
         levels[addresses.CERT_MANAGER_NAMESPACE] = Level(RESTRICTED)
     for namespace in settings.injected_namespaces:
         levels[namespace] = injected_namespace_level(settings, namespace)

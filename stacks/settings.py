@@ -791,6 +791,11 @@ class Settings(Section):
         return "acme" if self.dns_enabled else "off"
 
     @property
+    def cert_manager_installed(self) -> bool:
+        """cert-manager issues the certificate (acme, ca) of a shared Gateway (there is one with a domain)."""
+        return self.tls_mode in ("acme", "ca") and self.dns.domain is not None
+
+    @property
     def tls_secret(self) -> str | None:
         """The Secret the HTTPS listeners serve: the user's (secret), cert-manager's (acme, ca), none (off)."""
         mode = self.tls_mode

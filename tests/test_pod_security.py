@@ -475,3 +475,12 @@ def test_the_charts_defaults_would_not_meet_restricted():
         pss.restricted_violations(pod(None, ("c", {}), volumes=[{"name": "h", "hostPath": {}}]))[0]
         == "hostPath volume h"
     )
+
+
+def test_every_privileged_level_says_why():
+    from stacks import pod_security
+    from stacks.loader import load_settings
+
+    for raw in ({**harness.stack_config("dev")}, {**harness.stack_config("dev"), "profile": "production"}):
+        for namespace, found in pod_security.namespace_levels(load_settings(raw)).items():
+            assert (found.level == "privileged") == (found.reason is not None), namespace
