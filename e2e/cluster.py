@@ -23,8 +23,10 @@ Logs of every process are in the cluster's directory, kept (and printed) when a 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -42,6 +44,12 @@ NODE_COUNT = 3
 
 class ClusterError(RuntimeError):
     """The cluster did not start (or stopped): the message names the process and its log."""
+
+
+def die_with_parent() -> None:
+    """Linux's PR_SET_PDEATHSIG: a cluster process gets SIGTERM when the e2e dies (killed by CI's time limit, say),
+    so a killed run leaves no etcd or API server behind."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -187,7 +195,7 @@ class LoopbackCluster:
                 process.popen.terminate()
         for process in reversed(self.processes):
             try:
-                process.popen.wait(timeout=20)
+                process.popen.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.popen.kill()
                 process.popen.wait()
@@ -205,7 +213,9 @@ class LoopbackCluster:
     def _spawn(self, name: str, command: list[str]) -> None:
         log = self.directory / f"{name}.log"
         handle = log.open("wb")
-        popen = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        popen = subprocess.Popen(
+            command, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
+        )
         self.processes.append(Process(name, popen, log))
 
     def _wait(self, url: str, name: str, seconds: float, token: str | None = None) -> None:

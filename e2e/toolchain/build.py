@@ -148,8 +148,10 @@ def piece_hash(piece: Piece, go: str) -> str:
 
 
 def module_dir(go: str, module_dir_of: Path, module: str) -> Path:
+    """Where a required module's files are, downloading it first (on a fresh machine `go list -m` would name no
+    directory for a module no build has needed yet)."""
     out = subprocess.run(
-        [go, "list", "-m", "-json", module],
+        [go, "mod", "download", "-json", module],
         cwd=module_dir_of,
         env=go_env(),
         capture_output=True,
