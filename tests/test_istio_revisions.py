@@ -42,6 +42,7 @@ def run(config: dict, previous: dict | None = None, stack: str = "test") -> harn
         resource_id=fakes.resource_id,
         stack=stack,
         dashboards=fakes.istio_dashboards,
+        kubeconfig=fakes.KIND_KUBECONFIG,
     )
 
 
