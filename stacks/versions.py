@@ -29,11 +29,17 @@ ISTIO_CHARTS = ("base", "istiod", "gateway")
 # (pulumi/pulumi-kubernetes#2210). Minor versions newer than the last listed one carry it too.
 ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY = {(1, 28): 10, (1, 29): 6, (1, 30): 3}
 
+# The Kubernetes minors each Istio minor supports (istio/istio.io data/compatibility/supportStatus.yml,
+# k8sVersions), first and last. A newer Istio minor brings its own range: Istio's table, not this one.
+ISTIO_KUBERNETES = {(1, 28): ((1, 30), (1, 34)), (1, 29): ((1, 31), (1, 35)), (1, 30): ((1, 32), (1, 36))}
+
 GATEWAY_API_DEFAULT_VERSION = "v1.5.1"
 GATEWAY_API_CHANNELS = ("standard", "experimental")
 GATEWAY_API_BUNDLE_URL = (
     "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/{channel}-install.yaml"
 )
+# TLSRoute's CEL validation in v1.5 needs Kubernetes 1.31 (kubernetes-sigs/gateway-api v1.5.0 release notes).
+GATEWAY_API_KUBERNETES_MINIMUM = (1, 31)
 # v1.5 installs an admission policy that refuses any older bundle over it (and experimental over standard),
 # so a stack must never try to apply an older bundle: the chapter's v1.1.0 cannot be applied next to it.
 GATEWAY_API_MINIMUM = (1, 5, 0)
@@ -50,6 +56,9 @@ KIALI = ChartRef("kiali-server", "2.29.0", "https://kiali.org/helm-charts")
 CERT_MANAGER = ChartRef("cert-manager", "v1.21.1", "https://charts.jetstack.io")
 # The image of the chart's own post-install API check (values.yaml startupapicheck.image, tag = appVersion), run
 # by this stack as a plain Job because Chart v4 drops Helm hooks (components/cert_manager.py).
+# cert-manager v1.21 supports Kubernetes 1.33 to 1.36 (cert-manager.io docs/releases, "Supported Kubernetes
+# versions"): with tls.mode acme or ca it narrows the stack's range.
+CERT_MANAGER_KUBERNETES = ((1, 33), (1, 36))
 CERT_MANAGER_API_CHECK_IMAGE = "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1"
 LETSENCRYPT_SERVERS = {
     "production": "https://acme-v02.api.letsencrypt.org/directory",
@@ -176,3 +185,22 @@ DEMO_RUN_AS_USER = 65532
 VERIFY_IMAGE = (
     "docker.io/library/python:3.13.7-alpine3.22@sha256:9ba6d8cbebf0fb6546ae71f2a1c14f6ffd2fdab83af7fa5669734ef30ad48844"
 )
+
+# The managed Kubernetes versions the GKE and EKS quick starts (README) were written for. Not run there by this
+# project's tests. GKE installs and manages the Gateway API's standard CRDs itself from 1.34.0-gke.1626000 on
+# (hence gatewayApi.install false in Pulumi.gcp.yaml).
+QUICK_START_PLATFORMS = {"GKE": (1, 34), "EKS": (1, 34)}
+GKE_MANAGES_GATEWAY_API_FROM = "1.34.0-gke.1626000"
+
+
+def kubernetes_range(istio_versions: list[str], cert_manager: bool) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The Kubernetes minors every listed Istio release (and cert-manager, when installed) and the Gateway API
+    bundle support together; None when they share none. An Istio minor newer than ISTIO_KUBERNETES is unknown here:
+    the range of the newest known one stands in for it."""
+    newest = max(ISTIO_KUBERNETES)
+    ranges = [ISTIO_KUBERNETES.get(parse_istio_version(v)[:2], ISTIO_KUBERNETES[newest]) for v in istio_versions]
+    if cert_manager:
+        ranges.append(CERT_MANAGER_KUBERNETES)
+    low = max([GATEWAY_API_KUBERNETES_MINIMUM, *(r[0] for r in ranges)])
+    high = min(r[1] for r in ranges)
+    return (low, high) if low <= high else None
