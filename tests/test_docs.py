@@ -138,6 +138,7 @@ def pinned_versions() -> set[str]:
     pinned = {versions.ISTIO_DEFAULT_VERSION, versions.GATEWAY_API_DEFAULT_VERSION}
     pinned |= {f"{a}.{b}.{p}" for (a, b), p in versions.ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY.items()}
     pinned.add("v" + ".".join(map(str, versions.GATEWAY_API_MINIMUM)))
+    pinned.add(versions.GKE_MANAGES_GATEWAY_API_FROM.split("-")[0])
     charts = (versions.EXTERNAL_DNS, versions.PROMETHEUS, versions.GRAFANA, versions.JAEGER, versions.KIALI)
     pinned |= {chart.version for chart in (*charts, versions.CERT_MANAGER)}
     for image in (versions.CERT_MANAGER_API_CHECK_IMAGE, versions.DEMO_IMAGE, versions.VERIFY_IMAGE):

@@ -41,6 +41,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns", "cert-manager"},
         "kinds": {
             **MESH_KINDS,
+            "kubernetes:yaml/v2:ConfigFile": 0,  # GKE installs and manages the Gateway API CRDs (gatewayApi.install)
             "pulumi:providers:gcp": 1,
             # one identity each for external-dns and cert-manager; only external-dns reads the project
             "gcp:serviceaccount/account:Account": 2,
