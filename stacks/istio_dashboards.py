@@ -2,7 +2,8 @@
 
 At `pulumi up` (and preview) the program downloads each dashboard from the Istio release the stack installs
 (URL pinned in stacks/versions.py), checks it is JSON, compacts it, and the dashboards component delivers it
-as a ConfigMap that Grafana provisions. The cluster needs no egress; an Istio upgrade updates the dashboards.
+as a ConfigMap that Grafana provisions. Grafana never downloads them itself (the cluster still pulls every image
+from its registry); an Istio upgrade updates the dashboards.
 
 The source is injectable (`use_source`), so the tests run with a small fixture and no network.
 """

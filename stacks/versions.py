@@ -149,7 +149,8 @@ def external_dns_source_problem(source: str, gateway_api_channel: str) -> str | 
 # Istio's Grafana dashboards, read from the Istio release the stack installs (istio/istio
 # manifests/addons/dashboards/ at the tag; the same seven files at 1.28.10, 1.29.6 and 1.30.3, the ones
 # manifests/addons/gen.sh packs into Istio's own addon ConfigMaps). Fetched by the program at `pulumi up` and
-# handed to Grafana as ConfigMaps, so the cluster needs no egress and an Istio upgrade updates them.
+# handed to Grafana as ConfigMaps, so Grafana itself never downloads them (the cluster still pulls every image
+# from its registry) and an Istio upgrade updates them.
 ISTIO_DASHBOARDS_URL = "https://raw.githubusercontent.com/istio/istio/{version}/manifests/addons/dashboards/{file}"
 ISTIO_DASHBOARD_FILES = (
     "istio-extension-dashboard.json",
