@@ -73,6 +73,8 @@ def table() -> str:
         ("cert-manager API check (image)", versions.CERT_MANAGER_API_CHECK_IMAGE, "", ""),
         ("demo: go-httpbin (image)", versions.DEMO_IMAGE, "", ""),
         ("verification Job (image)", versions.VERIFY_IMAGE, "", ""),
+        (f"kind {versions.KIND_RELEASE} node image (local quick start)", versions.KIND_NODE_IMAGE, "", ""),
+        ("k3s image for k3d (local quick start)", versions.K3S_IMAGE, "", ""),
         *(
             (f"{platform} (the quick start was written for)", minor(release), "", "not run there by the tests")
             for platform, release in versions.QUICK_START_PLATFORMS.items()

@@ -187,6 +187,14 @@ VERIFY_IMAGE = (
     "docker.io/library/python:3.13.7-alpine3.22@sha256:9ba6d8cbebf0fb6546ae71f2a1c14f6ffd2fdab83af7fa5669734ef30ad48844"
 )
 
+# The local clusters of the README's quick start, at a Kubernetes minor inside the stack's range (1.35):
+# kind v0.33.0's node image for v1.35.8, by the digest its release notes list (kind supports a node image only with
+# the release that built it); k3s v1.35.1+k3s1 for k3d, by the OCI index digest recorded in a public project's
+# docs (k3d-io's own images are tag-only).
+KIND_RELEASE = "v0.33.0"
+KIND_NODE_IMAGE = "kindest/node:v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0"
+K3S_IMAGE = "rancher/k3s:v1.35.1-k3s1@sha256:634920385dc89133d80060b3a3b2b547e734d711ef8c050e6b5c6341800d53fd"
+
 # The managed Kubernetes versions the GKE and EKS quick starts (README) were written for. Not run there by this
 # project's tests. GKE installs and manages the Gateway API's standard CRDs itself from 1.34.0-gke.1626000 on
 # (hence gatewayApi.install false in Pulumi.gcp.yaml).

@@ -141,7 +141,9 @@ def pinned_versions() -> set[str]:
     pinned.add(versions.GKE_MANAGES_GATEWAY_API_FROM.split("-")[0])
     charts = (versions.EXTERNAL_DNS, versions.PROMETHEUS, versions.GRAFANA, versions.JAEGER, versions.KIALI)
     pinned |= {chart.version for chart in (*charts, versions.CERT_MANAGER)}
-    for image in (versions.CERT_MANAGER_API_CHECK_IMAGE, versions.DEMO_IMAGE, versions.VERIFY_IMAGE):
+    pinned.add(versions.KIND_RELEASE)
+    images = (versions.CERT_MANAGER_API_CHECK_IMAGE, versions.DEMO_IMAGE, versions.VERIFY_IMAGE)
+    for image in (*images, versions.KIND_NODE_IMAGE, versions.K3S_IMAGE):
         tag = image.split("@")[0].rsplit(":", 1)[1]
         pinned |= set(re.findall(r"v?\d+\.\d+\.\d+", tag))
     return pinned
@@ -176,3 +178,12 @@ def test_the_supported_versions_table_is_written_from_the_code():
 def test_the_shipped_range_is_istios_and_cert_managers_overlap():
     """Istio 1.30 supports 1.32-1.36 and cert-manager v1.21 1.33-1.36 (their own support tables)."""
     assert "**1.33 to 1.36**" in versions_table.table()
+
+
+@pytest.mark.parametrize("image", [versions.KIND_NODE_IMAGE, versions.K3S_IMAGE])
+def test_the_quick_start_clusters_run_a_kubernetes_the_stack_supports(image):
+    supported = versions.kubernetes_range([versions.ISTIO_DEFAULT_VERSION], cert_manager=True)
+    assert supported is not None
+    major, minor = map(int, re.findall(r":v(\d+)\.(\d+)\.", image)[0])
+    assert supported[0] <= (major, minor) <= supported[1]
+    assert "@sha256:" in image
