@@ -43,6 +43,8 @@ class ZipkinTracer:
     port: int
 
 
+# Istio's named profile for ambient, in every Istio chart's files/profile-ambient.yaml (istio 1.30.3).
+AMBIENT_PROFILE = "ambient"
 DEFAULT_TAG = "default"
 # The objects istiod renders from `revisionTags: [default]`: (type, namespaced, name).
 DEFAULT_TAG_OBJECTS = (
@@ -53,6 +55,19 @@ DEFAULT_TAG_OBJECTS = (
     ),
     ("kubernetes:core/v1:Service", True, f"istiod-revision-tag-{DEFAULT_TAG}"),
 )
+
+
+@dataclass(frozen=True)
+class AmbientControlPlane:
+    """What istiod needs to serve an ambient data plane."""
+
+    # Where ztunnel runs and its DaemonSet's (and ServiceAccount's) name: istiod issues node certificates to
+    # that identity only (templates/deployment.yaml, CA_TRUSTED_NODE_ACCOUNTS "<namespace>/<name>").
+    ztunnel_namespace: str
+    ztunnel_name: str
+    # Each waypoint proxy istiod deploys for a Gateway of class istio-waypoint (files/waypoint.yaml reads
+    # global.waypoint.resources).
+    waypoint: Resources
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,12 @@ class IstioControlPlaneArgs:
     sidecar: Resources
     highly_available: bool
     alpha_gateway_api: bool = False
+    # The CNI node agent is installed: the injector adds `istio-validation` instead of the privileged
+    # `istio-init` (files/injection-template.yaml reads pilot.cni.enabled, the `cni` values picked into the
+    # injector's ConfigMap by templates/istiod-injector-configmap.yaml).
+    cni: bool = False
+    # Ambient: the `ambient` profile, ztunnel trusted by name, waypoints sized (None: sidecars only).
+    ambient: AmbientControlPlane | None = None
     # istiod reads the Gateway API CRDs at start: it waits for them (and for base) to be installed.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
     # The provider `base` goes through: one that adopts existing objects, because base's CRDs carry
@@ -125,6 +146,15 @@ def istiod_values(args: IstioControlPlaneArgs, revision: IstioRevision) -> dict[
     if args.alpha_gateway_api:
         # TCPRoute is read only as v1alpha2, behind this flag.
         values["env"] = {"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"}
+    if args.cni:
+        values["cni"] = {"enabled": True}
+    if args.ambient is not None:
+        # manifests/helm-profiles/ambient.yaml: PILOT_ENABLE_AMBIENT (HBONE, the istio-waypoint GatewayClass),
+        # ISTIO_META_ENABLE_HBONE for sidecars that talk to ambient pods, the distroless variant.
+        values["profile"] = AMBIENT_PROFILE
+        values["trustedZtunnelNamespace"] = args.ambient.ztunnel_namespace
+        values["trustedZtunnelName"] = args.ambient.ztunnel_name
+        values["global"]["waypoint"] = {"resources": args.ambient.waypoint.values()}
     is_default = revision.name == args.default_revision
     if revision.name != UNREVISIONED:
         values["revision"] = revision.name

@@ -1,4 +1,5 @@
-"""Mesh-wide policy: mutual TLS, tracing through the Telemetry API, namespaces labelled for injection."""
+"""Mesh-wide policy: mutual TLS, tracing through the Telemetry API, namespaces labelled for their data plane
+(sidecar injection or ambient), and the waypoints of the ambient namespaces that ask for one."""
 
 from __future__ import annotations
 
@@ -13,18 +14,39 @@ INJECTION_LABEL = {"istio-injection": "enabled"}
 # Pinned namespaces carry only this label: istio-injection takes precedence over it in every injector webhook
 # (istio/istio 1.30.3 istio-discovery templates/mutatingwebhook.yaml: `istio-injection DoesNotExist`).
 REVISION_LABEL = "istio.io/rev"
+# Ambient enrolment and the waypoint binding (istio/istio 1.30.3 cni/README.md: namespace label
+# istio.io/dataplane-mode=ambient; istioctl/pkg/waypoint/waypoint.go labels the namespace with
+# label.IoIstioUseWaypoint = the waypoint's name). A namespace never carries both a sidecar label and this one:
+# the injector has no ambient check, so istio-injection or istio.io/rev would win and give its pods sidecars.
+DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
+# The name `istioctl waypoint apply` gives a namespace's waypoint (pkg/config/constants DefaultNamespaceWaypoint).
+WAYPOINT_NAME = "waypoint"
+# A waypoint is a Gateway of this class with one HBONE listener on 15008, as `istioctl waypoint generate` writes
+# it (istioctl/pkg/waypoint/waypoint.go: constants.WaypointGatewayClassName, listener "mesh"); the class exists
+# with PILOT_ENABLE_AMBIENT (manifests/helm-profiles/ambient.yaml).
+WAYPOINT_CLASS = "istio-waypoint"
+WAYPOINT_LISTENER = {"name": "mesh", "port": 15008, "protocol": "HBONE"}
+# What the waypoint serves: traffic addressed to the namespace's Services. istioctl leaves the label off and lets
+# istiod default to `service` (waypoint.go); it is stated here so the choice shows in the preview.
+WAYPOINT_FOR = {"istio.io/waypoint-for": "service"}
 
 
 @dataclass(frozen=True)
 class InjectedNamespace:
     name: str
-    # None: follows the default revision (the default tag injects istio-injection=enabled).
+    # None: follows the default revision (the default tag injects istio-injection=enabled). Sidecar only.
     revision: str | None
-    # The istiod chart that injects its pods: the namespace is labelled once it serves.
-    injector: pulumi.Resource
+    # What its pods need before they start: the istiod that injects them, the node agents (CNI, ztunnel).
+    wait_for: tuple[pulumi.Resource, ...]
+    dataplane: str = "sidecar"
+    waypoint: bool = False
 
     @property
     def labels(self) -> dict[str, str]:
+        if self.dataplane == "ambient":
+            waypoint = {USE_WAYPOINT_LABEL: WAYPOINT_NAME} if self.waypoint else {}
+            return {DATAPLANE_MODE_LABEL: "ambient", **waypoint}
         return dict(INJECTION_LABEL) if self.revision is None else {REVISION_LABEL: self.revision}
 
 
@@ -44,12 +66,15 @@ class MeshPolicyArgs:
     # Istio's validating webhook fails closed (validationFailurePolicy Fail): every Istio resource waits for the
     # default revision's istiod to be ready; each namespace waits for its injector.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    # A waypoint is a Gateway API Gateway: it waits for their CRDs too (and for istiod, as above).
+    gateway_api: list[pulumi.Resource] = field(default_factory=list)
 
 
 class MeshPolicy(pulumi.ComponentResource):
     peer_authentication: k8s.apiextensions.CustomResource
     telemetry: k8s.apiextensions.CustomResource | None
     namespaces: dict[str, k8s.core.v1.Namespace]
+    waypoints: dict[str, k8s.apiextensions.CustomResource]
 
     def __init__(self, name: str, args: MeshPolicyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:istio:MeshPolicy", name, None, opts)
@@ -84,8 +109,24 @@ class MeshPolicy(pulumi.ComponentResource):
             namespace.name: k8s.core.v1.Namespace(
                 namespace.name,
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace.name, labels=namespace.labels),
-                opts=child_opts(self, [namespace.injector]),
+                opts=child_opts(self, list(namespace.wait_for)),
             )
             for namespace in args.injected_namespaces
+        }
+        self.waypoints = {
+            namespace.name: k8s.apiextensions.CustomResource(
+                f"{namespace.name}-waypoint",
+                api_version="gateway.networking.k8s.io/v1",
+                kind="Gateway",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=WAYPOINT_NAME,
+                    namespace=self.namespaces[namespace.name].metadata.name,
+                    labels=dict(WAYPOINT_FOR),
+                ),
+                spec={"gatewayClassName": WAYPOINT_CLASS, "listeners": [dict(WAYPOINT_LISTENER)]},
+                opts=child_opts(self, [*args.wait_for, *args.gateway_api]),
+            )
+            for namespace in args.injected_namespaces
+            if namespace.waypoint
         }
         self.register_outputs({"injected_namespaces": [n.name for n in args.injected_namespaces]})

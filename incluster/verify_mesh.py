@@ -207,7 +207,10 @@ class Verifier:
         else:
             echoed = echoed_headers(answer.body)
             self.report(name, PASS, f"HTTP 200 from {where}{demo['path']}")
-        self.check_client_certificate(demo, echoed)
+        if "ztunnel" in self.config:
+            self.check_ztunnel_mtls(self.config["ztunnel"], demo["gatewayIdentity"])
+        else:
+            self.check_client_certificate(demo, echoed)
         if "jaeger" in self.config:
             self.check_trace(self.config["jaeger"], echoed)
         if "prometheus" in self.config:
@@ -230,6 +233,34 @@ class Verifier:
             self.report(
                 name, FAIL, f"expected URI={expected}, the sidecar saw {uris or 'none'}: {short(', '.join(xfcc))}"
             )
+
+    def check_ztunnel_mtls(self, ztunnel: dict[str, Any], gateway_identity: str) -> None:
+        """Ambient: the destination's ztunnel reports each connection it terminated for the demo, with the peer's
+        identity and whether it was mutual TLS (ztunnel's istio_tcp_* metrics, scraped by Prometheus). No series
+        from a ztunnel pod means ztunnel never saw the gateway's traffic to the demo (bypassed, or not enrolled)."""
+        name = "mtls-ztunnel-to-demo"
+        query = (
+            f'istio_tcp_connections_opened_total{{pod=~"{ztunnel["pods"]}",reporter="destination",'
+            f'destination_workload="{ztunnel["workload"]}",'
+            f'destination_workload_namespace="{ztunnel["namespace"]}",source_principal="{gateway_identity}"}}'
+        )
+        url = f"{ztunnel['url'].rstrip('/')}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+
+        def connections(document: Any) -> tuple[bool, str]:
+            found = document.get("data", {}).get("result", [])
+            policies = sorted({series["metric"].get("connection_security_policy", "none") for series in found})
+            if not found:
+                return False, "no series: ztunnel reported no connection from the gateway to the demo"
+            if policies != ["mutual_tls"]:
+                return False, f"connection_security_policy {', '.join(policies)}: not mutual TLS only"
+            example = short(json.dumps(found[0]["metric"], sort_keys=True), 200)
+            return True, f"{len(found)} series, e.g. {example} = {found[0]['value'][1]}"
+
+        ok, evidence = self.poll_json(url, self.metrics_wait, connections)
+        if ok:
+            self.report(name, PASS, f"{query}: {evidence}")
+        else:
+            self.report(name, FAIL, f"{query} after {self.metrics_wait}s: {evidence}")
 
     def check_trace(self, jaeger: dict[str, Any], echoed: dict[str, list[str]]) -> None:
         name = "trace-in-jaeger"

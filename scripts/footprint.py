@@ -7,11 +7,12 @@ templates at the pinned version (cited). A chart with no entry fails loudly: add
 its pods here.
 
 Workloads the program makes itself (Deployment, StatefulSet, Job) are read from their pod template, and a
-pod in a namespace labelled for injection gets Istio's istio-proxy and istio-init with istiod's
-`global.proxy.resources`.
+pod in a namespace labelled for sidecar injection gets Istio's istio-proxy and istio-init (istio-validation
+with the CNI agent) with istiod's `global.proxy.resources`; an ambient namespace's pods get nothing. Each
+waypoint (a Gateway of class istio-waypoint) is one pod istiod deploys with its `global.waypoint.resources`.
 
 A pod's request is what the scheduler reserves: the sum of its containers, or its largest init container if
-that is larger. Replicas are the autoscalers' minimum.
+that is larger. Replicas are the autoscalers' minimum; a DaemonSet counts once, as on a one-node cluster.
 
 scripts/benchmark.py reports it for every shipped stack and for `dev` under the production profile.
 """
@@ -67,6 +68,11 @@ CHART_PODS: dict[str, tuple[ChartPod, ...]] = {
             lambda v: int(at(v, ("autoscaling", "minReplicas")) or 1),
         ),
     ),
+    # istio 1.30.3 istio-cni templates/daemonset.yaml: one container, install-cni, resources from `resources`;
+    # ztunnel templates/daemonset.yaml: one container, istio-proxy, resources from `resources`. DaemonSets: one
+    # pod per node.
+    "cni": (ChartPod("istio-cni-node", (ChartContainer("install-cni", ("resources",)),), lambda v: 1),),
+    "ztunnel": (ChartPod("ztunnel", (ChartContainer("istio-proxy", ("resources",)),), lambda v: 1),),
     # external-dns templates/deployment.yaml: `replicas: 1`, one container.
     "external-dns": (ChartPod("external-dns", (ChartContainer("external-dns", ("resources",)),), lambda v: 1),),
     # prometheus templates/deploy.yaml: the server and its configmap-reload container; server.replicaCount 1.
@@ -183,16 +189,19 @@ def rows(run: harness.Run) -> list[Row]:
                     found.append(
                         _row(pod.workload, container.name, container.init, replicas, at(values, container.resources_at))
                     )
-    sidecar = (
-        at(charts["istiod"].inputs.get("values") or {}, ("global", "proxy", "resources"))
-        if "istiod" in charts
-        else None
-    )
+    istiod = charts["istiod"].inputs.get("values") or {} if "istiod" in charts else {}
+    sidecar = at(istiod, ("global", "proxy", "resources"))
+    init_container = "istio-validation" if at(istiod, ("cni", "enabled")) else "istio-init"
     injected = {
         r.inputs["metadata"]["name"]
         for r in run.of_type("kubernetes:core/v1:Namespace")
         if (r.inputs["metadata"].get("labels") or {}).get("istio-injection") == "enabled"
+        or "istio.io/rev" in (r.inputs["metadata"].get("labels") or {})
     }
+    for gateway in run.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway"):
+        if gateway.inputs["spec"].get("gatewayClassName") == "istio-waypoint":
+            workload = f"waypoint {gateway.inputs['metadata']['namespace']}"
+            found.append(_row(workload, "istio-proxy", False, 1, at(istiod, ("global", "waypoint", "resources"))))
     for registration in (r for r in run.resources if r.type in WORKLOAD_TYPES):
         spec = registration.inputs["spec"]
         workload = registration.inputs["metadata"]["name"]
@@ -203,9 +212,9 @@ def rows(run: harness.Run) -> list[Row]:
         for container in pod.get("initContainers", []):
             found.append(_row(workload, container["name"], True, replicas, container.get("resources")))
         if registration.inputs["metadata"].get("namespace") in injected:
-            # istio-proxy and istio-init, both with global.proxy.resources (injection template "resources").
+            # istio-proxy and its init container, both with global.proxy.resources (injection template "resources").
             found.append(_row(workload, "istio-proxy", False, replicas, sidecar))
-            found.append(_row(workload, "istio-init", True, replicas, sidecar))
+            found.append(_row(workload, init_container, True, replicas, sidecar))
     return found
 
 

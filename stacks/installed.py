@@ -22,21 +22,38 @@ READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 _LEGACY_VERSION_OUTPUT = "versions"
 _LEGACY_NAMESPACES_OUTPUT = "injectedNamespaces"
 ISTIO_OUTPUT = "istio"
+# Each namespace's data plane and the node agents' version (stacks/outputs.py); absent before ambient existed:
+# every namespace ran sidecars, and no node agent was installed.
+DATAPLANE_OUTPUT = "dataplane"
 
 
 @dataclass(frozen=True)
 class InstalledIstio:
-    """Revision name -> Istio version, the revision behind the default tag, namespace -> its revision."""
+    """Revision name -> Istio version, the revision behind the default tag, namespace -> its revision; namespace
+    -> its data plane, and the Istio version of the node agents (istio-cni, ztunnel), None when not installed."""
 
     revisions: Mapping[str, str]
     default: str
     namespaces: Mapping[str, str] = field(default_factory=dict)
+    dataplanes: Mapping[str, str] = field(default_factory=dict)
+    node_agents: str | None = None
+
+    def dataplane(self, namespace: str) -> str:
+        return self.dataplanes.get(namespace, "sidecar")
 
 
 def from_outputs(outputs: Mapping[str, Any]) -> InstalledIstio | None:
     istio = outputs.get(ISTIO_OUTPUT)
+    dataplane = outputs.get(DATAPLANE_OUTPUT)
+    dataplane = dataplane if isinstance(dataplane, dict) else {}
     if isinstance(istio, dict) and istio.get("revisions"):
-        return InstalledIstio(dict(istio["revisions"]), istio["defaultRevision"], dict(istio.get("namespaces") or {}))
+        return InstalledIstio(
+            dict(istio["revisions"]),
+            istio["defaultRevision"],
+            dict(istio.get("namespaces") or {}),
+            dict(dataplane.get("namespaces") or {}),
+            (dataplane.get("nodeAgents") or {}).get("version"),
+        )
     legacy = outputs.get(_LEGACY_VERSION_OUTPUT)
     if isinstance(legacy, dict) and legacy.get("istio"):
         namespaces = {name: UNREVISIONED for name in outputs.get(_LEGACY_NAMESPACES_OUTPUT) or []}

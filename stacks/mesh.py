@@ -1,5 +1,6 @@
 """The cloud-agnostic mesh graph, in install order: Gateway API CRDs and Istio base in parallel, then
-istiod, then the ingress gateway and the mesh policy."""
+istiod, then the node agents (CNI, then ztunnel for ambient) beside the ingress gateway and the mesh policy, then
+the application namespaces."""
 
 from __future__ import annotations
 
@@ -11,10 +12,17 @@ import pulumi_kubernetes as k8s
 
 from components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
 from components.ingress_gateway import IngressGateway, IngressGatewayArgs
-from components.istio import IstioControlPlane, IstioControlPlaneArgs, IstioRevision, ZipkinTracer
+from components.istio import (
+    AmbientControlPlane,
+    IstioControlPlane,
+    IstioControlPlaneArgs,
+    IstioRevision,
+    ZipkinTracer,
+)
 from components.mesh_policy import InjectedNamespace, MeshPolicy, MeshPolicyArgs, MeshTracing
+from components.node_agents import ZTUNNEL_NAME, IstioNodeAgents, NodeAgentsArgs
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
-from stacks import addresses, profiles
+from stacks import addresses, dataplane, profiles
 from stacks.settings import KubernetesSettings, Settings
 
 
@@ -25,6 +33,8 @@ class Mesh:
     adopting_provider: k8s.Provider
     gateway_api: GatewayApiCrds | None
     control_plane: IstioControlPlane
+    # The CNI agent and ztunnel, when installed (stacks/dataplane.py says when).
+    node_agents: IstioNodeAgents | None
     ingress: IngressGateway
     policy: MeshPolicy
     gateway: SharedGateway | None
@@ -110,6 +120,8 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
     tracer = zipkin_tracer(settings)
     sizing = profiles.sizing(settings)
     pinned = settings.mesh.pinned
+    ambient = dataplane.ambient_enabled(settings)
+    cni = dataplane.cni_installed(settings)
     control_plane = IstioControlPlane(
         "istio",
         IstioControlPlaneArgs(
@@ -123,11 +135,31 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             sidecar=sizing.sidecar,
             highly_available=sizing.highly_available,
             alpha_gateway_api=settings.gateway_api.tcp_routes,
+            cni=cni,
+            ambient=AmbientControlPlane(addresses.ISTIO_NAMESPACE, ZTUNNEL_NAME, sizing.waypoint) if ambient else None,
             wait_for=[gateway_api] if gateway_api is not None else [],
             crd_provider=adopting,
         ),
         opts=on_cluster,
     )
+
+    node_agents = None
+    if cni:
+        platform = dataplane.platform(settings)
+        node_agents = IstioNodeAgents(
+            "istio-node-agents",
+            NodeAgentsArgs(
+                version=settings.istio.version,
+                namespace=control_plane.namespace.metadata.name,
+                platform=platform,
+                cni=sizing.cni,
+                ztunnel=sizing.ztunnel if ambient else None,
+                revision=None if settings.istio.default == addresses.UNREVISIONED else settings.istio.default,
+                cni_bin_dir=dataplane.GKE_CNI_BIN_DIR if platform == "gke" else None,
+                wait_for=[control_plane.istiod],
+            ),
+            opts=on_cluster,
+        )
 
     ingress = IngressGateway(
         "ingress-gateway",
@@ -155,11 +187,19 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             tracing=MeshTracing(tracer.provider_name, settings.mesh.tracing.sampling) if tracer else None,
             injected_namespaces=tuple(
                 InjectedNamespace(
-                    name, pinned.get(name), control_plane.revisions[pinned.get(name, settings.istio.default)]
+                    name,
+                    pinned.get(name),
+                    (
+                        control_plane.revisions[pinned.get(name, settings.istio.default)],
+                        *(node_agents.needed_by(dataplane.namespace_dataplane(settings, name)) if node_agents else []),
+                    ),
+                    dataplane.namespace_dataplane(settings, name),
+                    name in dataplane.waypoints(settings),
                 )
                 for name in settings.injected_namespaces
             ),
             wait_for=[control_plane.istiod],
+            gateway_api=[gateway_api] if gateway_api is not None else [],
         ),
         opts=on_cluster,
     )
@@ -182,4 +222,4 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             ),
             opts=on_cluster,
         )
-    return Mesh(provider, adopting, gateway_api, control_plane, ingress, policy, gateway)
+    return Mesh(provider, adopting, gateway_api, control_plane, node_agents, ingress, policy, gateway)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from stacks import dataplane
 from stacks.dns import Dns
 from stacks.installed import InstalledIstio, read_installed
 from stacks.mesh import Mesh
@@ -54,6 +55,21 @@ def export_mesh(settings: Settings, mesh: Mesh) -> None:
     )
     pulumi.export("injectedNamespaces", list(settings.injected_namespaces))
     pulumi.export("istio", istio_output(settings, read_installed()))
+    pulumi.export("dataplane", dataplane_output(settings))
+
+
+def dataplane_output(settings: Settings) -> dict:
+    """Each injected namespace's data plane, the waypoints, and the node agents (read back by stacks/installed.py
+    to refuse an unsafe upgrade step and to say which namespaces changed data plane)."""
+    ambient = dataplane.ambient_enabled(settings)
+    return {
+        "default": settings.mesh.dataplane,
+        "namespaces": dataplane.dataplanes(settings),
+        "waypoints": list(dataplane.waypoints(settings)),
+        "nodeAgents": {"version": settings.istio.version, "cni": True, "ztunnel": ambient}
+        if dataplane.cni_installed(settings)
+        else None,
+    }
 
 
 def namespace_revisions(settings: Settings) -> dict[str, str]:
@@ -70,14 +86,21 @@ def restart_command(settings: Settings, namespace: str) -> str:
 
 def istio_output(settings: Settings, installed: InstalledIstio | None) -> dict:
     """Revisions and versions, the default, each namespace's revision, and the restarts this `up` calls for:
-    namespaces whose revision, or its version, differs from the previous `up` (none on a first install)."""
+    namespaces that moved between sidecar and ambient (running pods keep or lack their sidecar until restarted),
+    and sidecar namespaces whose revision, or its version, differs from the previous `up` (none on a first
+    install). Ambient pods need no restart: ztunnel and the waypoints are upgraded in place."""
     revisions = {r.name: r.version for r in settings.istio.installed}
     namespaces = namespace_revisions(settings)
     restart = {}
     if installed is not None:
         for namespace, revision in namespaces.items():
             before = installed.namespaces.get(namespace)
-            if before is not None and (before, installed.revisions.get(before)) != (revision, revisions[revision]):
+            if before is None:
+                continue
+            mode = dataplane.namespace_dataplane(settings, namespace)
+            moved = installed.dataplane(namespace) != mode
+            upgraded = (before, installed.revisions.get(before)) != (revision, revisions[revision])
+            if moved or (mode == "sidecar" and upgraded):
                 restart[namespace] = restart_command(settings, namespace)
     return {
         "revisions": revisions,

@@ -71,6 +71,11 @@ class Sizing:
     cert_manager_cainjector: Resources
     cert_manager_api_check: Resources
     verification: Resources  # the verification Job's one container, while it runs
+    # Istio's node agents, one pod per node: the CNI agent (`install-cni`, the `cni` chart) and ztunnel
+    # (`istio-proxy`, the `ztunnel` chart, ambient only); and each waypoint proxy istiod deploys (ambient).
+    cni: Resources
+    ztunnel: Resources
+    waypoint: Resources
     # Topology spread for istiod and the gateway, PodDisruptionBudgets (replicas > 1), persistent dashboards.
     highly_available: bool
 
@@ -97,6 +102,13 @@ PROFILES: dict[str, Sizing] = {
         cert_manager_cainjector=Resources("10m", "48Mi", "256Mi"),
         cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
         verification=Resources("10m", "32Mi", "64Mi"),
+        # A one-node laptop cluster: the idle floor of each agent (ztunnel is Rust, a few MiB with a handful of
+        # pods; the CNI agent watches only its node's pods), so that ambient `dev` with one waypoint requests less
+        # than the one sidecar it replaces in sidecar `dev` (10m, 48Mi; tests/test_ambient.py). The limits, not
+        # the requests, bound them.
+        cni=Resources("2m", "12Mi", "128Mi"),
+        ztunnel=Resources("2m", "8Mi", "256Mi"),
+        waypoint=Resources("5m", "24Mi", "256Mi"),
         highly_available=False,
     ),
     "production": Sizing(
@@ -119,6 +131,13 @@ PROFILES: dict[str, Sizing] = {
         cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
         # The same checks on any cluster: a few HTTP requests from one Python process.
         verification=Resources("10m", "32Mi", "64Mi"),
+        # The charts' own requests (istio 1.30.3 istio-cni values.yaml 100m/100Mi; ztunnel values.yaml 200m/512Mi,
+        # "enough for ~200k pod cluster or 100k concurrently open connections"; istiod values.yaml
+        # global.waypoint.resources 100m/128Mi, limit 1Gi), plus the memory limits the node agents lack upstream:
+        # a leak is then an OOM-kill of one node's agent, not the node's memory.
+        cni=Resources("100m", "100Mi", "512Mi"),
+        ztunnel=Resources("200m", "512Mi", "2Gi"),
+        waypoint=Resources("100m", "128Mi", "1Gi"),
         highly_available=True,
     ),
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from stacks import durations, profiles, quantities, versions
+from stacks import dataplane, durations, profiles, quantities, versions
 from stacks.addresses import CERT_MANAGER_NAMESPACE, INGRESS_RELEASE, ISTIO_NAMESPACE, UNREVISIONED
 from stacks.installed import InstalledIstio
 from stacks.settings import AWS_ZONE_ID, DNS_LABEL, RouteSettings, Settings
@@ -33,6 +33,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
     problems += _platform_problems(settings)
     problems += _namespace_problems(settings)
     problems += _istio_revision_problems(settings)
+    problems += _dataplane_problems(settings)
     problems += _dns_problems(settings)
     problems += _dns_target_problems(settings)
     problems += _dashboard_problems(settings)
@@ -125,6 +126,51 @@ def _istio_revision_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def _dataplane_problems(settings: Settings) -> list[str]:
+    """Each namespace labelled for one data plane only, ambient with the CNI agent it needs, a waypoint only where
+    it can bind, the node agents' platform only where it is not derived from the cloud."""
+    problems = []
+    mesh = settings.mesh
+    if dataplane.ambient_enabled(settings) and mesh.cni.enabled is False:
+        problems.append(
+            "mesh.cni.enabled: ambient needs Istio's CNI node agent (it redirects every ambient pod's traffic to "
+            "ztunnel); remove mesh.cni.enabled or set it true, or set every namespace's dataplane to sidecar"
+        )
+    if mesh.cni.platform is not None and settings.cloud != "local":
+        derived = dataplane.CLOUD_PLATFORMS[settings.cloud] or "none, the charts' defaults"
+        problems.append(
+            f"mesh.cni.platform: derived from the cloud on {settings.cloud} ({derived}); remove it (local only)"
+        )
+    for index, namespace in enumerate(mesh.namespaces):
+        key = f"mesh.injectedNamespaces[{index}]"
+        mode = dataplane.namespace_dataplane(settings, namespace.name)
+        if mode == "ambient" and namespace.revision is not None:
+            problems.append(
+                f"{key}.revision: {namespace.name} is ambient, and an ambient namespace is not pinned to a revision: "
+                "istio.io/rev on it would give its pods sidecars (the injector wins), ztunnel has no canary and "
+                "serves every ambient pod from the default revision, and its waypoint follows the default tag; "
+                "remove revision, or set dataplane sidecar"
+            )
+        if namespace.waypoint and mode != "ambient":
+            problems.append(
+                f"{key}.waypoint: {namespace.name} runs sidecars, which already do L7 (a waypoint binds only ambient "
+                "traffic); set its dataplane (or mesh.dataplane) to ambient, or remove waypoint"
+            )
+    demo = settings.demo
+    if (
+        demo.enabled
+        and settings.verify_enabled
+        and dataplane.namespace_dataplane(settings, demo.namespace) == "ambient"
+        and not settings.dashboards.prometheus.enabled
+    ):
+        problems.append(
+            "verify.enabled: the demo is ambient, where no sidecar sees the request at the backend: the mTLS "
+            "evidence is ztunnel's metrics, read from Prometheus; enable dashboards.prometheus, or set "
+            "verify.enabled false"
+        )
+    return problems
+
+
 def installed_istio_problems(settings: Settings, installed: InstalledIstio) -> list[str]:
     """Steps that are unsafe from what the previous `up` installed (the stack's own outputs, stacks/installed.py).
 
@@ -164,7 +210,37 @@ def installed_istio_problems(settings: Settings, installed: InstalledIstio) -> l
             f"istio.defaultRevision: {istio.default!r} is not installed yet; add it in one up and move the default "
             "in the next (the default tag, the validator and the gateway would point at an istiod not yet serving)"
         )
-    return problems
+    return problems + _node_agent_problems(settings, installed)
+
+
+def _node_agent_problems(settings: Settings, installed: InstalledIstio) -> list[str]:
+    """istio-cni and ztunnel have no canary: they follow the default revision in place, after the control plane,
+    and a node agent at 1.x works with control planes 1.x and 1.x+1 only (istio.io ambient upgrade runbook). So
+    the default revision may move at most one minor ahead of the running agents, and never behind them."""
+    if installed.node_agents is None or not dataplane.cni_installed(settings):
+        return []
+    istio = settings.istio
+    (old_major, old_minor, _), (new_major, new_minor, _) = map(
+        versions.parse_istio_version, (installed.node_agents, istio.version)
+    )
+    if old_major == new_major and 0 <= new_minor - old_minor <= IN_PLACE_MAX_MINORS:
+        return []
+    if istio.revisions is None:
+        key = "istio.version"
+    elif istio.default != installed.default:
+        key = "istio.defaultRevision"
+    else:
+        key = f"istio.revisions[{[r.name for r in istio.installed].index(istio.default)}].version"
+    where = (
+        "ahead of the default revision's control plane"
+        if (new_major, new_minor) < (old_major, old_minor)
+        else f"more than {IN_PLACE_MAX_MINORS} minor behind it"
+    )
+    return [
+        f"{key}: istio-cni and ztunnel run {installed.node_agents} and follow the default revision in place (no "
+        f"canary); moving it to {istio.version} would leave them {where} until they are upgraded; move the "
+        f"default revision one minor at a time, never below the agents' {old_major}.{old_minor}"
+    ]
 
 
 def _dns_problems(settings: Settings) -> list[str]:

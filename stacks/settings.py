@@ -286,13 +286,20 @@ class TracingSettings(Section):
         return self
 
 
+Dataplane = Literal["sidecar", "ambient"]
+DATAPLANES: tuple[Dataplane, ...] = get_args(Dataplane)
+
+
 class InjectedNamespaceSettings(Section):
-    """A workload namespace: following the default revision, or pinned to one (istio.io/rev=<revision>)."""
+    """A workload namespace: sidecars (following the default revision, or pinned to one: istio.io/rev=<revision>)
+    or ambient (ztunnel on every node, a waypoint where L7 is needed)."""
 
     name: DnsLabel
     revision: RevisionName | None = Field(
-        None, description="pinned: labelled istio.io/rev=<revision>, never istio-injection"
+        None, description="pinned: labelled istio.io/rev=<revision>, never istio-injection (sidecar only)"
     )
+    dataplane: Dataplane | None = Field(None, description="sidecar or ambient; default: mesh.dataplane")
+    waypoint: bool = Field(False, description="ambient only: a waypoint proxy (L7) for the namespace's services")
 
 
 def _injected_namespace(value: object) -> object:
@@ -305,8 +312,41 @@ def _injected_namespace(value: object) -> object:
 InjectedNamespace = Annotated[InjectedNamespaceSettings, BeforeValidator(_injected_namespace)]
 
 
+# Istio 1.30.3 `global.platform`: every chart reads manifests/helm-profiles/platform-<name>.yaml and fails on any
+# other name (templates/zzz_profile.yaml). On local the cluster's distribution picks one; `kind` has none (the
+# charts' defaults fit it); gcp derives gke, aws needs none (stacks/dataplane.py).
+ISTIO_PLATFORMS = ("gke", "k3d", "k3s", "microk8s", "minikube", "openshift")
+LOCAL_PLATFORMS = ("kind", "k3d", "k3s", "microk8s", "minikube")
+
+
+def _local_platform(value: str) -> str:
+    if value not in LOCAL_PLATFORMS:
+        known = "" if value in ISTIO_PLATFORMS else f"; Istio 1.30 knows only {', '.join(ISTIO_PLATFORMS)}"
+        raise ValueError(
+            f"{value!r} is not a local cluster platform this stack installs the CNI agent on (accepted: "
+            f"{', '.join(LOCAL_PLATFORMS)}; kind uses the charts' defaults){known}"
+        )
+    return value
+
+
+class CniSettings(Section):
+    """Istio's CNI node agent (the `cni` chart): sets up each pod's traffic redirection from the node, so
+    injected pods need no privileged `istio-init` (NET_ADMIN, NET_RAW); ambient needs it."""
+
+    enabled: bool | None = Field(
+        None, description="default: on with profile production or any ambient namespace, off otherwise"
+    )
+    platform: Annotated[str, AfterValidator(_local_platform)] | None = Field(
+        None, description="local only: kind (default), k3d, k3s, microk8s, minikube (the CNI paths differ)"
+    )
+
+
 class MeshSettings(Section):
     mtls: Literal["STRICT", "PERMISSIVE"] = "STRICT"
+    dataplane: Dataplane = Field(
+        "sidecar", description="the data plane of every injected namespace that does not choose its own"
+    )
+    cni: CniSettings = CniSettings()
     tracing: TracingSettings = TracingSettings()
     namespaces: tuple[InjectedNamespace, ...] = Field(
         (),
@@ -323,6 +363,9 @@ class MeshSettings(Section):
     def pinned(self) -> dict[str, str]:
         """Namespace -> revision, for the pinned ones."""
         return {n.name: n.revision for n in self.namespaces if n.revision is not None}
+
+    def listed(self, name: str) -> InjectedNamespaceSettings | None:
+        return next((n for n in self.namespaces if n.name == name), None)
 
 
 ExternalDnsSource = Literal[

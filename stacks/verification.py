@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 
 from components.verification import CA_KEY, MOUNT_PATH, MeshVerification, MeshVerificationArgs
-from stacks import addresses, profiles, versions
+from stacks import addresses, dataplane, profiles, versions
 from stacks.mesh import Mesh
 from stacks.observability import Observability
 from stacks.routes import Published
@@ -30,7 +30,8 @@ def checks(settings: Settings) -> list[str]:
     """The checks this stack runs, in the order the script runs them; each exactly when what it checks exists."""
     planned = []
     if settings.demo.enabled:
-        planned += ["demo-through-gateway", "mtls-gateway-to-demo"]
+        mtls = "mtls-ztunnel-to-demo" if demo_ambient(settings) else "mtls-gateway-to-demo"
+        planned += ["demo-through-gateway", mtls]
         if traced_to_jaeger(settings):
             planned.append("trace-in-jaeger")
         if settings.dashboards.prometheus.enabled:
@@ -39,6 +40,12 @@ def checks(settings: Settings) -> list[str]:
             planned.append("plaintext-refused")
     planned += [f"route-{route.namespace}/{route.name}" for route in checked_routes(settings)]
     return planned
+
+
+def demo_ambient(settings: Settings) -> bool:
+    """In ambient no proxy sits at the backend: no X-Forwarded-Client-Cert reaches it (istio/istio#54995); the
+    mTLS evidence is ztunnel's own report of the connection (stacks/rules.py requires Prometheus for it)."""
+    return dataplane.namespace_dataplane(settings, settings.demo.namespace) == "ambient"
 
 
 def traced_to_jaeger(settings: Settings) -> bool:
@@ -102,6 +109,14 @@ def script_config(settings: Settings) -> dict[str, Any]:
             # The gateway chart's ServiceAccount is named after the release (manifests/charts/gateway
             # _helpers.tpl, gateway.serviceAccountName, at 1.30.3).
             "gatewayIdentity": addresses.spiffe_id(settings.ingress.namespace, addresses.INGRESS_RELEASE),
+        }
+    if "mtls-ztunnel-to-demo" in planned:
+        config["ztunnel"] = {
+            "url": addresses.prometheus().url,
+            "workload": DEMO_SERVICE,
+            "namespace": settings.demo.namespace,
+            # ztunnel's pods, named after its DaemonSet (components/node_agents.py), as Kiali selects them.
+            "pods": "ztunnel-.*",
         }
     if "plaintext-refused" in planned:
         demo_service = addresses.ServiceAddress(DEMO_SERVICE, settings.demo.namespace, DEMO_PORT)

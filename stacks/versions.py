@@ -21,8 +21,9 @@ class ChartRef:
 
 ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_DEFAULT_VERSION = "1.30.3"
-# Istio publishes base, istiod and gateway at the Istio version itself.
-ISTIO_CHARTS = ("base", "istiod", "gateway")
+# Istio publishes base, istiod, gateway, cni (the CNI node agent, source manifests/charts/istio-cni) and ztunnel at
+# the Istio version itself, in the same repository.
+ISTIO_CHARTS = ("base", "istiod", "gateway", "cni", "ztunnel")
 
 # `base.validationFailurePolicy` exists only from these patch releases on (istio/istio#57643). Without it,
 # istiod flips its validating webhook from Ignore to Fail after install and every `pulumi up` fights it

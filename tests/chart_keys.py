@@ -49,6 +49,16 @@ ISTIOD_KEYS = {
     "revision",
     "revisionTags",
     "global.operatorManageWebhooks",
+    # Ambient and the CNI agent (read at 1.30.3 and 1.31.0-rc.0): `profile` resolves files/profile-ambient.yaml
+    # (templates/zzz_profile.yaml); values.yaml `cni.enabled` is picked into the injector's values as
+    # pilot.cni.enabled (templates/istiod-injector-configmap.yaml), read by files/injection-template.yaml;
+    # `trustedZtunnelNamespace`, `trustedZtunnelName` (values.yaml) form CA_TRUSTED_NODE_ACCOUNTS in
+    # templates/deployment.yaml; `global.waypoint.resources` (values.yaml) is read by files/waypoint.yaml.
+    "profile",
+    "cni.enabled",
+    "trustedZtunnelNamespace",
+    "trustedZtunnelName",
+    *resources("global.waypoint."),
 }
 GATEWAY_KEYS = {
     "service.type",
@@ -65,6 +75,15 @@ GATEWAY_KEYS = {
     *spread(""),
     "revision",
 }
+# istio/istio manifests/charts/istio-cni (published as chart `cni`), read at 1.30.3 and 1.31.0-rc.0: values.yaml
+# `resources`; templates/zzz_profile.yaml resolves `profile` and `global.platform` into files/profile-*.yaml;
+# templates/zzy_descope_legacy.yaml copies `cni.*` to the top, so `cni.cniBinDir` is the values.yaml
+# `cniBinDir` (read by templates/daemonset.yaml for the cni-bin-dir hostPath).
+CNI_KEYS = {*resources(""), "profile", "global.platform", "cni.cniBinDir"}
+# manifests/charts/ztunnel, read at 1.30.3 and 1.31.0-rc.0: values.yaml `resources`, `resourceName` (names the
+# DaemonSet and ServiceAccount), `podAnnotations` (a free map on the pods), `revision` (the istiod-<revision>
+# CA_ADDRESS/XDS_ADDRESS in templates/daemonset.yaml); `global.platform` resolved by templates/zzz_profile.yaml.
+ZTUNNEL_KEYS = {*resources(""), "resourceName", "podAnnotations.*", "revision", "global.platform"}
 
 # (chart, version) -> allowed key paths
 VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
@@ -99,6 +118,10 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     ("base", "1.31.0"): {"base.validationFailurePolicy", "defaultRevision"},
     ("istiod", "1.31.0"): ISTIOD_KEYS,
     ("gateway", "1.31.0"): GATEWAY_KEYS,
+    ("cni", "1.30.3"): CNI_KEYS,
+    ("ztunnel", "1.30.3"): ZTUNNEL_KEYS,
+    ("cni", "1.31.0"): CNI_KEYS,
+    ("ztunnel", "1.31.0"): ZTUNNEL_KEYS,
     # kubernetes-sigs/external-dns external-dns-helm-chart-1.21.1 charts/external-dns: values.yaml (schema allows
     # unknown keys); templates/deployment.yaml renders provider.name, sources, policy, registry, txtOwnerId,
     # domainFilters, logFormat, env, extraVolumes(Mounts) (Kubernetes EnvVar / Volume / VolumeMount objects),

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests import harness
 from tests.chart_keys import VERIFIED_KEYS, unverified_paths
 from tests.harness import shipped_stacks
 from tests.test_mesh import EVERYTHING
@@ -22,6 +23,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "sidecar": {"memoryLimit": "512Mi"},
         }
     },
+    "cni-for-sidecars": {"mesh": {"injectedNamespaces": ["apps"], "cni": {"enabled": True}}},
+    "ambient-k3d-waypoint-revision": {
+        "istio": {"revisions": [{"name": "stable", "version": "1.30.3"}]},
+        "mesh": {
+            "dataplane": "ambient",
+            "cni": {"platform": "k3d"},
+            "injectedNamespaces": [{"name": "apps", "waypoint": True}],
+        },
+    },
     "tcp-route": {
         "gatewayApi": {"channel": "experimental", "tcpRoutes": True},
         "routes": [{"name": "db", "namespace": "apps", "kind": "tcp", "port": 5432, "listenerPort": 5432}],
@@ -29,6 +39,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 CONFIGS = {
     "everything": EVERYTHING,
+    "gcp-ambient": {
+        **harness.stack_config("gcp"),
+        "mesh": {"dataplane": "ambient", "injectedNamespaces": [{"name": "apps", "waypoint": True}]},
+    },
     "aws-access-key": {
         "cloud": "local",
         "aws": {"region": "eu-west-1", "identity": "access-key"},
@@ -66,6 +80,12 @@ TYPOS = [
     ("gateway", "1.30.3", {"service": {"typ": "NodePort"}}, "service.typ"),
     ("gateway", "1.30.3", {"service": {"ports": [{"name": "tcp", "prot": 5432}]}}, "service.ports[].prot"),
     ("base", "1.30.3", {"google": {"project": "p"}}, "google.project"),
+    ("cni", "1.30.3", {"cni": {"cniBinDIr": "/home/kubernetes/bin"}}, "cni.cniBinDIr"),
+    ("cni", "1.30.3", {"global": {"plaform": "gke"}}, "global.plaform"),
+    ("ztunnel", "1.30.3", {"podAnnotation": {"prometheus.io/port": "15020"}}, "podAnnotation.prometheus.io/port"),
+    ("ztunnel", "1.30.3", {"resourcename": "ztunnel"}, "resourcename"),
+    ("istiod", "1.30.3", {"pilot": {"cni": {"enabled": True}}}, "pilot.cni.enabled"),
+    ("istiod", "1.30.3", {"trustedZtunnelNamespaces": "istio-system"}, "trustedZtunnelNamespaces"),
     ("istiod", "1.30.3", {"meshConfig": {"accessLogFIle": "/dev/stdout"}}, "meshConfig.accessLogFIle"),
     (
         "istiod",

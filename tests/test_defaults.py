@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from stacks import dataplane
 from stacks.loader import load_settings
 
 LOCAL = load_settings({})
@@ -71,6 +72,8 @@ SETTINGS_TABLE: list[tuple[str, Any]] = [
     ("mesh.tracing.sampling", 1.0),
     ("mesh.tracing.zipkinAddress", None),
     ("mesh.injectedNamespaces", ()),
+    ("mesh.dataplane", "sidecar"),
+    ("mesh.cni.enabled", False),
     ("dns.domain", None),
     ("dns.zone.name", None),
     ("dns.zone.id", None),
@@ -120,6 +123,8 @@ RESOLVED = {
     "gcp.dnsProject": lambda s: s.gcp.zone_project,
     "tls.mode": lambda s: s.tls_mode,
     "verify.enabled": lambda s: s.verify_enabled,
+    "mesh.cni.enabled": lambda s: dataplane.cni_installed(s),
+    "mesh.cni.platform": lambda s: dataplane.platform(s),
 }
 
 
@@ -150,6 +155,13 @@ PER_CLOUD = [
     (GCP, "tls.mode", "acme"),
     (AWS, "tls.mode", "acme"),
     (load_settings({"dns": {"domain": "mesh.localhost"}}), "tls.mode", "ca"),
+    # README "Ambient": Istio's global.platform, none (kind: the charts' defaults) on local, derived on clouds
+    (LOCAL, "mesh.cni.platform", None),
+    (GCP, "mesh.cni.platform", "gke"),
+    (AWS, "mesh.cni.platform", None),
+    (GCP, "mesh.cni.enabled", False),
+    (load_settings({"profile": "production"}), "mesh.cni.enabled", True),
+    (load_settings({"mesh": {"dataplane": "ambient"}}), "mesh.cni.enabled", True),
 ]
 
 

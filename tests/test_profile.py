@@ -122,8 +122,10 @@ def test_production_footprint(production):
     # grafana: the larger of its container (100m/256Mi) and init-chown-data (10m/16Mi)
     assert result.pods["grafana"] == (1, 100, 256)
     # with two each of cert-manager's controller (50m/128Mi), webhook (25m/64Mi), cainjector (25m/128Mi), the
-    # API-check Job (10m/32Mi) and the verification Job (10m/32Mi)
-    assert (result.cpu_millicores, result.memory_mib) == (2780, 6432)
+    # API-check Job (10m/32Mi) and the verification Job (10m/32Mi), and the CNI agent production turns on
+    # (100m/100Mi, the cni chart's own requests) on one node
+    assert result.pods["istio-cni-node"] == (1, 100, 100)
+    assert (result.cpu_millicores, result.memory_mib) == (2880, 6532)
 
 
 def test_a_pod_reserves_its_largest_init_container_when_that_is_larger(run_stack):

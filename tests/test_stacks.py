@@ -35,9 +35,25 @@ EXPECTED: dict[str, dict[str, Any]] = {
         },
         "outputs": {"demo", "tls"},
     },
+    # README "Ambient": dev with every namespace ambient, the node agents, and a waypoint in apps.
+    "ambient": {
+        "cloud": "local",
+        "charts": MESH_CHARTS | {"cni", "ztunnel"},
+        "namespaces": {"istio-system", "istio-ingress", "apps", "demo", "cert-manager"},
+        "kinds": {
+            **MESH_KINDS,
+            "kubernetes:gateway.networking.k8s.io/v1:Gateway": 2,  # the shared Gateway and the apps waypoint
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,
+            "kubernetes:batch/v1:Job": 2,
+            "kubernetes:cert-manager.io/v1:Certificate": 2,
+            "kubernetes:apps/v1:Deployment": 1,
+            "kubernetes:core/v1:Service": 1,
+        },
+        "outputs": {"demo", "tls", "dataplane"},
+    },
     "gcp": {
         "cloud": "gcp",
-        "charts": MESH_CHARTS | {"external-dns"},
+        "charts": MESH_CHARTS | {"external-dns", "cni"},  # production: the CNI agent instead of istio-init
         "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns", "cert-manager"},
         "kinds": {
             **MESH_KINDS,
@@ -54,7 +70,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "aws": {
         "cloud": "aws",
-        "charts": MESH_CHARTS | {"external-dns"},
+        "charts": MESH_CHARTS | {"external-dns", "cni"},
         "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns", "cert-manager"},
         "kinds": {
             **MESH_KINDS,

@@ -1,6 +1,7 @@
 """The in-cluster check script, run here against a fake mesh on 127.0.0.1: one HTTP server that plays the
-ingress gateway (by Host header), the demo behind it, Jaeger's query API and Prometheus' query API, and a
-socket that drops plain-text connections as a STRICT sidecar does. Each check passes and fails by name, with
+ingress gateway (by Host header), the demo behind it, Jaeger's query API and Prometheus' query API (with the
+istio_tcp_* series the destination's ztunnel reports in ambient), and a socket that drops plain-text
+connections as a STRICT sidecar (or ztunnel) does. Each check passes and fails by name, with
 its evidence in the log. Waits are a fraction of a second, so these tests stay fast."""
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ class Behaviour:
     routes: dict[str, tuple[int, bool, str]] = field(default_factory=dict)
     traces: set[str] = field(default_factory=set)
     jaeger_polls: int = 0
+    # Ambient: whether ztunnel carries the gateway's connections to the demo (False: bypassed, the pod not
+    # enrolled), with which security policy, and the peer identity it saw.
+    ztunnel_enrolled: bool = True
+    ztunnel_policy: str = "mutual_tls"
+    ztunnel_source: str = GATEWAY_ID
+    ztunnel_connections: int = 0
 
 
 class FakeMesh(ThreadingHTTPServer):
@@ -81,17 +88,19 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.answer(404, {"errors": [{"code": 404, "msg": "trace not found"}]}, upstream=False)
         elif url.path == "/api/v1/query":
-            assert 'destination_workload="httpbin"' in parse_qs(url.query)["query"][0]
-            self.answer(
-                200,
-                {"status": "success", "data": {"resultType": "vector", "result": behaviour.prometheus_series}},
-                upstream=False,
-            )
+            query = parse_qs(url.query)["query"][0]
+            assert 'destination_workload="httpbin"' in query
+            result = behaviour.prometheus_series
+            if query.startswith("istio_tcp_connections_opened_total"):
+                result = ztunnel_series(behaviour, query)
+            self.answer(200, {"status": "success", "data": {"resultType": "vector", "result": result}}, upstream=False)
         elif host == DEMO_HOST and url.path == "/headers":
             if behaviour.demo_status != 200:
                 self.answer(behaviour.demo_status, "no healthy upstream", upstream=False)
                 return
             echoed = {"Host": [host]}
+            if behaviour.ztunnel_enrolled:
+                behaviour.ztunnel_connections += 1
             if behaviour.xfcc:
                 echoed["X-Forwarded-Client-Cert"] = [behaviour.xfcc]
             if behaviour.echo_trace:
@@ -105,6 +114,27 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(status, body, upstream=upstream)
         else:
             self.answer(404, "", upstream=False)  # Envoy's own answer: no route for this Host
+
+
+def ztunnel_series(behaviour: Behaviour, query: str) -> list[dict[str, Any]]:
+    """What Prometheus holds from the destination's ztunnel pod, for the query's selectors."""
+    wanted = (
+        'pod=~"ztunnel-.*"',
+        'reporter="destination"',
+        'destination_workload_namespace="demo"',
+        f'source_principal="{behaviour.ztunnel_source}"',
+    )
+    if not behaviour.ztunnel_connections or not all(selector in query for selector in wanted):
+        return []
+    metric = {
+        "__name__": "istio_tcp_connections_opened_total",
+        "pod": "ztunnel-7x2kq",
+        "reporter": "destination",
+        "destination_workload": "httpbin",
+        "source_principal": behaviour.ztunnel_source,
+        "connection_security_policy": behaviour.ztunnel_policy,
+    }
+    return [{"metric": metric, "value": [1, str(behaviour.ztunnel_connections)]}]
 
 
 @pytest.fixture
@@ -412,3 +442,52 @@ def test_https_through_the_gateway_sends_the_hostname_as_sni_and_verifies_agains
         results["demo-through-gateway"][0] == "FAIL"
         and "CERTIFICATE_VERIFY_FAILED" in results["demo-through-gateway"][1]
     )
+
+
+# --- ambient: no sidecar at the backend, the mTLS evidence is the destination ztunnel's report ------------
+
+
+def ambient_config(mesh: FakeMesh, plaintext_url: str | None = None) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{mesh.server_address[1]}"
+    mesh.behaviour.xfcc = None  # no proxy at the backend adds X-Forwarded-Client-Cert (istio/istio#54995)
+    return config_for(
+        mesh, plaintext_url, ztunnel={"url": base, "workload": "httpbin", "namespace": "demo", "pods": "ztunnel-.*"}
+    )
+
+
+def test_ambient_mtls_is_read_from_ztunnels_metrics(mesh, strict_sidecar):
+    status, results, _ = run(ambient_config(mesh, strict_sidecar))
+    assert status == 0
+    assert {name: word for name, (word, _) in results.items()} == {
+        "demo-through-gateway": "PASS",
+        "mtls-ztunnel-to-demo": "PASS",
+        "trace-in-jaeger": "PASS",
+        "prometheus-sees-demo": "PASS",
+        "plaintext-refused": "PASS",
+    }
+    evidence = results["mtls-ztunnel-to-demo"][1]
+    assert '"connection_security_policy": "mutual_tls"' in evidence and f'source_principal="{GATEWAY_ID}"' in evidence
+
+
+def test_ambient_mtls_fails_when_ztunnel_is_bypassed(mesh):
+    mesh.behaviour.ztunnel_enrolled = False  # the demo answers, but no ztunnel carried the connection
+    status, results, _ = run(ambient_config(mesh))
+    assert status == 1
+    assert results["demo-through-gateway"][0] == "PASS"
+    word, evidence = results["mtls-ztunnel-to-demo"]
+    assert word == "FAIL" and "ztunnel reported no connection from the gateway to the demo" in evidence
+
+
+def test_ambient_mtls_fails_on_a_connection_without_mutual_tls(mesh):
+    mesh.behaviour.ztunnel_policy = "unknown"
+    status, results, _ = run(ambient_config(mesh))
+    assert status == 1
+    word, evidence = results["mtls-ztunnel-to-demo"]
+    assert word == "FAIL" and "connection_security_policy unknown: not mutual TLS only" in evidence
+
+
+def test_ambient_mtls_fails_on_a_connection_from_another_identity(mesh):
+    mesh.behaviour.ztunnel_source = "spiffe://cluster.local/ns/apps/sa/intruder"
+    status, results, _ = run(ambient_config(mesh))
+    assert status == 1
+    assert results["mtls-ztunnel-to-demo"][0] == "FAIL"
