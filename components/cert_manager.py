@@ -14,8 +14,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
-from stacks import versions
-from stacks.profiles import Resources
+from definitions import versions
+from definitions.mirror import ChartMirror, image_or_mirrored
+from definitions.sizing import Resources
 
 API_CHECK = "cert-manager-api-check"
 # `check api` retries a dry-run Certificate create until the webhook answers with its injected CA.
@@ -44,6 +45,8 @@ class CertManagerArgs:
     # The provider the chart goes through: one that adopts existing objects, because its CRDs are kept on
     # destroy (crds.keep) and still there on the next `up` (stacks/mesh.py, adopting_provider).
     crd_provider: pulumi.ProviderResource | None = None
+    # Charts and images from this mirror instead of their public homes, the API check's image too (stacks/mirror.py).
+    mirror: ChartMirror | None = None
 
 
 def cert_manager_values(args: CertManagerArgs) -> dict[str, Any]:
@@ -74,7 +77,7 @@ def cert_manager_values(args: CertManagerArgs) -> dict[str, Any]:
     }
 
 
-def api_check_job_spec(service_account: str, resources: Resources) -> dict[str, Any]:
+def api_check_job_spec(service_account: str, resources: Resources, image: str) -> dict[str, Any]:
     """The chart's startupapicheck, as a plain Job: `check api` does a dry-run create of a Certificate, which
     succeeds only once the webhook serves with the CA cainjector injected (cmd/startupapicheck, v1.21.1)."""
     return {
@@ -87,7 +90,7 @@ def api_check_job_spec(service_account: str, resources: Resources) -> dict[str, 
                 "containers": [
                     {
                         "name": "check",
-                        "image": versions.CERT_MANAGER_API_CHECK_IMAGE,
+                        "image": image,
                         "args": ["check", "api", f"--wait={API_CHECK_WAIT}", "-v"],
                         "env": [
                             {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}
@@ -125,11 +128,13 @@ class CertManager(pulumi.ComponentResource):
             namespace=args.namespace,
             values=cert_manager_values(args),
             opts=chart_opts,
+            mirror=args.mirror,
         )
         # Chart v4 does not run Helm hooks, so the chart's own post-install check does not run. Its hook
         # annotations are defaults that Python cannot delete (the SDK drops None from values, pulumi/pulumi#12178),
         # so the check is disabled in the chart and run here as a plain Job, which Pulumi awaits to completion.
         metadata = k8s.meta.v1.ObjectMetaArgs(name=API_CHECK, namespace=args.namespace)
+        api_check_image = image_or_mirrored(versions.CERT_MANAGER_API_CHECK_IMAGE, args.mirror)
         account = k8s.core.v1.ServiceAccount(f"{name}-api-check", metadata=metadata, opts=child_opts(self))
         role = k8s.rbac.v1.Role(
             f"{name}-api-check",
@@ -156,7 +161,7 @@ class CertManager(pulumi.ComponentResource):
             metadata=metadata,
             # The spec is plain data (tests read it field by field); the SDK's TypedDict cannot describe a dict
             # built this way, so it is cast, not converted.
-            spec=cast(k8s.batch.v1.JobSpecArgsDict, api_check_job_spec(API_CHECK, args.api_check)),
+            spec=cast(k8s.batch.v1.JobSpecArgsDict, api_check_job_spec(API_CHECK, args.api_check, api_check_image)),
             opts=child_opts(self, [self.chart, account, role, binding]),
         )
         self.register_outputs({"release": args.release})

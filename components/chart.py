@@ -1,4 +1,5 @@
-"""The one way this project installs a Helm chart: pinned chart, version and repository from the versions table."""
+"""The one way this project installs a Helm chart: pinned chart, version and repository from the versions table,
+or from the mirror the stack names (stacks/mirror.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from stacks.versions import ChartRef
+from definitions.mirror import ChartMirror, chart_source, image_values, merge_values
+from definitions.versions import ChartRef
 
 
 def pinned_chart(
@@ -19,18 +21,30 @@ def pinned_chart(
     namespace: pulumi.Input[str],
     values: Mapping[str, Any],
     opts: pulumi.ResourceOptions,
+    mirror: ChartMirror | None = None,
 ) -> k8s.helm.v4.Chart:
     """A `helm.v4.Chart`, so `pulumi preview` diffs every object the chart renders.
 
     `release` is explicit because release names are API: they decide the names of the Services other
-    charts and the mesh config point at (see stacks/addresses.py).
+    charts and the mesh config point at (see definitions/addresses.py).
+
+    With a `mirror`, the chart comes from the mirror's repository (an oci:// prefix makes the chart reference
+    `oci://<prefix>/<chart>`, with no repository URL), and every image the chart runs (definitions/versions.py
+    CHART_IMAGES) from the mirror's registry.
     """
+    source = chart_source(ref, mirror)
+    if mirror is not None:
+        values = merge_values(values, image_values(ref, mirror.images))
     return k8s.helm.v4.Chart(
         resource_name,
         k8s.helm.v4.ChartArgs(
-            chart=ref.chart,
+            chart=source.chart,
             version=ref.version,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=ref.repository),
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(
+                repo=source.repository,
+                username=mirror.username if mirror is not None else None,
+                password=mirror.password if mirror is not None else None,
+            ),
             name=release,
             namespace=namespace,
             values=dict(values),

@@ -11,9 +11,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.chart import child_opts, pinned_chart
-from stacks import addresses, versions
-from stacks.istio_dashboards import IstioDashboard
-from stacks.profiles import Sizing
+from definitions import addresses, versions
+from definitions.mirror import ChartMirror
+from definitions.sizing import Sizing
 
 NOT_INJECTED = {"sidecar.istio.io/inject": "false"}
 GRAFANA_ADMIN_SECRET = "grafana-admin"
@@ -25,6 +25,13 @@ PROMETHEUS_DATASOURCE = "Prometheus"  # the name Istio's dashboards refer to
 PROMETHEUS_STORAGE = {"size": "50Gi", "retention": "15d", "retentionSize": "45GB"}
 # Where the grafana chart mounts `dashboardsConfigMaps.<provider>` (templates/_pod.tpl at grafana-12.11.1).
 GRAFANA_DASHBOARDS_DIR = "/var/lib/grafana/dashboards"
+
+
+@dataclass(frozen=True)
+class IstioDashboard:
+    name: str  # e.g. istio-mesh-dashboard: the Grafana provider, the file and the ConfigMap's suffix
+    title: str
+    json: str  # compact
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class DashboardsArgs:
     grafana_public_url: str | None = None
     # Kiali reads Istio's config and needs istiod serving.
     kiali_waits_for: list[pulumi.Resource] = field(default_factory=list)
+    # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
+    mirror: ChartMirror | None = None
 
 
 def prometheus_values(sizing: Sizing) -> dict[str, Any]:
@@ -230,6 +239,7 @@ class Dashboards(pulumi.ComponentResource):
                 namespace=namespace,
                 values=prometheus_values(args.sizing),
                 opts=child_opts(self),
+                mirror=args.mirror,
             )
         grafana_secret = None
         if args.grafana:
@@ -246,6 +256,7 @@ class Dashboards(pulumi.ComponentResource):
                 namespace=namespace,
                 values=grafana_values(args.sizing, args.grafana_public_url, args.istio_dashboards),
                 opts=child_opts(self, [grafana_secret, *config_maps]),
+                mirror=args.mirror,
             )
         if args.jaeger:
             self.charts["jaeger"] = pinned_chart(
@@ -255,6 +266,7 @@ class Dashboards(pulumi.ComponentResource):
                 namespace=namespace,
                 values=jaeger_values(args.sizing),
                 opts=child_opts(self),
+                mirror=args.mirror,
             )
         if args.kiali:
             secrets: list[pulumi.Resource] = [grafana_secret] if grafana_secret else []
@@ -273,6 +285,7 @@ class Dashboards(pulumi.ComponentResource):
                 namespace=namespace,
                 values=kiali_values(args),
                 opts=child_opts(self, [self.charts["prometheus"], *args.kiali_waits_for, *secrets]),
+                mirror=args.mirror,
             )
         self.register_outputs({"charts": sorted(self.charts)})
 

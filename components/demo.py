@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts
-from stacks.profiles import Resources
+from definitions.sizing import Resources
 
 # httpbin answers 200 on /status/200 without touching anything else (go-httpbin httpbin/httpbin.go).
 PROBE_PATH = "/status/200"

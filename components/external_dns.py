@@ -10,8 +10,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
-from stacks import versions
-from stacks.profiles import Resources
+from definitions import versions
+from definitions.mirror import ChartMirror
+from definitions.sizing import Resources
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class ExternalDnsArgs:
     resources: Resources
     # Every CRD a source watches must be served before external-dns starts, or it crash-loops.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
+    mirror: ChartMirror | None = None
 
 
 def external_dns_values(args: ExternalDnsArgs) -> dict[str, Any]:
@@ -89,5 +92,6 @@ class ExternalDns(pulumi.ComponentResource):
             namespace=args.namespace,
             values=external_dns_values(args),
             opts=child_opts(self, [*args.credentials.ready, *args.wait_for]),
+            mirror=args.mirror,
         )
         self.register_outputs({"txt_owner_id": args.txt_owner_id})

@@ -1,4 +1,4 @@
-"""The Kubernetes Gateway API CRDs, from the pinned release bundle."""
+"""The Kubernetes Gateway API CRDs, from the pinned release bundle (or the mirror's copy of it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from stacks import versions
+from definitions.mirror import gateway_api_bundle
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,8 @@ class GatewayApiCrdsArgs:
     version: str
     channel: str
     retain_on_delete: bool = True
+    # A base URL or directory holding <version>/<channel>-install.yaml instead of the GitHub release asset.
+    mirror: str | None = None
 
 
 def retain_on_delete(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult:
@@ -34,7 +36,7 @@ class GatewayApiCrds(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayApiCrdsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:gateway:GatewayApiCrds", name, None, opts)
-        self.url = versions.gateway_api_bundle_url(args.version, args.channel)
+        self.url = gateway_api_bundle(args.version, args.channel, args.mirror)
         self.bundle = k8s.yaml.v2.ConfigFile(
             f"{name}-{args.channel}",
             file=self.url,

@@ -10,8 +10,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
-from stacks import versions
-from stacks.profiles import Replicas, Resources, spread
+from definitions import versions
+from definitions.mirror import ChartMirror
+from definitions.sizing import Replicas, Resources, spread
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class IngressGatewayArgs:
     revision: str | None = None
     # The gateway's pods are injected with the `gateway` template: istiod's webhook must be serving.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
+    mirror: ChartMirror | None = None
 
 
 # The chart's default Service ports (manifests/charts/gateway/values.yaml): a list, replaced as a whole when
@@ -99,6 +102,7 @@ class IngressGateway(pulumi.ComponentResource):
             namespace=self.namespace.metadata.name,
             values=gateway_values(args),
             opts=child_opts(self, args.wait_for),
+            mirror=args.mirror,
         )
         self.service_name = args.release
         self.address = self.chart.resources.apply(self._service_address)

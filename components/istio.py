@@ -25,9 +25,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
-from stacks import versions
-from stacks.addresses import UNREVISIONED
-from stacks.profiles import Replicas, Resources, spread
+from definitions import versions
+from definitions.addresses import UNREVISIONED
+from definitions.mirror import ChartMirror
+from definitions.sizing import Replicas, Resources, spread
 
 # Given to base AND istiod from the first install, so istiod never flips its webhook from Ignore to Fail
 # and later `up`s show no diff (pulumi/pulumi-kubernetes#2210, istio/istio#57643).
@@ -102,6 +103,8 @@ class IstioControlPlaneArgs:
     # The provider `base` goes through: one that adopts existing objects, because base's CRDs carry
     # `helm.sh/resource-policy: keep` and are still there on the `up` after a destroy (stacks/mesh.py).
     crd_provider: pulumi.ProviderResource | None = None
+    # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
+    mirror: ChartMirror | None = None
 
     @property
     def base_version(self) -> str:
@@ -236,6 +239,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             namespace=namespace,
             values={**WEBHOOK_FAILURE_POLICY, "defaultRevision": args.default_revision},
             opts=base_opts,
+            mirror=args.mirror,
         )
         # The default revision's chart last, so its tag transform can alias the other revisions' charts.
         ordered = sorted(args.revisions, key=lambda r: r.name == args.default_revision)
@@ -259,6 +263,7 @@ class IstioControlPlane(pulumi.ComponentResource):
                 namespace=namespace,
                 values=istiod_values(args, revision),
                 opts=opts,
+                mirror=args.mirror,
             )
         self.istiod = self.revisions[args.default_revision]
         self.register_outputs(

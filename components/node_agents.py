@@ -25,8 +25,9 @@ import pulumi_kubernetes as k8s
 
 from components.chart import child_opts, pinned_chart
 from components.istio import AMBIENT_PROFILE
-from stacks import versions
-from stacks.profiles import Resources
+from definitions import versions
+from definitions.mirror import ChartMirror
+from definitions.sizing import Resources
 
 CNI_DAEMONSET = "istio-cni-node"
 ZTUNNEL_NAME = "ztunnel"
@@ -51,6 +52,8 @@ class NodeAgentsArgs:
     cni_bin_dir: str | None = None
     # Istio's order: the control plane first (the default revision's istiod, whose CA and xDS ztunnel uses).
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
+    mirror: ChartMirror | None = None
 
 
 def cni_values(args: NodeAgentsArgs) -> dict[str, Any]:
@@ -96,6 +99,7 @@ class IstioNodeAgents(pulumi.ComponentResource):
             namespace=args.namespace,
             values=cni_values(args),
             opts=child_opts(self, args.wait_for),
+            mirror=args.mirror,
         )
         self.ztunnel = None
         if args.ztunnel is not None:
@@ -107,6 +111,7 @@ class IstioNodeAgents(pulumi.ComponentResource):
                 namespace=args.namespace,
                 values=ztunnel_values(args, args.ztunnel),
                 opts=child_opts(self, [*args.wait_for, self.cni]),
+                mirror=args.mirror,
             )
         self.register_outputs({"version": args.version, "ambient": args.ztunnel is not None})
 

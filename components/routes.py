@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from components.chart import child_opts
 from components.shared_gateway import GATEWAY_API
-from stacks.durations import protobuf
+from definitions.durations import protobuf
 
 ISTIO_NETWORKING = "networking.istio.io/v1"
 TCP_ROUTE_API = "gateway.networking.k8s.io/v1alpha2"  # Istio 1.30 reads TCPRoute only at v1alpha2

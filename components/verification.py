@@ -14,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts
-from stacks.profiles import Resources
+from definitions.sizing import Resources
 
 SCRIPT_KEY = "verify_mesh.py"
 CONFIG_KEY = "config.json"

@@ -1,1 +1,1 @@
-"""Settings, versions, the cloud-agnostic mesh graph, and one stack builder per cloud."""
+"""Settings, the rules, the cloud-agnostic mesh graph, and one stack builder per cloud."""

@@ -20,7 +20,7 @@ from components.aws_dns_identity import (
     acme_route53_policy,
     route53_policy,
 )
-from stacks import addresses
+from definitions import addresses
 from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace
 from stacks.settings import AwsSettings, Settings, SettingsError
 from stacks.tls import AcmeDns, cert_manager_namespace

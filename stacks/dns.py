@@ -10,8 +10,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.external_dns import DnsCredentials, ExternalDns, ExternalDnsArgs
-from stacks import addresses, profiles
+from definitions import addresses
+from stacks import profiles
 from stacks.mesh import Mesh
+from stacks.mirror import chart_mirror
 from stacks.rules import within
 from stacks.settings import Settings, SettingsError
 from stacks.tls import AcmeDns
@@ -84,6 +86,7 @@ def install_external_dns(settings: Settings, mesh: Mesh, access: DnsAccess) -> D
             domain=settings.dns.domain or "",
             resources=profiles.sizing(settings).external_dns,
             wait_for=crds,
+            mirror=chart_mirror(settings.mirror),
         ),
         opts=pulumi.ResourceOptions(providers=[mesh.provider]),
     )

@@ -9,7 +9,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.gcp_dns_identity import KEY_FILE, KEY_SECRET, GcpDnsIdentity, GcpDnsIdentityArgs, account_id_for
-from stacks import addresses
+from definitions import addresses
 from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace
 from stacks.settings import GcpSettings, Settings, SettingsError
 from stacks.tls import AcmeDns, cert_manager_namespace

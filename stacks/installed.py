@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.addresses import UNREVISIONED
+from definitions.addresses import UNREVISIONED
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 # Outputs of stacks deployed before revisions: one unrevisioned istiod (the revision `default`).

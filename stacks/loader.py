@@ -18,7 +18,10 @@ from stacks.rules import cross_section_problems, installed_istio_problems
 from stacks.settings import Settings, SettingsError
 
 # Values that must come from `pulumi config set --secret`: (top-level key, path, how to read it from settings).
-SECRET_VALUES = (("dashboards", "dashboards.kiali.openid.clientSecret", lambda s: s.dashboards.kiali.openid),)
+SECRET_VALUES = (
+    ("dashboards", "dashboards.kiali.openid.clientSecret", lambda s: s.dashboards.kiali.openid),
+    ("mirror", "mirror.charts.password", lambda s: s.mirror and s.mirror.charts.password),
+)
 
 # Keys that moved: the old path -> why, and what to set instead. Refused like any unknown key, with directions.
 MOVED_KEYS: dict[tuple[str, ...], str] = {

@@ -22,7 +22,9 @@ from components.istio import (
 from components.mesh_policy import InjectedNamespace, MeshPolicy, MeshPolicyArgs, MeshTracing
 from components.node_agents import ZTUNNEL_NAME, IstioNodeAgents, NodeAgentsArgs
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
-from stacks import addresses, dataplane, profiles
+from definitions import addresses
+from stacks import dataplane, profiles
+from stacks.mirror import chart_mirror
 from stacks.settings import KubernetesSettings, Settings
 
 
@@ -113,11 +115,13 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
                 version=settings.gateway_api.version,
                 channel=settings.gateway_api.channel,
                 retain_on_delete=settings.gateway_api.retain_on_delete,
+                mirror=settings.mirror.gateway_api if settings.mirror else None,
             ),
             opts=pulumi.ResourceOptions(providers=[adopting]) if kept else on_cluster,
         )
 
     tracer = zipkin_tracer(settings)
+    mirror = chart_mirror(settings.mirror)
     sizing = profiles.sizing(settings)
     pinned = settings.mesh.pinned
     ambient = dataplane.ambient_enabled(settings)
@@ -139,6 +143,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             ambient=AmbientControlPlane(addresses.ISTIO_NAMESPACE, ZTUNNEL_NAME, sizing.waypoint) if ambient else None,
             wait_for=[gateway_api] if gateway_api is not None else [],
             crd_provider=adopting,
+            mirror=mirror,
         ),
         opts=on_cluster,
     )
@@ -157,6 +162,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
                 revision=None if settings.istio.default == addresses.UNREVISIONED else settings.istio.default,
                 cni_bin_dir=dataplane.GKE_CNI_BIN_DIR if platform == "gke" else None,
                 wait_for=[control_plane.istiod],
+                mirror=mirror,
             ),
             opts=on_cluster,
         )
@@ -175,6 +181,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             tcp_ports=tcp_listeners(settings),
             revision=None if settings.istio.default == addresses.UNREVISIONED else settings.istio.default,
             wait_for=[control_plane.istiod],
+            mirror=mirror,
         ),
         opts=on_cluster,
     )

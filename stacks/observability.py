@@ -10,8 +10,10 @@ import pulumi
 
 from components.dashboards import Dashboards, DashboardsArgs, KialiOpenIdArgs
 from components.routes import PublishedRoute, RouteArgs
-from stacks import addresses, istio_dashboards, profiles
+from definitions import addresses
+from stacks import istio_dashboards, profiles
 from stacks.mesh import Mesh
+from stacks.mirror import chart_mirror
 from stacks.settings import Settings
 
 
@@ -44,13 +46,16 @@ def install_dashboards(
     ):
         return None
     hosts = exposed_hosts(settings)
+    mirror = settings.mirror
     openid = dashboards.kiali.openid
     args = DashboardsArgs(
         # The dashboards wait for their namespace only (Kiali: istiod and Prometheus too): they install in
         # parallel with the mesh.
         namespace=mesh.control_plane.namespace.metadata.name,
         sizing=profiles.sizing(settings),
-        istio_dashboards=istio_dashboards.load(settings.istio.version) if dashboards.grafana.enabled else (),
+        istio_dashboards=istio_dashboards.load(settings.istio.version, mirror.istio_dashboards if mirror else None)
+        if dashboards.grafana.enabled
+        else (),
         prometheus=dashboards.prometheus.enabled,
         grafana=dashboards.grafana.enabled,
         jaeger=dashboards.jaeger.enabled,
@@ -59,6 +64,7 @@ def install_dashboards(
         kiali_openid=KialiOpenIdArgs(openid.issuer_uri, openid.client_id, openid.client_secret) if openid else None,
         kiali_waits_for=[mesh.control_plane.istiod],
         grafana_public_url=f"https://{hosts['grafana']}/" if "grafana" in hosts else None,
+        mirror=chart_mirror(settings.mirror),
     )
     installed = Dashboards("dashboards", args, opts=pulumi.ResourceOptions(providers=[mesh.provider]))
     if hosts:

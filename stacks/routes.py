@@ -18,8 +18,11 @@ from components.routes import (
     RouteArgs,
 )
 from components.shared_gateway import dns_target_annotations
-from stacks import addresses, profiles, versions
+from definitions import addresses, versions
+from definitions.mirror import image_or_mirrored
+from stacks import profiles
 from stacks.mesh import Mesh
+from stacks.mirror import chart_mirror
 from stacks.settings import DEMO_PORT, DEMO_SERVICE, RouteSettings, Settings
 from stacks.tls import Tls
 
@@ -154,7 +157,7 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
             DemoAppArgs(
                 namespace=injected[settings.demo.namespace].metadata.name,
                 name=DEMO_SERVICE,
-                image=versions.DEMO_IMAGE,
+                image=image_or_mirrored(versions.DEMO_IMAGE, chart_mirror(settings.mirror)),
                 container_port=versions.DEMO_CONTAINER_PORT,
                 run_as_user=versions.DEMO_RUN_AS_USER,
                 service_port=DEMO_PORT,

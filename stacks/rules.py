@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from stacks import dataplane, durations, profiles, quantities, versions
-from stacks.addresses import CERT_MANAGER_NAMESPACE, INGRESS_RELEASE, ISTIO_NAMESPACE, UNREVISIONED
+from definitions import durations, versions
+from definitions.addresses import CERT_MANAGER_NAMESPACE, INGRESS_RELEASE, ISTIO_NAMESPACE, UNREVISIONED
+from stacks import dataplane, mirror, profiles, quantities
 from stacks.installed import InstalledIstio
 from stacks.settings import AWS_ZONE_ID, DNS_LABEL, RouteSettings, Settings
 
@@ -41,6 +42,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
     problems += _sizing_problems(settings)
     problems += _tls_problems(settings)
     problems += _verify_problems(settings)
+    problems += _mirror_problems(settings)
     return problems
 
 
@@ -631,3 +633,36 @@ def _verify_problems(settings: Settings) -> list[str]:
             f"plus {VERIFY_MARGIN_SECONDS} s; raise it to at least {waits + VERIFY_MARGIN_SECONDS} or shorten the waits"
         ]
     return []
+
+
+def _mirror_problems(settings: Settings) -> list[str]:
+    """With a mirror, everything the stack installs comes from it: each source it needs is given, and every
+    per-chart override names a chart the stack installs (a typo would otherwise fetch that chart publicly)."""
+    if settings.mirror is None:
+        return []
+    problems = []
+    installed = mirror.installed_charts(settings)
+    for chart in settings.mirror.charts.overrides:
+        if chart not in installed:
+            problems.append(
+                f"mirror.charts.overrides: {chart!r} is not a chart this stack installs "
+                f"(installed: {', '.join(installed)})"
+            )
+    if settings.gateway_api.install and settings.mirror.gateway_api is None:
+        problems.append(
+            "mirror.gatewayApi: required while gatewayApi.install is true (the bundle would come from GitHub); give "
+            "the base URL or directory holding <version>/<channel>-install.yaml"
+        )
+    if settings.dashboards.grafana.enabled and settings.mirror.istio_dashboards is None:
+        problems.append(
+            "mirror.istioDashboards: required while Grafana is on (the dashboards would come from GitHub); give the "
+            "base URL or directory holding <istio version>/<file>"
+        )
+    if settings.tls_mode == "acme":
+        problems.append(
+            "tls.mode: acme needs Let's Encrypt (acme-v02.api.letsencrypt.org) from the cluster, which a mirror "
+            "cannot serve; with mirror set, use tls.mode ca or secret"
+        )
+    if settings.mirror.charts.password is not None and settings.mirror.charts.username is None:
+        problems.append("mirror.charts.password: given without mirror.charts.username")
+    return problems

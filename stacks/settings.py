@@ -2,7 +2,7 @@
 
 Every top-level key of the project's stack config is one concern (`cloud`, `kubernetes`, `istio`, ...).
 The models refuse unknown keys, wrong types and values outside what is accepted (version rules from
-stacks/versions.py); stacks/loader.py runs them and the cross-section rules, and raises before any resource
+definitions/versions.py); stacks/loader.py runs them and the cross-section rules, and raises before any resource
 is registered, so a typo never turns into a silent default or a half-applied stack.
 """
 
@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from stacks import durations, quantities, versions
-from stacks.addresses import UNREVISIONED
+from definitions import durations, versions
+from definitions.addresses import UNREVISIONED
+from stacks import quantities
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
@@ -173,6 +175,40 @@ def _gateway_api_version(value: str) -> str:
     return value
 
 
+# A registry prefix images are copied under: a host (with an optional port) and optional path, no scheme.
+_REGISTRY_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$")
+
+
+def _chart_repository(value: str) -> str:
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https", "oci") or not rest.strip("/"):
+        raise ValueError(
+            f"{value!r} is not a chart repository: accepted a Helm repository URL (http:// or https://) or an "
+            "OCI prefix (oci://registry/path)"
+        )
+    return value.rstrip("/")
+
+
+def _mirror_location(value: str) -> str:
+    """A base URL (http:// or https://), or a directory that exists where `pulumi up` runs."""
+    if value.startswith(("http://", "https://")):
+        return value.rstrip("/")
+    if "://" in value:
+        raise ValueError(f"{value!r}: accepted a base URL (http:// or https://) or a local directory")
+    if not Path(value).is_dir():
+        raise ValueError(f"{value!r} is not an existing directory; accepted a base URL (http(s)://) or a directory")
+    return value.rstrip("/") or "/"
+
+
+def _registry_prefix(value: str) -> str:
+    if not _REGISTRY_PREFIX.match(value):
+        raise ValueError(
+            f"{value!r} is not a registry prefix: a registry host, optional :port and path, without a scheme, "
+            "e.g. registry.internal.example/mesh"
+        )
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 DnsName = Annotated[str, AfterValidator(_domain)]
 DnsTarget = Annotated[str, AfterValidator(_dns_target)]
@@ -187,6 +223,9 @@ Memory = Annotated[str, AfterValidator(_memory)]
 IstioVersion = Annotated[str, AfterValidator(_istio_version)]
 GatewayApiVersion = Annotated[str, AfterValidator(_gateway_api_version)]
 RevisionName = Annotated[str, AfterValidator(_revision_name)]
+ChartRepository = Annotated[str, AfterValidator(_chart_repository)]
+MirrorLocation = Annotated[str, AfterValidator(_mirror_location)]
+RegistryPrefix = Annotated[str, AfterValidator(_registry_prefix)]
 Cloud = Literal["local", "gcp", "aws"]
 ServiceType = Literal["LoadBalancer", "NodePort", "ClusterIP"]
 
@@ -619,6 +658,33 @@ class VerifySettings(Section):
     )
 
 
+class ChartMirrorSettings(Section):
+    repository: ChartRepository = Field(
+        description="every chart from this Helm repository (http(s)://) or OCI prefix (oci://registry/path)"
+    )
+    overrides: dict[str, ChartRepository] = Field(
+        default_factory=dict, description="chart name -> its own repository or OCI prefix"
+    )
+    username: str | None = Field(None, description="for the repository and every override")
+    password: str | None = Field(None, description="`pulumi config set --secret --path mirror.charts.password`")
+
+
+class MirrorSettings(Section):
+    """Air-gapped installs: every chart, bundle, dashboard and image from the mirror (README, "Air-gapped
+    clusters"); nothing public is reached by the program or the cluster."""
+
+    charts: ChartMirrorSettings
+    gateway_api: MirrorLocation | None = Field(
+        None, description="base URL or directory holding <version>/<channel>-install.yaml (with gatewayApi.install)"
+    )
+    istio_dashboards: MirrorLocation | None = Field(
+        None, description="base URL or directory holding <istio version>/<file> (needed with Grafana)"
+    )
+    images: RegistryPrefix = Field(
+        description="registry prefix every image is copied under: <prefix>/<path without its registry host>"
+    )
+
+
 class Settings(Section):
     """The whole stack's settings, one attribute per top-level config key."""
 
@@ -641,6 +707,7 @@ class Settings(Section):
     demo: DemoSettings = DemoSettings()
     tls: TlsSettings = TlsSettings()
     verify: VerifySettings = VerifySettings()
+    mirror: MirrorSettings | None = None
 
     @property
     def injected_namespaces(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pulumi
 
-from stacks.addresses import CERT_MANAGER_RELEASE
+from definitions.addresses import CERT_MANAGER_RELEASE
 from stacks.dns import Dns
 from stacks.mesh import Mesh
 from stacks.settings import Settings

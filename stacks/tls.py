@@ -17,8 +17,10 @@ from components.cert_manager import CertManager, CertManagerArgs
 from components.certificates import AcmeIssuerArgs, WildcardCertificate, WildcardCertificateArgs
 from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
-from stacks import addresses, profiles, versions
+from definitions import addresses, versions
+from stacks import profiles
 from stacks.mesh import Mesh
+from stacks.mirror import chart_mirror
 from stacks.observability import exposed_hosts
 from stacks.settings import WILDCARD_CERTIFICATE, Settings
 
@@ -85,6 +87,7 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> 
             service_account_annotations=acme.credentials.service_account_annotations if acme is not None else {},
             wait_for=[*crds, *grants],
             crd_provider=mesh.adopting_provider,
+            mirror=chart_mirror(settings.mirror),
         ),
         opts=on_cluster,
     )

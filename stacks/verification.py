@@ -11,8 +11,11 @@ from typing import Any
 import pulumi
 
 from components.verification import CA_KEY, MOUNT_PATH, MeshVerification, MeshVerificationArgs
-from stacks import addresses, dataplane, profiles, versions
+from definitions import addresses, versions
+from definitions.mirror import image_or_mirrored
+from stacks import dataplane, profiles
 from stacks.mesh import Mesh
+from stacks.mirror import chart_mirror
 from stacks.observability import Observability
 from stacks.routes import Published
 from stacks.settings import DEMO_PORT, DEMO_SERVICE, Settings
@@ -143,21 +146,29 @@ def script_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
+# Settings left out of the Job's name (see job_name).
+HASH_EXCLUDES: dict[str, Any] = {"kubernetes": True, "dashboards": {"kiali": {"openid"}}, "mirror": True}
+
+
+def verify_image(settings: Settings) -> str:
+    return image_or_mirrored(versions.VERIFY_IMAGE, chart_mirror(settings.mirror))
+
+
 def job_name(settings: Settings, script: str, config: str) -> str:
     """`mesh-verify-<hash>`: a new name, so a new run, whenever the script, its config, the image or any
     setting changes (verify.runId among them); the same name, so no diff, otherwise.
 
     The whole settings are hashed, not only the ones the checks name: an Istio version or a mesh policy
-    changes what the checks exercise. The kubeconfig (it may be a file's contents) and the OpenID client
-    secret are left out.
+    changes what the checks exercise. The kubeconfig (it may be a file's contents), the OpenID client
+    secret and the mirror (its credentials; the images it moves are hashed as images) are left out.
     """
     inputs = {
         "script": script,
         "config": config,
-        "image": versions.VERIFY_IMAGE,
-        "demoImage": versions.DEMO_IMAGE,
+        "image": verify_image(settings),
+        "demoImage": image_or_mirrored(versions.DEMO_IMAGE, chart_mirror(settings.mirror)),
         "charts": [ref.version for ref in (versions.PROMETHEUS, versions.JAEGER)],
-        "settings": settings.model_dump(mode="json", exclude={"kubernetes": True, "dashboards": {"kiali": {"openid"}}}),
+        "settings": settings.model_dump(mode="json", exclude=HASH_EXCLUDES),
     }
     digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     return f"{JOB_PREFIX}-{digest[:10]}"
@@ -193,7 +204,7 @@ def verify_mesh(
         MeshVerificationArgs(
             namespace=mesh.control_plane.namespace.metadata.name,
             job_name=job_name(settings, script, config_json),
-            image=versions.VERIFY_IMAGE,
+            image=verify_image(settings),
             script=script,
             config=config_json,
             deadline_seconds=settings.verify.deadline_seconds,

@@ -59,6 +59,9 @@ ISTIOD_KEYS = {
     "trustedZtunnelNamespace",
     "trustedZtunnelName",
     *resources("global.waypoint."),
+    # mirror.images: templates/deployment.yaml renders `<global.hub>/pilot:<tag>`, files/injection-template.yaml
+    # and gateway-injection-template.yaml `<global.hub>/proxyv2:<tag>` (values.yaml global.hub).
+    "global.hub",
 }
 GATEWAY_KEYS = {
     "service.type",
@@ -79,11 +82,12 @@ GATEWAY_KEYS = {
 # `resources`; templates/zzz_profile.yaml resolves `profile` and `global.platform` into files/profile-*.yaml;
 # templates/zzy_descope_legacy.yaml copies `cni.*` to the top, so `cni.cniBinDir` is the values.yaml
 # `cniBinDir` (read by templates/daemonset.yaml for the cni-bin-dir hostPath).
-CNI_KEYS = {*resources(""), "profile", "global.platform", "cni.cniBinDir"}
+# mirror.images: `global.hub` (templates/daemonset.yaml of each; ztunnel's global.* flattened by zzz_profile.yaml)
+CNI_KEYS = {*resources(""), "profile", "global.platform", "cni.cniBinDir", "global.hub"}
 # manifests/charts/ztunnel, read at 1.30.3 and 1.31.0-rc.0: values.yaml `resources`, `resourceName` (names the
 # DaemonSet and ServiceAccount), `podAnnotations` (a free map on the pods), `revision` (the istiod-<revision>
 # CA_ADDRESS/XDS_ADDRESS in templates/daemonset.yaml); `global.platform` resolved by templates/zzz_profile.yaml.
-ZTUNNEL_KEYS = {*resources(""), "resourceName", "podAnnotations.*", "revision", "global.platform"}
+ZTUNNEL_KEYS = {*resources(""), "resourceName", "podAnnotations.*", "revision", "global.platform", "global.hub"}
 
 # (chart, version) -> allowed key paths
 VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
@@ -152,6 +156,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "serviceAccount.name",
         "serviceAccount.annotations.*",
         *resources(""),  # values.yaml `resources: {}`, rendered on the external-dns container
+        "image.repository",  # mirror.images: templates/_helpers.tpl external-dns.image
     },
     # prometheus-community/helm-charts prometheus-29.27.0 charts/prometheus: values.yaml (subchart conditions
     # alertmanager/kube-state-metrics/prometheus-node-exporter/prometheus-pushgateway.enabled; server.*);
@@ -171,6 +176,9 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "server.persistentVolume.size",
         "server.retention",
         "server.retentionSize",
+        # mirror.images: templates/deploy.yaml renders both containers' `<repository>:<tag>`
+        "server.image.repository",
+        "configmapReload.prometheus.image.repository",
     },
     # grafana-community/helm-charts grafana-12.11.1 charts/grafana: values.yaml; podLabels is read by
     # templates/deployment.yaml; grafana.ini is rendered as Grafana's ini (grafana/grafana conf/defaults.ini:
@@ -213,12 +221,19 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "dashboardProviders.dashboardproviders.yaml.providers[].disableDeletion",
         "dashboardProviders.dashboardproviders.yaml.providers[].options.path",
         "dashboardsConfigMaps.<name>",
+        # mirror.images: templates/_pod.tpl renders `<registry>/<repository>:<tag>` for grafana, init-chown-data
+        # and every sidecar container
+        "image.registry",
+        "initChownData.image.registry",
+        "sidecar.image.registry",
     },
     # jaegertracing/helm-charts jaeger-4.11.1 charts/jaeger: templates/jaeger/jaeger-deploy.yaml reads
     # jaeger.podLabels and jaeger.resources.
     ("jaeger", "4.11.1"): {
         "jaeger.podLabels.*",
         *resources("jaeger."),
+        # mirror.images: templates/_helpers.tpl jaeger.image, bitnami common.images.image `<registry>/<repository>`
+        "jaeger.image.registry",
     },
     # kiali/helm-charts v2.29.0 kiali-server: values.yaml; templates/configmap.yaml passes the values through as
     # Kiali's config, read by kiali/kiali v2.29.0 config/config.go: ExternalServices{grafana, prometheus,
@@ -234,6 +249,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "deployment.instance_name",
         "deployment.pod_labels.*",
         "deployment.image_pull_policy",
+        "deployment.image_name",  # mirror.images: templates/deployment.yaml `<image_name>:<image_version>`
         *resources("deployment."),
         "login_token.signing_key",
         "external_services.prometheus.url",
@@ -281,6 +297,9 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "cainjector.resources.limits.memory",
         "cainjector.podDisruptionBudget.enabled",
         "startupapicheck.enabled",
+        # mirror.images: values.yaml imageRegistry ("can include path prefixes"), read by _helpers.tpl
+        # cert-manager.image for every component
+        "imageRegistry",
     },
 }
 

@@ -159,9 +159,10 @@ ISTIO_DASHBOARD_TITLES = {
 }
 
 
-def istio_dashboards(version: str) -> dict[str, str]:
-    """A small stand-in for Istio's dashboard files at `version` (no network): indented like the originals,
-    each naming the version it came from, with the `datasource` variable Istio's dashboards use."""
+def istio_dashboards(version: str, mirror: str | None = None) -> dict[str, str]:
+    """A small stand-in for Istio's dashboard files at `version` (no network; the same whatever `mirror` they are
+    read from): indented like the originals, each naming the version it came from, with the `datasource` variable
+    Istio's dashboards use."""
     return {
         file: json.dumps(
             {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks import addresses
+from definitions import addresses
 from stacks.settings import SettingsError
 from tests.harness import ProgramFailed, plain_occurrences
 

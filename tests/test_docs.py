@@ -1,6 +1,6 @@
 """The documents say what the code does: the settings table lists exactly the keys the settings models accept,
-with their defaults; every version number written in them is one stacks/versions.py pins; the supported-versions
-table is the one written from stacks/versions.py. Each reads whichever page holds the table (README.md or docs/),
+with their defaults; every version number written in them is one definitions/versions.py pins; the supported-versions
+table is the one written from definitions/versions.py. Each reads whichever page holds the table (README.md or docs/),
 so moving a section keeps the check."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
+from definitions import versions
 from scripts import versions_table
-from stacks import versions
 from stacks.loader import load_settings
 from stacks.settings import Section, Settings
 
@@ -60,19 +60,22 @@ def _section(annotation: Any) -> type[Section] | None:
     return found[0] if found and type(None) in get_args(annotation) else None
 
 
-def model_keys(model: type[BaseModel] = Settings, prefix: str = "") -> set[str]:
+def model_keys(model: type[BaseModel] = Settings, prefix: str = "", sections: bool = False) -> set[str]:
+    """Every leaf key the settings accept (with `sections`, the keys of the optional sections themselves too)."""
     keys = set()
     for name, field in model.model_fields.items():
         key = prefix + (field.alias or name)
         section = _section(field.annotation)
-        keys |= model_keys(section, key + ".") if section is not None else {key}
+        keys |= model_keys(section, key + ".", sections) if section is not None else {key}
+        if section is not None and sections:
+            keys.add(key)
     return keys
 
 
 def test_the_settings_table_lists_every_key_the_code_accepts_and_no_other():
     documented = {key for cell, _ in settings_table() for key in expand(cell)}
     assert sorted(model_keys() - documented) == [], "keys the code accepts but the table does not list"
-    assert sorted(documented - model_keys()) == [], "keys the table lists but the code refuses"
+    assert sorted(documented - model_keys(sections=True)) == [], "keys the table lists but the code refuses"
 
 
 def _written(value: Any) -> str:
@@ -101,10 +104,20 @@ def single_literal_defaults() -> list[tuple[str, str]]:
     return rows
 
 
-# The cloud sections exist only on their cloud (their required keys filled, nothing else).
+# The optional sections exist only when given (their required keys filled, nothing else).
 CLOUD_CONFIG = {
     "gcp": {"cloud": "gcp", "gcp": {"project": "gke-project"}},
     "aws": {"cloud": "aws", "aws": {"region": "eu-west-1", "clusterName": "mesh"}},
+}
+SECTION_CONFIG = {
+    "mirror": {
+        "mirror": {
+            "charts": {"repository": "https://mirror.internal.example/charts"},
+            "gatewayApi": "https://mirror.internal.example/gateway-api",
+            "istioDashboards": "https://mirror.internal.example/dashboards",
+            "images": "registry.internal.example/mesh",
+        }
+    }
 }
 # Keys whose field is unset by default and resolved by a property: the value the program uses.
 RESOLVED = {
@@ -116,6 +129,8 @@ RESOLVED = {
 def parsed_default(key: str) -> Any:
     base = {**CLOUD_CONFIG.get(key.split(".")[0], {}), "dns": {"domain": "mesh.example.com", "zone": {"create": True}}}
     settings = load_settings({**base, "tls": {"mode": "off"}} if key.split(".")[0] in CLOUD_CONFIG else {})
+    if key.split(".")[0] in SECTION_CONFIG:
+        settings = load_settings(SECTION_CONFIG[key.split(".")[0]])
     if key in RESOLVED:
         return RESOLVED[key](settings)
     value: Any = settings
@@ -134,7 +149,7 @@ def test_each_written_default_is_the_codes(key, written):
 
 
 def pinned_versions() -> set[str]:
-    """Every release number stacks/versions.py pins or accepts as a floor."""
+    """Every release number definitions/versions.py pins or accepts as a floor."""
     pinned = {versions.ISTIO_DEFAULT_VERSION, versions.GATEWAY_API_DEFAULT_VERSION}
     pinned |= {f"{a}.{b}.{p}" for (a, b), p in versions.ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY.items()}
     pinned.add("v" + ".".join(map(str, versions.GATEWAY_API_MINIMUM)))
@@ -146,6 +161,8 @@ def pinned_versions() -> set[str]:
     for image in (*images, versions.KIND_NODE_IMAGE, versions.K3S_IMAGE):
         tag = image.split("@")[0].rsplit(":", 1)[1]
         pinned |= set(re.findall(r"v?\d+\.\d+\.\d+", tag))
+    # The Python packages are pinned in the lock (requirements.lock), the one place they are.
+    pinned |= set(re.findall(r"^[\w.-]+==(\d+\.\d+\.\d+)\b", (ROOT / "requirements.lock").read_text(), re.M))
     return pinned
 
 

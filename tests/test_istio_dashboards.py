@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from stacks import istio_dashboards, versions
+from definitions import versions
+from stacks import istio_dashboards
 from tests import fakes, harness
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
@@ -65,18 +66,18 @@ def run_with_source(source, **overrides) -> harness.Run:
 def test_the_source_is_asked_once_for_the_installed_version():
     asked = []
 
-    def source(version):
-        asked.append(version)
+    def source(version, mirror):
+        asked.append((version, mirror))
         return fakes.istio_dashboards(version)
 
     run_with_source(source, istio={"version": "1.29.6"})
-    assert asked == ["1.29.6"]
+    assert asked == [("1.29.6", None)]
 
 
 def test_no_grafana_nothing_read():
     asked: list[str] = []
 
-    def source(version: str) -> dict[str, str]:
+    def source(version: str, mirror: str | None) -> dict[str, str]:
         asked.append(version)
         return {}
 
@@ -133,7 +134,7 @@ def test_a_bad_dashboard_is_refused(change, message):
     files = fakes.istio_dashboards("1.30.3")
     change(files)
     with (
-        istio_dashboards.use_source(lambda version: files),
+        istio_dashboards.use_source(lambda version, mirror: files),
         pytest.raises(istio_dashboards.DashboardSourceError, match=re.escape(message)),
     ):
         istio_dashboards.load("1.30.3")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stacks.durations import milliseconds, protobuf
+from definitions.durations import milliseconds, protobuf
 from stacks.settings import SettingsError
 from tests.harness import ProgramFailed
 

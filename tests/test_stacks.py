@@ -35,6 +35,21 @@ EXPECTED: dict[str, dict[str, Any]] = {
         },
         "outputs": {"demo", "tls"},
     },
+    # README "Air-gapped clusters": the dev stack, every artifact from the mirror (tests/test_mirror.py).
+    "airgapped": {
+        "cloud": "local",
+        "charts": MESH_CHARTS,
+        "namespaces": {"istio-system", "istio-ingress", "apps", "demo", "cert-manager"},
+        "kinds": {
+            **MESH_KINDS,
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,
+            "kubernetes:batch/v1:Job": 2,
+            "kubernetes:cert-manager.io/v1:Certificate": 2,
+            "kubernetes:apps/v1:Deployment": 1,
+            "kubernetes:core/v1:Service": 1,
+        },
+        "outputs": {"demo", "tls"},
+    },
     # README "Ambient": dev with every namespace ambient, the node agents, and a waypoint in apps.
     "ambient": {
         "cloud": "local",

@@ -1,5 +1,6 @@
-"""The tree reads one way: per-cloud DNS access, per-cloud stack builders, the platform; the loader over the
-settings and the rules. An import cycle, at module level or inside a function, fails here."""
+"""The tree reads one way: settings -> stacks -> components -> definitions. Per-cloud DNS access, per-cloud stack
+builders, the platform; the loader over the settings and the rules; components usable with their Args alone. An
+import cycle, or an import against that direction, at module level or inside a function, fails here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from tests.harness import PROJECT_DIR
 
-PACKAGES = ("stacks", "components")
+PACKAGES = ("stacks", "components", "definitions")
 
 
 def project_imports(path: Path) -> set[str]:
@@ -77,3 +78,28 @@ def test_local_reuses_each_clouds_dns_access_not_its_stack_builder():
     local = import_graph()["stacks.local"]
     assert {"stacks.gcp_dns", "stacks.aws_dns"} <= local
     assert not {"stacks.gcp", "stacks.aws"} & local
+
+
+def imports_from(package: str, graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Each module of the graph -> what it imports from `package`, for the modules that import any."""
+    found = {module: {i for i in imported if i.split(".")[0] == package} for module, imported in graph.items()}
+    return {module: imported for module, imported in found.items() if imported}
+
+
+def test_components_import_nothing_from_the_stacks():
+    graph = import_graph()
+    components = {m: i for m, i in graph.items() if m.startswith("components.")}
+    assert imports_from("stacks", components) == {}
+
+
+def test_definitions_import_nothing_of_the_project_but_definitions():
+    graph = import_graph()
+    definitions = {m: i for m, i in graph.items() if m.startswith("definitions.")}
+    assert definitions, "no definitions package found"
+    assert imports_from("stacks", definitions) == {}
+    assert imports_from("components", definitions) == {}
+
+
+def test_an_import_against_the_direction_would_be_found():
+    graph = {"components.istio": {"stacks.profiles", "definitions.sizing"}, "stacks.mesh": {"components.istio"}}
+    assert imports_from("stacks", graph) == {"components.istio": {"stacks.profiles"}}

@@ -15,7 +15,7 @@ from tests.test_settings import test_bad_input_is_refused_before_any_resource as
 JOB = ("kubernetes:batch/v1:Job", "verification")
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 CHECKS = (CONFIG_MAP, "verification-checks")  # the script and its config
-# python:3.13.7-alpine3.22 by digest, as pinned upstream (see stacks/versions.py for where it was read).
+# python:3.13.7-alpine3.22 by digest, as pinned upstream (see definitions/versions.py for where it was read).
 PINNED_IMAGE = (
     "docker.io/library/python:3.13.7-alpine3.22@sha256:9ba6d8cbebf0fb6546ae71f2a1c14f6ffd2fdab83af7fa5669734ef30ad48844"
 )

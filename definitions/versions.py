@@ -61,6 +61,114 @@ CERT_MANAGER = ChartRef("cert-manager", "v1.21.1", "https://charts.jetstack.io")
 # versions"): with tls.mode acme or ca it narrows the stack's range.
 CERT_MANAGER_KUBERNETES = ((1, 33), (1, 36))
 CERT_MANAGER_API_CHECK_IMAGE = "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1"
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """One image a pinned chart runs, and the chart value that moves it to a mirror registry.
+
+    `image` is the reference the chart renders by default (registry host, path, tag; `{version}` for charts
+    whose images follow the chart version). `value` is the dotted chart value that names where it comes from;
+    the chart appends the last `appended` path segments of the image's path itself, so the value is the
+    mirrored path without them (0: the value is the whole repository; 1: a hub the chart adds the image name to;
+    2: a registry the chart adds `namespace/name` to). Tags and digests stay the chart's.
+    """
+
+    image: str
+    value: str
+    appended: int = 0
+
+
+@dataclass(frozen=True)
+class ChartImages:
+    """Every image one chart runs, read in its values.yaml and templates at `read_at` (None: at every version,
+    the images' tags being the chart version)."""
+
+    read_at: str | None
+    images: tuple[ChartImage, ...]
+
+
+# Per chart, every image it runs with this stack's values: a chart without an entry cannot be mirrored (tests
+# fail), and an entry read at another version than the pinned one is refused, so a chart upgrade means reading
+# its images again. Adding a chart is one entry.
+CHART_IMAGES: dict[str, ChartImages] = {
+    # base 1.30.3 renders CRDs, a webhook configuration and a ServiceAccount: no pod.
+    "base": ChartImages(None, ()),
+    # istio/istio manifests/charts/istio-control/istio-discovery: templates/deployment.yaml renders
+    # `<global.hub>/pilot:<global.tag>`; the injection templates (files/injection-template.yaml,
+    # gateway-injection-template.yaml) `<global.hub>/proxyv2:<global.tag>` for every sidecar, istio-init and
+    # gateway. Released charts set hub docker.io/istio and tag = the chart version.
+    "istiod": ChartImages(
+        None,
+        (
+            ChartImage("docker.io/istio/pilot:{version}", "global.hub", appended=1),
+            ChartImage("docker.io/istio/proxyv2:{version}", "global.hub", appended=1),
+        ),
+    ),
+    # manifests/charts/gateway/templates/deployment.yaml: `image: auto`, filled by istiod's gateway injection
+    # template from istiod's global.hub (the proxyv2 above).
+    "gateway": ChartImages(None, ()),
+    # manifests/charts/istio-cni templates/daemonset.yaml: `<hub | global.hub>/install-cni:<tag>`.
+    "cni": ChartImages(None, (ChartImage("docker.io/istio/install-cni:{version}", "global.hub", appended=1),)),
+    # manifests/charts/ztunnel templates/daemonset.yaml: `<hub>/ztunnel:<tag>`, global.* flattened onto the top
+    # level first (templates/zzz_profile.yaml), so global.hub sets it.
+    "ztunnel": ChartImages(None, (ChartImage("docker.io/istio/ztunnel:{version}", "global.hub", appended=1),)),
+    # charts/external-dns values.yaml image.repository; tag: v + appVersion 0.21.0 (templates/_helpers.tpl).
+    "external-dns": ChartImages(
+        "1.21.1", (ChartImage("registry.k8s.io/external-dns/external-dns:v0.21.0", "image.repository"),)
+    ),
+    # charts/prometheus values.yaml server.image (tag: appVersion v3.14.0) and configmapReload.prometheus.image,
+    # templates/deploy.yaml; alertmanager, pushgateway, kube-state-metrics and node-exporter are off.
+    "prometheus": ChartImages(
+        "29.27.0",
+        (
+            ChartImage("quay.io/prometheus/prometheus:v3.14.0", "server.image.repository"),
+            ChartImage(
+                "quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1",
+                "configmapReload.prometheus.image.repository",
+            ),
+        ),
+    ),
+    # charts/grafana values.yaml image (tag: appVersion 13.2.0), initChownData.image (with persistence),
+    # sidecar.image (with any sidecar on); templates/_pod.tpl renders `<registry>/<repository>:<tag>`.
+    "grafana": ChartImages(
+        "12.11.1",
+        (
+            ChartImage("docker.io/grafana/grafana:13.2.0", "image.registry", appended=2),
+            ChartImage("docker.io/library/busybox:1.38.0", "initChownData.image.registry", appended=2),
+            ChartImage("quay.io/kiwigrid/k8s-sidecar:2.10.1", "sidecar.image.registry", appended=2),
+        ),
+    ),
+    # charts/jaeger values.yaml jaeger.image (registry "" = Docker Hub; tag: appVersion 2.19.0), rendered by
+    # bitnami common.images.image as `<registry>/<repository>:<tag>`; the Elasticsearch jobs and spark are off.
+    "jaeger": ChartImages(
+        "4.11.1", (ChartImage("docker.io/jaegertracing/jaeger:2.19.0", "jaeger.image.registry", appended=2),)
+    ),
+    # kiali-server values.yaml deployment.image_name, templates/deployment.yaml `<image_name>:<image_version>`
+    # (image_version is filled with the release tag when the chart is published).
+    "kiali-server": ChartImages("2.29.0", (ChartImage("quay.io/kiali/kiali:v2.29.0", "deployment.image_name"),)),
+    # deploy/charts/cert-manager values.yaml: every component is `<imageRegistry>/<imageNamespace>/<name>`
+    # (imageRegistry "can include path prefixes"), tag = appVersion; the controller passes the acmesolver
+    # image to its HTTP-01 solver pods. startupapicheck is off: the stack's own API check runs
+    # CERT_MANAGER_API_CHECK_IMAGE.
+    "cert-manager": ChartImages(
+        "v1.21.1",
+        tuple(
+            ChartImage(f"quay.io/jetstack/{name}:v1.21.1", "imageRegistry", appended=2)
+            for name in (
+                "cert-manager-controller",
+                "cert-manager-webhook",
+                "cert-manager-cainjector",
+                "cert-manager-acmesolver",
+            )
+        ),
+    ),
+}
+# The ambient profile (manifests/helm-profiles/ambient.yaml at 1.30.3) sets global.variant: distroless, which the
+# istiod, injection and cni templates append to the tag (`:<tag>-distroless`); the stack gives ztunnel no profile.
+ISTIO_AMBIENT_VARIANT = "distroless"
+ISTIO_CHARTS_WITH_AMBIENT_PROFILE = ("istiod", "cni")
+
 LETSENCRYPT_SERVERS = {
     "production": "https://acme-v02.api.letsencrypt.org/directory",
     "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
