@@ -13,14 +13,21 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts, pinned_chart
+from components.chart import REPLACE_UNREADY, child_opts, pinned_chart
 from definitions import versions
 from definitions.mirror import ChartMirror, image_or_mirrored
 from definitions.sizing import Resources
 
 API_CHECK = "cert-manager-api-check"
-# `check api` retries a dry-run Certificate create until the webhook answers with its injected CA.
-API_CHECK_WAIT = "5m"
+# `check api` retries a dry-run Certificate create until the webhook answers with its injected CA; the chart's
+# own default is 1m with backoffLimit 4 (values.yaml startupapicheck.timeout, .backoffLimit).
+API_CHECK_WAIT = "2m"
+# Two attempts (a pod lost with its node is retried), and the Job's own deadline over both: a webhook that never
+# serves fails the Job with DeadlineExceeded in five minutes, which pulumi-kubernetes reports as the Job's reason
+# (await/checker/job/check.go) since it waits a minute longer than the deadline (its default is 10 minutes).
+API_CHECK_BACKOFF_LIMIT = 1
+API_CHECK_DEADLINE_SECONDS = 300
+API_CHECK_AWAIT_SECONDS = API_CHECK_DEADLINE_SECONDS + 60
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,8 @@ def api_check_job_spec(service_account: str, resources: Resources, image: str) -
     """The chart's startupapicheck, as a plain Job: `check api` does a dry-run create of a Certificate, which
     succeeds only once the webhook serves with the CA cainjector injected (cmd/startupapicheck, v1.21.1)."""
     return {
-        "backoffLimit": 4,
+        "backoffLimit": API_CHECK_BACKOFF_LIMIT,
+        "activeDeadlineSeconds": API_CHECK_DEADLINE_SECONDS,
         "template": {
             "spec": {
                 "restartPolicy": "OnFailure",
@@ -155,10 +163,14 @@ class CertManager(pulumi.ComponentResource):
             opts=child_opts(self),
         )
         # No ttlSecondsAfterFinished: the finished Job stays, so later `up`s show no diff and do not re-run it;
-        # a new chart version changes the image here and replaces (re-runs) it.
+        # a new chart version changes the image here and replaces (re-runs) it; a failed one is run again.
         self.api_ready = k8s.batch.v1.Job(
             f"{name}-api-check",
-            metadata=metadata,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=API_CHECK,
+                namespace=args.namespace,
+                annotations={**REPLACE_UNREADY, "pulumi.com/timeoutSeconds": str(API_CHECK_AWAIT_SECONDS)},
+            ),
             # The spec is plain data (tests read it field by field); the SDK's TypedDict cannot describe a dict
             # built this way, so it is cast, not converted.
             spec=cast(k8s.batch.v1.JobSpecArgsDict, api_check_job_spec(API_CHECK, args.api_check, api_check_image)),

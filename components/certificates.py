@@ -26,10 +26,9 @@ CA_ISSUER = "mesh-ca"
 ROOT_CA = "mesh-root-ca"  # the root's Certificate and Secret, in cert-manager's namespace (a ClusterIssuer's)
 ROOT_CA_DURATION = "87600h"  # ten years: a laptop trusts it once
 # pulumi-kubernetes (>= 4.18) awaits any resource's condition with these annotations (the form of its own
-# generic-await test program: `pulumi.com/waitFor: condition=Foo`, `pulumi.com/timeoutSeconds: "60"`). The timeout
-# turns a DNS-01 failure (no permission, wrong zone) into a failed `up` with cert-manager's reason instead of a
-# Gateway without a certificate.
-ACME_TIMEOUT_SECONDS = 900  # DNS propagation and Let's Encrypt's validation take minutes
+# generic-await test program: `pulumi.com/waitFor: condition=Foo`, `pulumi.com/timeoutSeconds: "60"`): the local
+# root CA, which a self-signed issuer signs at once. The wildcard certificate is awaited by a Job instead
+# (components/certificate_wait.py): the generic await never fails on Ready=False, it only times out.
 CA_TIMEOUT_SECONDS = 300
 
 
@@ -115,18 +114,14 @@ class WildcardCertificate(pulumi.ComponentResource):
             issuer = self._cluster_issuer(
                 f"{name}-acme", self.issuer, acme_issuer_spec(args.acme, args.domain), args.wait_for
             )
-            timeout = ACME_TIMEOUT_SECONDS
         else:
             self.issuer = CA_ISSUER
             issuer = self._local_ca(name, args)
-            timeout = CA_TIMEOUT_SECONDS
         self.certificate = k8s.apiextensions.CustomResource(
             name,
             api_version=CERT_MANAGER_API,
             kind="Certificate",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name, namespace=args.namespace, annotations=wait_until_ready(timeout)
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace),
             spec=certificate_spec(args, self.issuer),
             opts=child_opts(self, [issuer]),
         )

@@ -12,6 +12,20 @@ import pulumi_kubernetes as k8s
 from definitions.mirror import ChartMirror, chart_source, image_values, merge_values
 from definitions.versions import ChartRef
 
+# The seccomp profile Pod Security `restricted` requires of every pod (or each of its containers).
+RUNTIME_DEFAULT_SECCOMP = {"type": "RuntimeDefault"}
+# pulumi-kubernetes v4.32 provider.go Diff: a Job annotated so and found not Complete on the next `up` (failed,
+# or still running) is replaced, deleted and run again under the same name, instead of awaited again and failing
+# at once forever; a Complete Job shows no diff. Without it, a failed Job blocks every later `up`.
+REPLACE_UNREADY = {"pulumi.com/replaceUnready": "true"}
+# Container settings Pod Security `restricted` requires, plus a read-only root filesystem (writable paths are
+# emptyDir volumes): no escalation, every capability dropped.
+LOCKED_DOWN_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+}
+
 
 def pinned_chart(
     resource_name: str,

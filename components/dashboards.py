@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.chart import child_opts, pinned_chart
+from components.chart import LOCKED_DOWN_CONTAINER, RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart
 from definitions import addresses, versions
 from definitions.mirror import ChartMirror
 from definitions.sizing import Sizing
@@ -71,6 +71,11 @@ def prometheus_values(sizing: Sizing) -> dict[str, Any]:
         "global": {"scrape_interval": "15s"},
         "resources": sizing.prometheus.values(),
         "persistentVolume": {"enabled": storage is not None},
+        # Merged over the chart's pod context (values.yaml: runAsUser/runAsGroup/fsGroup 65534, runAsNonRoot);
+        # the container's is empty by default. Prometheus writes only its TSDB, on the storage volume (an
+        # emptyDir without persistence, templates/deploy.yaml), so the root filesystem can be read-only.
+        "securityContext": {"seccompProfile": RUNTIME_DEFAULT_SECCOMP},
+        "containerSecurityContext": LOCKED_DOWN_CONTAINER,
     }
     if storage is not None:
         server["persistentVolume"]["size"] = storage["size"]
@@ -84,7 +89,13 @@ def prometheus_values(sizing: Sizing) -> dict[str, Any]:
         "kube-state-metrics": {"enabled": False},
         "prometheus-node-exporter": {"enabled": False},
         # The server pod's second container (templates/deploy.yaml); the chart gives it no resources.
-        "configmapReload": {"prometheus": {"resources": sizing.prometheus_reloader.values()}},
+        # It only reads the mounted config and calls the server's reload endpoint.
+        "configmapReload": {
+            "prometheus": {
+                "resources": sizing.prometheus_reloader.values(),
+                "containerSecurityContext": LOCKED_DOWN_CONTAINER,
+            }
+        },
         "server": server,
     }
 
@@ -109,6 +120,19 @@ def grafana_values(sizing: Sizing, root_url: str | None, dashboards: tuple[Istio
         "grafana.ini": ini,
         "resources": sizing.grafana.values(),
         "persistence": {"enabled": persistent},
+        # The chart's container context (values.yaml: no escalation, ALL dropped, RuntimeDefault) gets a
+        # read-only root filesystem; Grafana writes to /var/lib/grafana (the storage volume, an emptyDir without
+        # persistence) and /var/lib/grafana-search (an emptyDir), both mounted by templates/_pod.tpl, and to
+        # these two, emptyDirs here (paths.logs in the chart's grafana.ini, and temporary files).
+        "containerSecurityContext": {"readOnlyRootFilesystem": True},
+        "extraEmptyDirMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "logs", "mountPath": "/var/log/grafana"},
+        ],
+        # The chart's init-chown-data runs as root with CHOWN and DAC_OVERRIDE (values.yaml
+        # initChownData.securityContext), which Pod Security restricted refuses; the pod's fsGroup 472 (the
+        # chart's securityContext) already makes the volume Grafana's.
+        "initChownData": {"enabled": False},
         "datasources": {
             "datasources.yaml": {
                 "apiVersion": 1,
@@ -151,15 +175,25 @@ def grafana_values(sizing: Sizing, root_url: str | None, dashboards: tuple[Istio
     if persistent:
         values["persistence"]["size"] = "10Gi"
         values["deploymentStrategy"] = {"type": "Recreate"}  # a ReadWriteOnce volume
-        # With persistence the chart adds the init container init-chown-data (templates/_pod.tpl; its
-        # `initChownData.enabled` defaults to true) and gives it no resources.
-        values["initChownData"] = {"resources": sizing.grafana_init.values()}
     return values
 
 
 def jaeger_values(sizing: Sizing) -> dict[str, Any]:
     # No userconfig: Jaeger v2's built-in all-in-one config (memory storage) receives OTLP and Zipkin on 9411.
-    return {"jaeger": {"podLabels": NOT_INJECTED, "resources": sizing.jaeger.values()}}
+    return {
+        "jaeger": {
+            "podLabels": NOT_INJECTED,
+            "resources": sizing.jaeger.values(),
+            # Merged over the chart's pod context (values.yaml jaeger.podSecurityContext: runAsUser, runAsGroup and
+            # fsGroup 10001), which Pod Security restricted finds short of these two.
+            "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": RUNTIME_DEFAULT_SECCOMP},
+            # The chart's container context is empty (values.yaml jaeger.securityContext: {}).
+            "securityContext": LOCKED_DOWN_CONTAINER,
+            # Memory storage writes no file; /tmp stays writable for the Go runtime's temporary files.
+            "extraVolumes": [{"name": "tmp", "emptyDir": {}}],
+            "extraVolumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        }
+    }
 
 
 KIALI_GRAFANA_DASHBOARDS = [

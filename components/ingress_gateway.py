@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts, pinned_chart
+from components.chart import RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart
 from definitions import versions
 from definitions.mirror import ChartMirror
 from definitions.sizing import Replicas, Resources, spread
@@ -33,6 +33,8 @@ class IngressGatewayArgs:
     revision: str | None = None
     # The gateway's pods are injected with the `gateway` template: istiod's webhook must be serving.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    # The namespace's labels (Pod Security Admission).
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
     # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
     mirror: ChartMirror | None = None
 
@@ -50,6 +52,13 @@ def gateway_values(args: IngressGatewayArgs) -> dict[str, Any]:
     values: dict[str, Any] = {
         "service": service,
         "resources": args.resources.values(),
+        # The pod's securityContext replaces the chart's default one, a sysctl that lets Envoy bind 80 and 443
+        # unprivileged (templates/deployment.yaml at 1.30.3): repeated here, with the seccomp profile Pod
+        # Security `restricted` requires (the container's own default context sets none).
+        "securityContext": {
+            "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}],
+            "seccompProfile": RUNTIME_DEFAULT_SECCOMP,
+        },
         # The autoscaler's range, never `replicaCount`: the chart renders .spec.replicas only with autoscaling
         # off (templates/deployment.yaml), so the HPA alone owns it.
         "autoscaling": {"enabled": True, "minReplicas": args.replicas.min, "maxReplicas": args.replicas.max},
@@ -92,7 +101,7 @@ class IngressGateway(pulumi.ComponentResource):
         # Not labelled istio-injection=disabled: the chart relies on injection of its own pods.
         self.namespace = k8s.core.v1.Namespace(
             args.namespace,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=dict(args.namespace_labels)),
             opts=child_opts(self),
         )
         self.chart = pinned_chart(

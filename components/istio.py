@@ -24,7 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts, pinned_chart
+from components.chart import RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart
 from definitions import versions
 from definitions.addresses import UNREVISIONED
 from definitions.mirror import ChartMirror
@@ -103,6 +103,8 @@ class IstioControlPlaneArgs:
     # The provider `base` goes through: one that adopts existing objects, because base's CRDs carry
     # `helm.sh/resource-policy: keep` and are still there on the `up` after a destroy (stacks/mesh.py).
     crd_provider: pulumi.ProviderResource | None = None
+    # The control-plane namespace's labels (Pod Security Admission).
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
     # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
     mirror: ChartMirror | None = None
 
@@ -137,7 +139,14 @@ def istiod_values(args: IstioControlPlaneArgs, revision: IstioRevision) -> dict[
         # Deployment leaves .spec.replicas to the HPA (templates/deployment.yaml, autoscale.yaml).
         "autoscaleMin": args.replicas.min,
         "autoscaleMax": args.replicas.max,
-        "global": {"proxy": {"resources": args.sidecar.values()}},
+        # The chart sets no seccomp profile unless asked (values.yaml `seccompProfile: {}` and
+        # `global.proxy.seccompProfile: {}`; templates/deployment.yaml and files/injection-template.yaml render
+        # them on istiod's container and on every injected istio-proxy and init container; `gateways.seccompProfile`
+        # on the gateways istiod deploys, waypoints included, files/waypoint.yaml): Pod Security `restricted`
+        # requires one.
+        "seccompProfile": RUNTIME_DEFAULT_SECCOMP,
+        "gateways": {"seccompProfile": RUNTIME_DEFAULT_SECCOMP},
+        "global": {"proxy": {"resources": args.sidecar.values(), "seccompProfile": RUNTIME_DEFAULT_SECCOMP}},
     }
     if args.highly_available:
         # templates/poddisruptionbudget.yaml: rendered with autoscaleMin > 1 (pdb.minAvailable: 1 by default).
@@ -221,7 +230,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         super().__init__("servicemesh:istio:IstioControlPlane", name, None, opts)
         self.namespace = k8s.core.v1.Namespace(
             args.namespace,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=dict(args.namespace_labels)),
             opts=child_opts(self),
         )
         namespace = self.namespace.metadata.name

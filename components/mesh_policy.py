@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -41,13 +42,16 @@ class InjectedNamespace:
     wait_for: tuple[pulumi.Resource, ...]
     dataplane: str = "sidecar"
     waypoint: bool = False
+    # Labels besides the data plane's (Pod Security Admission).
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def labels(self) -> dict[str, str]:
         if self.dataplane == "ambient":
             waypoint = {USE_WAYPOINT_LABEL: WAYPOINT_NAME} if self.waypoint else {}
-            return {DATAPLANE_MODE_LABEL: "ambient", **waypoint}
-        return dict(INJECTION_LABEL) if self.revision is None else {REVISION_LABEL: self.revision}
+            return {**self.extra_labels, DATAPLANE_MODE_LABEL: "ambient", **waypoint}
+        injection = dict(INJECTION_LABEL) if self.revision is None else {REVISION_LABEL: self.revision}
+        return {**self.extra_labels, **injection}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts
+from components.chart import REPLACE_UNREADY, child_opts
 from definitions.sizing import Resources
 
 SCRIPT_KEY = "verify_mesh.py"
@@ -23,6 +23,8 @@ CA_KEY = "ca.crt"
 MOUNT_PATH = "/etc/mesh-verify"
 # The image's root user is not needed: nobody (65534) reads the mounted ConfigMap and opens sockets.
 NOBODY = 65534
+# The Job's pods, as NetworkPolicies name them (stacks/network_policies.py).
+APP_LABELS = {"app": "mesh-verify"}
 # Retried once: a pod lost with its node is not a broken mesh; activeDeadlineSeconds bounds both runs.
 BACKOFF_LIMIT = 1
 # Pulumi waits a little longer than the deadline, so the Job's own DeadlineExceeded is what it reports.
@@ -101,14 +103,17 @@ class MeshVerification(pulumi.ComponentResource):
         )
         # Outside the mesh (not injected): the plain-text check must come from a pod without a sidecar, and
         # a Job's pod with a sidecar never completes. The other checks enter the mesh at the ingress gateway.
-        labels = {"app": "mesh-verify", "sidecar.istio.io/inject": "false"}
+        labels = {**APP_LABELS, "sidecar.istio.io/inject": "false"}
         self.job = k8s.batch.v1.Job(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.job_name,
                 namespace=args.namespace,
-                labels={"app": "mesh-verify"},
-                annotations={"pulumi.com/timeoutSeconds": str(args.deadline_seconds + AWAIT_MARGIN_SECONDS)},
+                labels=dict(APP_LABELS),
+                annotations={
+                    **REPLACE_UNREADY,
+                    "pulumi.com/timeoutSeconds": str(args.deadline_seconds + AWAIT_MARGIN_SECONDS),
+                },
             ),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=BACKOFF_LIMIT,

@@ -43,7 +43,6 @@ class Sizing:
     prometheus: Resources
     prometheus_reloader: Resources  # the chart's configmap-reload container
     grafana: Resources
-    grafana_init: Resources  # the chart's init-chown-data, rendered only with persistence
     jaeger: Resources
     kiali: Resources
     demo: Resources
@@ -54,6 +53,7 @@ class Sizing:
     cert_manager_cainjector: Resources
     cert_manager_api_check: Resources
     verification: Resources  # the verification Job's one container, while it runs
+    certificate_wait: Resources  # the wildcard certificate's wait Job (acme, ca), until the certificate is Ready
     # Istio's node agents, one pod per node: the CNI agent (`install-cni`, the `cni` chart) and ztunnel
     # (`istio-proxy`, the `ztunnel` chart, ambient only); and each waypoint proxy istiod deploys (ambient).
     cni: Resources

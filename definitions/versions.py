@@ -55,12 +55,19 @@ KIALI = ChartRef("kiali-server", "2.29.0", "https://kiali.org/helm-charts")
 # deploy/charts/cert-manager). OCI (oci://quay.io/jetstack/charts/cert-manager) is the documented source, but the
 # classic repository serves the same chart and goes through `repository_opts.repo` like every other chart here.
 CERT_MANAGER = ChartRef("cert-manager", "v1.21.1", "https://charts.jetstack.io")
-# The image of the chart's own post-install API check (values.yaml startupapicheck.image, tag = appVersion), run
-# by this stack as a plain Job because Chart v4 drops Helm hooks (components/cert_manager.py).
 # cert-manager v1.21 supports Kubernetes 1.33 to 1.36 (cert-manager.io docs/releases, "Supported Kubernetes
 # versions"): with tls.mode acme or ca it narrows the stack's range.
 CERT_MANAGER_KUBERNETES = ((1, 33), (1, 36))
-CERT_MANAGER_API_CHECK_IMAGE = "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1"
+# The image of the chart's own post-install API check (values.yaml startupapicheck.image, tag = appVersion), run
+# by this stack as a plain Job because Chart v4 drops Helm hooks (components/cert_manager.py). Pinned by digest:
+# the v1.21.1 digest as four independent public pins record it beside the controller, webhook and cainjector
+# digests of the same release (library find_string `cert-manager-startupapicheck:v1.21.1@sha256`: a Helm
+# render-and-validate script's expected image set, and a LiveKit operations config, in their copies); the
+# release's own manifests name images by tag only.
+CERT_MANAGER_API_CHECK_IMAGE = (
+    "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1"
+    "@sha256:d8ab6416e6e7303a86fa0a8daa82c94a8001f21c9d78eb2e7db20534e5d07ae8"
+)
 
 
 @dataclass(frozen=True)

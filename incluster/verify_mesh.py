@@ -175,6 +175,8 @@ class Verifier:
             self.check_demo(self.config["demo"])
         if "plaintext" in self.config:
             self.check_plaintext_refused(self.config["plaintext"])
+        if "redirect" in self.config:
+            self.check_redirect(self.config["redirect"])
         for route in self.config.get("routes", []):
             self.check_route(route)
         summary = {result.name: result.status.lower() for result in self.results}
@@ -327,6 +329,31 @@ class Verifier:
             f"plain-text GET {url} from outside the mesh got HTTP {answer.status}: mTLS is not STRICT for it",
         )
 
+    # With HTTPS on, plain HTTP to a published hostname is only ever a redirect to the same URL on https.
+
+    def check_redirect(self, redirect: dict[str, Any]) -> None:
+        name, host, path = "https-redirect", redirect["host"], redirect["path"]
+        url = redirect["url"].rstrip("/") + path
+        expected = "https://" + host + path
+
+        def attempt() -> tuple[bool, Any]:
+            try:
+                answer = request(url, timeout=self.timeout, host=host)
+            except (OSError, http.client.HTTPException) as error:
+                return False, describe(error)
+            return answer.status == 301 and same_https_url(answer.headers.get("location", ""), host, path), answer
+
+        ok, answer = poll(attempt, self.ready_wait, self.interval)
+        where = f"plain-text GET {url} Host {host}"
+        if not isinstance(answer, Response):
+            self.report(name, FAIL, f"no answer to {where}: {answer}")
+        elif ok:
+            self.report(name, PASS, f"{where}: HTTP 301 to {answer.headers['location']}")
+        elif answer.status == 301:
+            self.report(name, FAIL, f"{where}: HTTP 301 to {answer.headers.get('location')!r}, expected {expected}")
+        else:
+            self.report(name, FAIL, f"{where}: HTTP {answer.status}, expected a 301 to {expected}")
+
     # Each published route: the Gateway has a route for its hostname.
 
     def check_route(self, route: dict[str, Any]) -> None:
@@ -357,6 +384,13 @@ class Verifier:
             )
         else:
             self.report(name, PASS, f"HTTP {answer.status} from the gateway for {where}")
+
+
+def same_https_url(location: str, host: str, path: str) -> bool:
+    """`location` is https://<host><path>, the default port written or not."""
+    parts = urllib.parse.urlsplit(location)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return parts.scheme == "https" and parts.hostname == host and parts.port in (None, 443) and target == path
 
 
 def echoed_headers(body: str) -> dict[str, list[str]]:

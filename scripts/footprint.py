@@ -86,8 +86,9 @@ CHART_PODS: dict[str, tuple[ChartPod, ...]] = {
             lambda v: 1,
         ),
     ),
-    # grafana templates/_pod.tpl: the grafana container; init-chown-data with persistence (initChownData
-    # enabled by default); no download-dashboards (no `dashboards` value), no sidecars (disabled by default).
+    # grafana templates/_pod.tpl: the grafana container; init-chown-data with persistence unless
+    # initChownData.enabled is false (true by default; the program turns it off); no download-dashboards (no
+    # `dashboards` value), no sidecars (disabled by default).
     # values.yaml `replicas: 1`.
     "grafana": (
         ChartPod(
@@ -98,7 +99,9 @@ CHART_PODS: dict[str, tuple[ChartPod, ...]] = {
                     "init-chown-data",
                     ("initChownData", "resources"),
                     init=True,
-                    rendered=lambda v: bool(at(v, ("persistence", "enabled"))),
+                    rendered=lambda v: (
+                        bool(at(v, ("persistence", "enabled"))) and at(v, ("initChownData", "enabled")) is not False
+                    ),
                 ),
             ),
             lambda v: 1,

@@ -54,7 +54,7 @@ def aws_acme(
 ) -> AcmeDns:
     """cert-manager's own role (or user), on the same zone as external-dns' but never the same identity; the
     solver names the zone (hostedZoneID), so it never lists zones."""
-    namespace = cert_manager_namespace(cluster)
+    namespace = cert_manager_namespace(settings, cluster)
     permissions = partial(acme_route53_policy, domain=settings.dns.domain or "")
     identity = zone_identity(
         "cert-manager",

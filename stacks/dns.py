@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.external_dns import DnsCredentials, ExternalDns, ExternalDnsArgs
 from definitions import addresses
-from stacks import profiles
+from stacks import pod_security, profiles
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
 from stacks.rules import within
@@ -63,7 +63,9 @@ def txt_owner_id(settings: Settings) -> str:
 def external_dns_namespace(settings: Settings, cluster: k8s.Provider) -> k8s.core.v1.Namespace:
     return k8s.core.v1.Namespace(
         settings.dns.namespace,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=settings.dns.namespace),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=settings.dns.namespace, labels=pod_security.namespace_labels(settings, settings.dns.namespace)
+        ),
         opts=pulumi.ResourceOptions(provider=cluster),
     )
 

@@ -24,18 +24,20 @@ def gcp_dns(settings: Settings, google_settings: GcpSettings, google: gcp.Provid
     zone = managed_zone(settings, google_settings, google)
     namespace = external_dns_namespace(settings, cluster)
     identity = zone_identity("external-dns", google_settings, google, cluster, zone, namespace, project_reader=True)
-    acme = gcp_acme(google_settings, google, cluster, zone) if settings.tls_mode == "acme" else None
+    acme = gcp_acme(settings, google_settings, google, cluster, zone) if settings.tls_mode == "acme" else None
     return DnsAccess(zone, identity.credentials, namespace, acme)
 
 
-def gcp_acme(google_settings: GcpSettings, google: gcp.Provider, cluster: k8s.Provider, zone: DnsZone) -> AcmeDns:
+def gcp_acme(
+    settings: Settings, google_settings: GcpSettings, google: gcp.Provider, cluster: k8s.Provider, zone: DnsZone
+) -> AcmeDns:
     """cert-manager's own service account, on the same zone as external-dns' but never the same account.
 
     Only roles/dns.admin on the managed zone: with hostedZoneName set, cert-manager's Cloud DNS solver
     (pkg/issuer/acme/dns/clouddns at v1.21.1) calls resourceRecordSets.list, changes.create and changes.get on
     that zone only, and never managedZones.list, so no project-level permission is needed.
     """
-    namespace = cert_manager_namespace(cluster)
+    namespace = cert_manager_namespace(settings, cluster)
     identity = zone_identity("cert-manager", google_settings, google, cluster, zone, namespace, project_reader=False)
     cloud_dns: dict = {"project": google_settings.zone_project, "hostedZoneName": zone.name}
     if identity.credentials.key_secret is not None:

@@ -23,7 +23,7 @@ from components.mesh_policy import InjectedNamespace, MeshPolicy, MeshPolicyArgs
 from components.node_agents import ZTUNNEL_NAME, IstioNodeAgents, NodeAgentsArgs
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
 from definitions import addresses
-from stacks import dataplane, profiles
+from stacks import dataplane, pod_security, profiles
 from stacks.mirror import chart_mirror
 from stacks.settings import KubernetesSettings, Settings
 
@@ -143,6 +143,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             ambient=AmbientControlPlane(addresses.ISTIO_NAMESPACE, ZTUNNEL_NAME, sizing.waypoint) if ambient else None,
             wait_for=[gateway_api] if gateway_api is not None else [],
             crd_provider=adopting,
+            namespace_labels=pod_security.namespace_labels(settings, addresses.ISTIO_NAMESPACE),
             mirror=mirror,
         ),
         opts=on_cluster,
@@ -181,6 +182,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             tcp_ports=tcp_listeners(settings),
             revision=None if settings.istio.default == addresses.UNREVISIONED else settings.istio.default,
             wait_for=[control_plane.istiod],
+            namespace_labels=pod_security.namespace_labels(settings, settings.ingress.namespace),
             mirror=mirror,
         ),
         opts=on_cluster,
@@ -202,6 +204,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
                     ),
                     dataplane.namespace_dataplane(settings, name),
                     name in dataplane.waypoints(settings),
+                    pod_security.namespace_labels(settings, name),
                 )
                 for name in settings.injected_namespaces
             ),

@@ -32,7 +32,6 @@ PROFILES: dict[str, Sizing] = {
         prometheus=Resources("50m", "256Mi", "1Gi"),
         prometheus_reloader=Resources("5m", "16Mi", "64Mi"),
         grafana=Resources("25m", "96Mi", "256Mi"),
-        grafana_init=Resources("5m", "16Mi", "64Mi"),
         jaeger=Resources("25m", "128Mi", "512Mi"),
         kiali=Resources("10m", "64Mi", "512Mi"),
         demo=Resources("10m", "32Mi", "64Mi"),
@@ -41,6 +40,7 @@ PROFILES: dict[str, Sizing] = {
         cert_manager_cainjector=Resources("10m", "48Mi", "256Mi"),
         cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
         verification=Resources("10m", "32Mi", "64Mi"),
+        certificate_wait=Resources("10m", "32Mi", "64Mi"),
         # A one-node laptop cluster: the idle floor of each agent (ztunnel is Rust, a few MiB with a handful of
         # pods; the CNI agent watches only its node's pods), so that ambient `dev` with one waypoint requests less
         # than the one sidecar it replaces in sidecar `dev` (10m, 48Mi; tests/test_ambient.py). The limits, not
@@ -60,7 +60,6 @@ PROFILES: dict[str, Sizing] = {
         prometheus=Resources("500m", "2Gi", "4Gi"),
         prometheus_reloader=Resources("10m", "32Mi", "64Mi"),
         grafana=Resources("100m", "256Mi", "512Mi"),
-        grafana_init=Resources("10m", "16Mi", "64Mi"),
         jaeger=Resources("250m", "512Mi", "2Gi"),
         kiali=Resources("50m", "128Mi", "1Gi"),
         demo=Resources("50m", "64Mi", "128Mi"),
@@ -70,6 +69,7 @@ PROFILES: dict[str, Sizing] = {
         cert_manager_api_check=Resources("10m", "32Mi", "64Mi"),
         # The same checks on any cluster: a few HTTP requests from one Python process.
         verification=Resources("10m", "32Mi", "64Mi"),
+        certificate_wait=Resources("10m", "32Mi", "64Mi"),
         # The charts' own requests (istio 1.30.3 istio-cni values.yaml 100m/100Mi; ztunnel values.yaml 200m/512Mi,
         # "enough for ~200k pod cluster or 100k concurrently open connections"; istiod values.yaml
         # global.waypoint.resources 100m/128Mi, limit 1Gi), plus the memory limits the node agents lack upstream:

@@ -658,6 +658,24 @@ class VerifySettings(Section):
     )
 
 
+PodSecurityMode = Literal["enforce", "warn"]
+
+
+class SecuritySettings(Section):
+    """Least privilege in the cluster: NetworkPolicies on the stack's namespaces, Pod Security Admission labels."""
+
+    network_policies: bool | None = Field(
+        None,
+        description="ingress to the stack's servers only from the flows it needs (stacks/network_policies.py); "
+        "default: on with profile production, off with dev",
+    )
+    pod_security: PodSecurityMode | None = Field(
+        None,
+        description="enforce: pods below their namespace's level are refused (default with profile production); "
+        "warn: they are admitted with a warning and an audit annotation (default with dev)",
+    )
+
+
 class ChartMirrorSettings(Section):
     repository: ChartRepository = Field(
         description="every chart from this Helm repository (http(s)://) or OCI prefix (oci://registry/path)"
@@ -707,7 +725,20 @@ class Settings(Section):
     demo: DemoSettings = DemoSettings()
     tls: TlsSettings = TlsSettings()
     verify: VerifySettings = VerifySettings()
+    security: SecuritySettings = SecuritySettings()
     mirror: MirrorSettings | None = None
+
+    @property
+    def network_policies(self) -> bool:
+        if self.security.network_policies is not None:
+            return self.security.network_policies
+        return self.profile == "production"
+
+    @property
+    def pod_security_mode(self) -> PodSecurityMode:
+        if self.security.pod_security is not None:
+            return self.security.pod_security
+        return "enforce" if self.profile == "production" else "warn"
 
     @property
     def injected_namespaces(self) -> tuple[str, ...]:
@@ -758,6 +789,11 @@ class Settings(Section):
         if self.cloud == "local":
             return "ca"
         return "acme" if self.dns_enabled else "off"
+
+    @property
+    def cert_manager_installed(self) -> bool:
+        """cert-manager issues the certificate (acme, ca) of a shared Gateway (there is one with a domain)."""
+        return self.tls_mode in ("acme", "ca") and self.dns.domain is not None
 
     @property
     def tls_secret(self) -> str | None:

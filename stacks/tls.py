@@ -7,22 +7,34 @@ nothing of the mesh core waits for it; the routes wait for the certificate.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cert_manager import CertManager, CertManagerArgs
+from components.certificate_wait import SERVICE_ACCOUNT_DIR, CertificateWait, CertificateWaitArgs
 from components.certificates import AcmeIssuerArgs, WildcardCertificate, WildcardCertificateArgs
 from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
 from definitions import addresses, versions
-from stacks import profiles
+from definitions.mirror import image_or_mirrored
+from stacks import pod_security, profiles
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
 from stacks.observability import exposed_hosts
 from stacks.settings import WILDCARD_CERTIFICATE, Settings
+
+WAIT_SCRIPT = Path(__file__).resolve().parent.parent / "incluster" / "certificate_wait.py"
+# How long the wildcard certificate may take before the `up` fails with cert-manager's reasons. acme: the DNS-01
+# record's propagation (cert-manager checks it first), then Let's Encrypt's own lookup, usually two or three
+# minutes; ca: signed at once.
+CERTIFICATE_WAIT_SECONDS = {"acme": 480, "ca": 120}
+CERTIFICATE_POLL_SECONDS = 5
 
 # Never injected: an injected cert-manager cannot reach the DNS servers it checks propagation with (mTLS).
 NOT_INJECTED_NAMESPACE = {"istio-injection": "disabled"}
@@ -46,12 +58,15 @@ class Tls:
     certificate: WildcardCertificate | None = None
     # What a route attached to the HTTPS listener waits for: the certificate, Ready.
     ready: tuple[pulumi.Resource, ...] = ()
+    # cert-manager's namespace (acme, ca).
+    namespace: k8s.core.v1.Namespace | None = None
 
 
-def cert_manager_namespace(cluster: k8s.Provider) -> k8s.core.v1.Namespace:
+def cert_manager_namespace(settings: Settings, cluster: k8s.Provider) -> k8s.core.v1.Namespace:
+    labels = {**pod_security.namespace_labels(settings, addresses.CERT_MANAGER_NAMESPACE), **NOT_INJECTED_NAMESPACE}
     return k8s.core.v1.Namespace(
         addresses.CERT_MANAGER_NAMESPACE,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=addresses.CERT_MANAGER_NAMESPACE, labels=NOT_INJECTED_NAMESPACE),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=addresses.CERT_MANAGER_NAMESPACE, labels=labels),
         opts=pulumi.ResourceOptions(provider=cluster),
     )
 
@@ -66,7 +81,7 @@ def install_tls(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> Tls:
 
 
 def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> Tls:
-    namespace = acme.namespace if acme is not None else cert_manager_namespace(mesh.provider)
+    namespace = acme.namespace if acme is not None else cert_manager_namespace(settings, mesh.provider)
     grants = list(acme.credentials.ready) if acme is not None else []
     on_cluster = pulumi.ResourceOptions(providers=[mesh.provider])
     sizing = profiles.sizing(settings)
@@ -115,13 +130,59 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> 
         ),
         opts=on_cluster,
     )
+    wait = _wait_for_certificate(settings, mesh, certificate)
     return Tls(
         settings.tls_mode,
         settings.tls_secret,
         certificate.issuer,
         f"{settings.ingress.namespace}/{WILDCARD_CERTIFICATE}",
         certificate,
-        (certificate.certificate,),
+        (wait.job,),
+        namespace,
+    )
+
+
+def certificate_wait_config(settings: Settings) -> dict[str, Any]:
+    mode = settings.tls_mode
+    return {
+        "namespace": settings.ingress.namespace,
+        "certificate": WILDCARD_CERTIFICATE,
+        "acme": mode == "acme",
+        "waitSeconds": CERTIFICATE_WAIT_SECONDS[mode],
+        "intervalSeconds": CERTIFICATE_POLL_SECONDS,
+        "api": {
+            "tokenFile": f"{SERVICE_ACCOUNT_DIR}/token",
+            "caFile": f"{SERVICE_ACCOUNT_DIR}/ca.crt",
+        },
+    }
+
+
+def _wait_for_certificate(settings: Settings, mesh: Mesh, certificate: WildcardCertificate) -> CertificateWait:
+    """The wait for the wildcard certificate, Ready or failed with cert-manager's reasons.
+
+    Its name carries a hash of the script, its config, the image and the certificate's domain and issuer: a new
+    certificate is waited for anew, an unchanged one that was Ready shows no diff; a failed wait is run again by
+    the next `up` (pulumi.com/replaceUnready)."""
+    script = WAIT_SCRIPT.read_text()
+    config = json.dumps(certificate_wait_config(settings), indent=2, sort_keys=True)
+    image = image_or_mirrored(versions.VERIFY_IMAGE, chart_mirror(settings.mirror))
+    inputs = [script, config, image, settings.dns.domain, certificate.issuer]
+    digest = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
+    return CertificateWait(
+        "certificate-wait",
+        CertificateWaitArgs(
+            namespace=mesh.ingress.namespace.metadata.name,
+            job_name=f"certificate-wait-{digest[:10]}",
+            certificate=WILDCARD_CERTIFICATE,
+            # The verification's interpreter (mirrored with it): the script is standard-library Python too.
+            image=image,
+            script=script,
+            config=config,
+            wait_seconds=CERTIFICATE_WAIT_SECONDS[settings.tls_mode],
+            resources=profiles.sizing(settings).certificate_wait,
+            wait_for=[certificate.certificate],
+        ),
+        opts=pulumi.ResourceOptions(providers=[mesh.provider]),
     )
 
 

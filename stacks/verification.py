@@ -41,6 +41,8 @@ def checks(settings: Settings) -> list[str]:
             planned.append("prometheus-sees-demo")
         if settings.mesh.mtls == "STRICT":
             planned.append("plaintext-refused")
+    if redirected_route(settings) is not None:
+        planned.append("https-redirect")
     planned += [f"route-{route.namespace}/{route.name}" for route in checked_routes(settings)]
     return planned
 
@@ -59,6 +61,15 @@ def traced_to_jaeger(settings: Settings) -> bool:
 def checked_routes(settings: Settings):
     """The configured HTTP routes (the demo's has checks of its own; a TCP route has no Host to route on)."""
     return [route for route in settings.routes if route.kind != "tcp"]
+
+
+def redirected_route(settings: Settings):
+    """The published route whose plain-HTTP request must be redirected to https: the demo's, else the first
+    checked route's; none with TLS off (HTTP is then served, not redirected)."""
+    if gateway_trust(settings) is None:
+        return None
+    demo = [r for r in settings.published_routes if settings.demo.enabled and r.namespace == settings.demo.namespace]
+    return next(iter(demo or checked_routes(settings)), None)
 
 
 def gateway_trust(settings: Settings) -> str | None:
@@ -124,6 +135,15 @@ def script_config(settings: Settings) -> dict[str, Any]:
     if "plaintext-refused" in planned:
         demo_service = addresses.ServiceAddress(DEMO_SERVICE, settings.demo.namespace, DEMO_PORT)
         config["plaintext"] = {"url": demo_service.url + DEMO_PATH}
+    if "https-redirect" in planned:
+        route = redirected_route(settings)
+        assert route is not None
+        config["redirect"] = {
+            # The HTTP listener, in plain text.
+            "url": addresses.ingress_gateway(settings.ingress.namespace).url,
+            "host": settings.hostname(route),
+            "path": DEMO_PATH if settings.demo.enabled and route.namespace == settings.demo.namespace else route.path,
+        }
     if "trace-in-jaeger" in planned:
         config["jaeger"] = {"url": addresses.jaeger_query_ui().url}
     if "prometheus-sees-demo" in planned:

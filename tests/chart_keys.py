@@ -24,6 +24,12 @@ def resources(prefix: str) -> set[str]:
     return {f"{prefix}resources.requests.cpu", f"{prefix}resources.requests.memory", f"{prefix}resources.limits.memory"}
 
 
+def locked_down(prefix: str) -> set[str]:
+    """components/chart.py LOCKED_DOWN_CONTAINER as a Kubernetes core/v1 SecurityContext (allowPrivilegeEscalation,
+    capabilities.drop, readOnlyRootFilesystem), under a chart key rendered as a container's securityContext."""
+    return {f"{prefix}.allowPrivilegeEscalation", f"{prefix}.capabilities.drop", f"{prefix}.readOnlyRootFilesystem"}
+
+
 def spread(prefix: str) -> set[str]:
     """Topology spread constraints as stacks/profiles.py writes them: Kubernetes core/v1
     TopologySpreadConstraint fields maxSkew, topologyKey, whenUnsatisfiable, nodeTaintsPolicy, labelSelector
@@ -49,6 +55,14 @@ ISTIOD_KEYS = {
     "revision",
     "revisionTags",
     "global.operatorManageWebhooks",
+    # values.yaml `seccompProfile: {}` (rendered on the discovery container, templates/deployment.yaml) and
+    # `global.proxy.seccompProfile: {}` (files/injection-template.yaml: istio-proxy and the init container).
+    "seccompProfile.type",
+    "global.proxy.seccompProfile.type",
+    # values.yaml `gateways.seccompProfile: {}`, rendered on the proxy of every gateway istiod deploys
+    # (files/waypoint.yaml, files/kube-gateway.yaml). The three seccomp keys are in values.yaml at 1.28.10, 1.29.6
+    # and 1.31.0-rc.0 as well; the gateway chart's `securityContext` is in its values.schema.json at each.
+    "gateways.seccompProfile.type",
     # Ambient and the CNI agent (read at 1.30.3 and 1.31.0-rc.0): `profile` resolves files/profile-ambient.yaml
     # (templates/zzz_profile.yaml); values.yaml `cni.enabled` is picked into the injector's values as
     # pilot.cni.enabled (templates/istiod-injector-configmap.yaml), read by files/injection-template.yaml;
@@ -77,6 +91,11 @@ GATEWAY_KEYS = {
     "podDisruptionBudget.minAvailable",
     *spread(""),
     "revision",
+    # values.schema.json `securityContext` (object), rendered as the pod's securityContext in place of the
+    # default sysctl (templates/deployment.yaml): core/v1 PodSecurityContext sysctls[] {name, value}, seccompProfile.
+    "securityContext.sysctls[].name",
+    "securityContext.sysctls[].value",
+    "securityContext.seccompProfile.type",
 }
 # istio/istio manifests/charts/istio-cni (published as chart `cni`), read at 1.30.3 and 1.31.0-rc.0: values.yaml
 # `resources`; templates/zzz_profile.yaml resolves `profile` and `global.platform` into files/profile-*.yaml;
@@ -176,6 +195,12 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "server.persistentVolume.size",
         "server.retention",
         "server.retentionSize",
+        # templates/deploy.yaml: server.securityContext is the pod's (values.yaml sets runAsUser/runAsGroup/fsGroup
+        # 65534 and runAsNonRoot), server.containerSecurityContext the server container's,
+        # configmapReload.prometheus.containerSecurityContext the reloader's (both `{}` in values.yaml).
+        "server.securityContext.seccompProfile.type",
+        *locked_down("server.containerSecurityContext"),
+        *locked_down("configmapReload.prometheus.containerSecurityContext"),
         # mirror.images: templates/deploy.yaml renders both containers' `<repository>:<tag>`
         "server.image.repository",
         "configmapReload.prometheus.image.repository",
@@ -189,7 +214,7 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     # dashboardProviders["dashboardproviders.yaml"] likewise (pkg/services/provisioning/dashboards/types.go
     # DashboardProviderConfigs: name, orgId, folder, type, disableDeletion, options; the file provider reads
     # options.path). templates/_pod.tpl mounts each dashboardsConfigMaps.<provider> ConfigMap at
-    # /var/lib/grafana/dashboards/<provider> and renders initChownData.resources on init-chown-data.
+    # /var/lib/grafana/dashboards/<provider>.
     ("grafana", "12.11.1"): {
         "service.port",
         "podLabels.*",
@@ -201,7 +226,13 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "grafana.ini.auth.anonymous.enabled",
         "grafana.ini.server.root_url",
         *resources(""),
-        *resources("initChownData."),
+        # templates/_pod.tpl: containerSecurityContext on the grafana container (values.yaml sets no escalation,
+        # ALL dropped, RuntimeDefault), extraEmptyDirMounts[] {name, mountPath} as emptyDir volumes and mounts,
+        # init-chown-data only `if and .Values.persistence.enabled .Values.initChownData.enabled`.
+        "containerSecurityContext.readOnlyRootFilesystem",
+        "extraEmptyDirMounts[].name",
+        "extraEmptyDirMounts[].mountPath",
+        "initChownData.enabled",
         "persistence.enabled",
         "persistence.size",
         "deploymentStrategy.type",
@@ -229,9 +260,19 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     },
     # jaegertracing/helm-charts jaeger-4.11.1 charts/jaeger: templates/jaeger/jaeger-deploy.yaml reads
     # jaeger.podLabels and jaeger.resources.
+    # jaeger.podSecurityContext (the pod's securityContext, values.yaml: runAsUser/runAsGroup/fsGroup 10001),
+    # jaeger.securityContext (the container's, `{}`), jaeger.extraVolumes / extraVolumeMounts (core/v1 Volume
+    # {name, emptyDir} and VolumeMount {name, mountPath}), all read by jaeger-deploy.yaml.
     ("jaeger", "4.11.1"): {
         "jaeger.podLabels.*",
         *resources("jaeger."),
+        "jaeger.podSecurityContext.runAsNonRoot",
+        "jaeger.podSecurityContext.seccompProfile.type",
+        *locked_down("jaeger.securityContext"),
+        "jaeger.extraVolumes[].name",
+        "jaeger.extraVolumes[].emptyDir",
+        "jaeger.extraVolumeMounts[].name",
+        "jaeger.extraVolumeMounts[].mountPath",
         # mirror.images: templates/_helpers.tpl jaeger.image, bitnami common.images.image `<registry>/<repository>`
         "jaeger.image.registry",
     },

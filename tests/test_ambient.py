@@ -47,7 +47,9 @@ def values(result: harness.Run, chart: str) -> dict[str, Any]:
 
 
 def labels(result: harness.Run, namespace: str) -> dict[str, str]:
-    return result.one(NAMESPACE, namespace).inputs["metadata"]["labels"]
+    """The namespace's data-plane labels (its Pod Security labels are tests/test_pod_security.py's)."""
+    every = result.one(NAMESPACE, namespace).inputs["metadata"]["labels"]
+    return {key: value for key, value in every.items() if not key.startswith("pod-security.kubernetes.io/")}
 
 
 def mesh(**overrides: Any) -> dict[str, Any]:
@@ -504,7 +506,7 @@ def test_ambient_dev_requests_less_than_sidecar_dev_on_one_node(ambient, sidecar
     assert amb.pods["waypoint apps"] == (1, 5, 24)
     assert amb.pods["httpbin"] == (1, 10, 32)  # no sidecar
     assert side.pods["httpbin"] == (1, 20, 80)
-    assert (amb.cpu_millicores, amb.memory_mib) == (254, 1084)
+    assert (amb.cpu_millicores, amb.memory_mib) == (264, 1116)  # the certificate's wait Job included
 
 
 def test_a_sidecar_pod_gets_istio_validation_with_the_cni_agent():
@@ -525,6 +527,7 @@ def test_ambient_verification_proves_mtls_from_ztunnel_not_the_client_certificat
         "trace-in-jaeger",
         "prometheus-sees-demo",
         "plaintext-refused",
+        "https-redirect",
     }
     config = script_config(load_settings(harness.stack_config("ambient")))
     assert config["ztunnel"] == {

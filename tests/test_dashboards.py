@@ -174,6 +174,14 @@ def test_jaeger_values(dev):
         "jaeger": {
             "podLabels": NOT_INJECTED,
             "resources": {"requests": {"cpu": "25m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+            "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "readOnlyRootFilesystem": True,
+            },
+            "extraVolumes": [{"name": "tmp", "emptyDir": {}}],
+            "extraVolumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         }
     }
 

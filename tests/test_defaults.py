@@ -111,6 +111,8 @@ SETTINGS_TABLE: list[tuple[str, Any]] = [
     ("tls.email", None),
     ("tls.server", "production"),
     ("tls.secret", None),
+    ("security.networkPolicies", False),  # profile dev
+    ("security.podSecurity", "warn"),  # profile dev: warn and audit
 ]
 
 
@@ -125,6 +127,8 @@ RESOLVED = {
     "verify.enabled": lambda s: s.verify_enabled,
     "mesh.cni.enabled": lambda s: dataplane.cni_installed(s),
     "mesh.cni.platform": lambda s: dataplane.platform(s),
+    "security.networkPolicies": lambda s: s.network_policies,
+    "security.podSecurity": lambda s: s.pod_security_mode,
 }
 
 
@@ -161,6 +165,8 @@ PER_CLOUD = [
     (AWS, "mesh.cni.platform", None),
     (GCP, "mesh.cni.enabled", False),
     (load_settings({"profile": "production"}), "mesh.cni.enabled", True),
+    (load_settings({"profile": "production"}), "security.networkPolicies", True),
+    (load_settings({"profile": "production"}), "security.podSecurity", "enforce"),
     (load_settings({"mesh": {"dataplane": "ambient"}}), "mesh.cni.enabled", True),
 ]
 

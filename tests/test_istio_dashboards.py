@@ -26,8 +26,8 @@ NAMES = (
 
 
 def dashboard_maps(run):
-    """Every ConfigMap but the verification Job's script and config."""
-    return [r for r in run.of_type(CONFIG_MAP) if r.name != "verification-checks"]
+    """Every ConfigMap but the verification's and the certificate wait's scripts and configs."""
+    return [r for r in run.of_type(CONFIG_MAP) if r.name not in ("verification-checks", "certificate-wait")]
 
 
 @pytest.mark.parametrize("version", ["1.30.3", "1.29.6"])

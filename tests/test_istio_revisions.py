@@ -51,7 +51,9 @@ def istiods(result: harness.Run) -> dict[str, harness.Registration]:
 
 
 def labels(result: harness.Run, namespace: str) -> dict:
-    return result.one(NAMESPACE, namespace).inputs["metadata"]["labels"]
+    """The namespace's injection labels (its Pod Security labels are tests/test_security.py's)."""
+    every = result.one(NAMESPACE, namespace).inputs["metadata"]["labels"]
+    return {key: value for key, value in every.items() if not key.startswith("pod-security.kubernetes.io/")}
 
 
 # --- one revision: the shorthand keeps what stacks installed before revisions -----------------------------

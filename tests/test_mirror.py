@@ -124,7 +124,15 @@ def test_the_images_each_chart_runs_come_from_the_mirror_registry(shared_run):
         r.name: [c["image"] for c in r.inputs["spec"]["template"]["spec"]["containers"]]
         for r in run.of_type("kubernetes:batch/v1:Job")
     }
-    assert images["cert-manager-api-check"] == [f"{prefix}/jetstack/cert-manager-startupapicheck:v1.21.1"]
+    assert images["cert-manager-api-check"] == [
+        f"{prefix}/jetstack/cert-manager-startupapicheck:v1.21.1"
+        "@sha256:d8ab6416e6e7303a86fa0a8daa82c94a8001f21c9d78eb2e7db20534e5d07ae8"
+    ]
+    # The certificate's wait runs the verification's interpreter, from the mirror too.
+    assert images["certificate-wait"] == [
+        f"{prefix}/library/python:3.13.7-alpine3.22"
+        "@sha256:9ba6d8cbebf0fb6546ae71f2a1c14f6ffd2fdab83af7fa5669734ef30ad48844"
+    ]
     (verify,) = [images for name, images in images.items() if name.startswith("verification")]
     assert verify == [
         f"{prefix}/library/python:3.13.7-alpine3.22"

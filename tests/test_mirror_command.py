@@ -211,7 +211,8 @@ def test_the_plan_for_the_shipped_stacks():
         "quay.io/jetstack/cert-manager-acmesolver:v1.21.1",
         "quay.io/jetstack/cert-manager-cainjector:v1.21.1",
         "quay.io/jetstack/cert-manager-controller:v1.21.1",
-        "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1",
+        "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1"
+        "@sha256:d8ab6416e6e7303a86fa0a8daa82c94a8001f21c9d78eb2e7db20534e5d07ae8",
         "quay.io/jetstack/cert-manager-webhook:v1.21.1",
         "quay.io/kiali/kiali:v2.29.0",
         "quay.io/kiwigrid/k8s-sidecar:2.10.1",

@@ -109,8 +109,9 @@ def test_dev_fits_a_laptop_cluster_with_room_for_cert_manager_and_a_job(dev):
     result = footprint(dev)
     # istiod 50m/192Mi, gateway 20m/64Mi, prometheus 50m/256Mi + reloader 5m/16Mi, grafana 25m/96Mi,
     # jaeger 25m/128Mi, kiali 10m/64Mi, httpbin 10m/32Mi + its sidecar 10m/48Mi; cert-manager's controller
-    # 10m/48Mi, webhook 10m/32Mi, cainjector 10m/48Mi and its API-check Job 10m/32Mi; the verification Job 10m/32Mi.
-    assert (result.cpu_millicores, result.memory_mib) == (255, 1088)
+    # 10m/48Mi, webhook 10m/32Mi, cainjector 10m/48Mi and its API-check Job 10m/32Mi; the certificate's wait Job
+    # 10m/32Mi; the verification Job 10m/32Mi.
+    assert (result.cpu_millicores, result.memory_mib) == (265, 1120)
     assert result.cpu_millicores + HEADROOM_CPU <= 500
     assert result.memory_mib + HEADROOM_MIB <= 1.25 * 1024
 
@@ -119,18 +120,20 @@ def test_production_footprint(production):
     result = footprint(production)
     assert result.pods["istiod"] == (2, 500, 1024)
     assert result.pods["ingress gateway"] == (2, 250, 256)
-    # grafana: the larger of its container (100m/256Mi) and init-chown-data (10m/16Mi)
+    # grafana: its container only (init-chown-data is turned off: it runs as root)
     assert result.pods["grafana"] == (1, 100, 256)
     # with two each of cert-manager's controller (50m/128Mi), webhook (25m/64Mi), cainjector (25m/128Mi), the
-    # API-check Job (10m/32Mi) and the verification Job (10m/32Mi), and the CNI agent production turns on
-    # (100m/100Mi, the cni chart's own requests) on one node
+    # API-check Job (10m/32Mi), the certificate's wait Job (10m/32Mi) and the verification Job (10m/32Mi), and
+    # the CNI agent production turns on (100m/100Mi, the cni chart's own requests) on one node
     assert result.pods["istio-cni-node"] == (1, 100, 100)
-    assert (result.cpu_millicores, result.memory_mib) == (2880, 6532)
+    assert (result.cpu_millicores, result.memory_mib) == (2890, 6564)
 
 
 def test_a_pod_reserves_its_largest_init_container_when_that_is_larger(run_stack):
     run = run_stack("dev", **PRODUCTION)
-    values(run, "grafana")["initChownData"]["resources"]["requests"] = {"cpu": "1", "memory": "1Gi"}
+    # The chart's init-chown-data, as it renders with persistence when not turned off (initChownData.enabled
+    # defaults to true): 1 CPU and 1Gi requested.
+    values(run, "grafana")["initChownData"] = {"resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}
     assert footprint(run).pods["grafana"] == (1, 1000, 1024)
 
 
@@ -141,7 +144,7 @@ def test_istiod_dev(dev):
     istiod = values(dev, "istiod")
     assert istiod["resources"] == sized("50m", "192Mi", "1Gi")
     assert (istiod["autoscaleMin"], istiod["autoscaleMax"]) == (1, 5)
-    assert istiod["global"] == {"proxy": {"resources": sized("10m", "48Mi", "256Mi")}}
+    assert istiod["global"]["proxy"]["resources"] == sized("10m", "48Mi", "256Mi")
     assert "topologySpreadConstraints" not in istiod
 
 
@@ -216,11 +219,11 @@ def test_external_dns_per_profile(run_stack):
 def test_dashboards_dev(dev):
     prometheus = values(dev, "prometheus")
     assert prometheus["server"]["resources"] == sized("50m", "256Mi", "1Gi")
-    assert prometheus["configmapReload"] == {"prometheus": {"resources": sized("5m", "16Mi", "64Mi")}}
+    assert prometheus["configmapReload"]["prometheus"]["resources"] == sized("5m", "16Mi", "64Mi")
     assert prometheus["server"]["persistentVolume"] == {"enabled": False}
     grafana = values(dev, "grafana")
     assert grafana["resources"] == sized("25m", "96Mi", "256Mi")
-    assert "initChownData" not in grafana  # no persistence, no init-chown-data
+    assert grafana["initChownData"] == {"enabled": False}
     assert values(dev, "jaeger")["jaeger"]["resources"] == sized("25m", "128Mi", "512Mi")
     assert values(dev, "kiali-server")["deployment"]["resources"] == sized("10m", "64Mi", "512Mi")
 
@@ -228,11 +231,11 @@ def test_dashboards_dev(dev):
 def test_dashboards_production(production):
     prometheus = values(production, "prometheus")
     assert prometheus["server"]["resources"] == sized("500m", "2Gi", "4Gi")
-    assert prometheus["configmapReload"] == {"prometheus": {"resources": sized("10m", "32Mi", "64Mi")}}
+    assert prometheus["configmapReload"]["prometheus"]["resources"] == sized("10m", "32Mi", "64Mi")
     assert prometheus["server"]["persistentVolume"] == {"enabled": True, "size": "50Gi"}
     grafana = values(production, "grafana")
     assert grafana["resources"] == sized("100m", "256Mi", "512Mi")
-    assert grafana["initChownData"] == {"resources": sized("10m", "16Mi", "64Mi")}
+    assert grafana["initChownData"] == {"enabled": False}  # root with CHOWN: refused by Pod Security restricted
     assert grafana["persistence"] == {"enabled": True, "size": "10Gi"}
     assert values(production, "jaeger")["jaeger"]["resources"] == sized("250m", "512Mi", "2Gi")
     assert values(production, "kiali-server")["deployment"]["resources"] == sized("50m", "128Mi", "1Gi")

@@ -364,7 +364,7 @@ def test_dev_publishes_the_demo(run_stack):
     service = run.one("kubernetes:core/v1:Service", "demo-service").inputs
     assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": 8080}]
     namespace = run.one("kubernetes:core/v1:Namespace", "demo").inputs
-    assert namespace["metadata"]["labels"] == {"istio-injection": "enabled"}
+    assert namespace["metadata"]["labels"]["istio-injection"] == "enabled"
     demo_route = route(run, HTTP_ROUTE, "demo").inputs["spec"]
     assert demo_route["hostnames"] == ["demo.mesh.localhost"]
     assert demo_route["rules"][0]["backendRefs"] == [{"name": "httpbin", "port": 8000}]

@@ -17,7 +17,8 @@ MESH_KINDS = {
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": 1,  # the shared Gateway (dns.domain is set)
     # the strict one, and the one the kept CRD installs adopt their objects through (README, "Tear down and rebuild")
     "pulumi:providers:kubernetes": 2,
-    "kubernetes:batch/v1:Job": 1,  # cert-manager's API check (HTTPS by default: README "HTTPS")
+    # cert-manager's API check and the certificate's wait (HTTPS by default: README "HTTPS")
+    "kubernetes:batch/v1:Job": 2,
 }
 # README: "What `pulumi up` does", "Quick start: GCP", "Quick start: AWS", "Publish your app" (the demo on dev).
 EXPECTED: dict[str, dict[str, Any]] = {
@@ -28,7 +29,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "kinds": {
             **MESH_KINDS,
             "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's and the https redirect
-            "kubernetes:batch/v1:Job": 2,  # cert-manager's API check and the verification (the demo is on)
+            # cert-manager's API check, the certificate's wait and the verification (the demo is on)
+            "kubernetes:batch/v1:Job": 3,
             "kubernetes:cert-manager.io/v1:Certificate": 2,  # the local root CA and the wildcard
             "kubernetes:apps/v1:Deployment": 1,
             "kubernetes:core/v1:Service": 1,
@@ -43,7 +45,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "kinds": {
             **MESH_KINDS,
             "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,
-            "kubernetes:batch/v1:Job": 2,
+            "kubernetes:batch/v1:Job": 3,
             "kubernetes:cert-manager.io/v1:Certificate": 2,
             "kubernetes:apps/v1:Deployment": 1,
             "kubernetes:core/v1:Service": 1,
@@ -59,7 +61,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             **MESH_KINDS,
             "kubernetes:gateway.networking.k8s.io/v1:Gateway": 2,  # the shared Gateway and the apps waypoint
             "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,
-            "kubernetes:batch/v1:Job": 2,
+            "kubernetes:batch/v1:Job": 3,  # the API check, the certificate's wait, the verification
             "kubernetes:cert-manager.io/v1:Certificate": 2,
             "kubernetes:apps/v1:Deployment": 1,
             "kubernetes:core/v1:Service": 1,

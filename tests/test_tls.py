@@ -18,6 +18,7 @@ CHART = "kubernetes:helm.sh/v4:Chart"
 CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
 CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
 JOB = ("kubernetes:batch/v1:Job", "cert-manager-api-check")
+WAIT_JOB = ("kubernetes:batch/v1:Job", "certificate-wait")
 HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 ISTIO_GATEWAY = "kubernetes:networking.istio.io/v1:Gateway"
@@ -89,7 +90,8 @@ def test_cert_manager_chart_is_pinned_in_its_own_namespace(dev):
         "cert-manager",
     )
     namespace = run.one("kubernetes:core/v1:Namespace", "cert-manager").inputs
-    assert namespace["metadata"] == {"name": "cert-manager", "labels": {"istio-injection": "disabled"}}
+    assert namespace["metadata"]["name"] == "cert-manager"
+    assert namespace["metadata"]["labels"]["istio-injection"] == "disabled"
 
 
 def test_dev_values_key_by_key(dev):
@@ -160,23 +162,35 @@ def test_every_cert_manager_container_has_requests_and_a_memory_limit(request, p
 # --- the webhook wait ---------------------------------------------------------------------------------------
 
 
+def test_api_check_job_is_bounded_and_never_stuck(dev):
+    job = dev.one(*JOB).inputs
+    # Two attempts of --wait=2m fit the deadline; Pulumi waits a minute longer (its default, 10 minutes, is
+    # shorter than the chart's 4 retries of 1m plus back-off would be with our wait, and would hide the reason).
+    assert job["spec"]["backoffLimit"] == 1
+    assert job["spec"]["activeDeadlineSeconds"] == 300
+    assert job["metadata"]["annotations"] == {"pulumi.com/replaceUnready": "true", "pulumi.com/timeoutSeconds": "360"}
+
+
 def test_api_check_job_is_the_charts_check_as_a_plain_job(dev):
     run = dev
     job = run.one(*JOB)
-    assert job.inputs["metadata"] == {"name": "cert-manager-api-check", "namespace": "cert-manager"}
+    assert job.inputs["metadata"]["name"] == "cert-manager-api-check"
+    assert job.inputs["metadata"]["namespace"] == "cert-manager"
     spec = job.inputs["spec"]
-    assert spec["backoffLimit"] == 4
     assert "ttlSecondsAfterFinished" not in spec  # a deleted Job would be re-created (and re-run) on the next up
     pod = spec["template"]["spec"]
     assert (pod["restartPolicy"], pod["serviceAccountName"]) == ("OnFailure", "cert-manager-api-check")
     [container] = pod["containers"]
-    assert container["image"] == "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1"
-    assert container["args"] == ["check", "api", "--wait=5m", "-v"]
-    role = run.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs
+    assert container["image"] == (
+        "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1"
+        "@sha256:d8ab6416e6e7303a86fa0a8daa82c94a8001f21c9d78eb2e7db20534e5d07ae8"
+    )
+    assert container["args"] == ["check", "api", "--wait=2m", "-v"]
+    role = run.one("kubernetes:rbac.authorization.k8s.io/v1:Role", "cert-manager-api-check").inputs
     assert role["rules"] == [
         {"apiGroups": ["cert-manager.io"], "resources": ["certificaterequests"], "verbs": ["create"]}
     ]
-    binding = run.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").inputs
+    binding = run.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "cert-manager-api-check").inputs
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "cert-manager-api-check", "namespace": "cert-manager"}
     ]
@@ -219,13 +233,13 @@ def test_cert_manager_is_off_the_mesh_critical_path(gcp):
 def test_https_is_relied_on_only_after_the_certificate_is_ready(gcp):
     run = gcp
     certificate = by_name(run, CERTIFICATE, "mesh-wildcard")
-    assert certificate.inputs["metadata"]["annotations"] == {
-        "pulumi.com/waitFor": "condition=Ready",
-        "pulumi.com/timeoutSeconds": "900",
-    }
+    # Awaited by its wait Job (which fails with cert-manager's reasons), not by the provider's generic await.
+    assert "pulumi.com/waitFor" not in (certificate.inputs["metadata"].get("annotations") or {})
+    wait = run.one(*WAIT_JOB)
+    assert wait.depends_on(certificate)
     for route in run.of_type(HTTP_ROUTE):
-        assert route.depends_on(certificate), route.name
-    assert run.one(ISTIO_GATEWAY).depends_on(certificate)
+        assert route.depends_on(wait), route.name
+    assert run.one(ISTIO_GATEWAY).depends_on(wait)
     assert by_name(run, "kubernetes:networking.istio.io/v1:VirtualService", "legacy").depends_on(run.one(ISTIO_GATEWAY))
 
 
@@ -476,7 +490,7 @@ def test_redirect_route_and_https_only_app_routes(shared_run):
             {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
         ],
     }
-    assert redirect.depends_on(run.one(GATEWAY)) and redirect.depends_on(by_name(run, CERTIFICATE, "mesh-wildcard"))
+    assert redirect.depends_on(run.one(GATEWAY)) and redirect.depends_on(run.one(*WAIT_JOB))
     shop = by_name(run, HTTP_ROUTE, "shop").inputs["spec"]
     assert shop["parentRefs"] == [{"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "https"}]
     listeners = run.one(GATEWAY).inputs["spec"]["listeners"]
@@ -554,7 +568,7 @@ def test_dashboard_exposure_works_with_the_issued_certificate(shared_run):
     certificate = by_name(run, CERTIFICATE, "mesh-wildcard")
     assert certificate.inputs["spec"]["dnsNames"] == ["*.mesh.example.com"]
     for dashboard in ("kiali", "grafana"):
-        assert by_name(run, HTTP_ROUTE, dashboard).depends_on(certificate)
+        assert by_name(run, HTTP_ROUTE, dashboard).depends_on(run.one(*WAIT_JOB))
 
 
 # --- defaults and every mode on every shipped stack ---------------------------------------------------------

@@ -25,6 +25,7 @@ DEV_CHECKS = [
     "trace-in-jaeger",
     "prometheus-sees-demo",
     "plaintext-refused",
+    "https-redirect",  # dev serves HTTPS (tls.mode ca)
 ]
 APPS = {"mesh": {"injectedNamespaces": ["apps"]}, "dns": {"domain": "mesh.localhost"}}
 SHOP = {"name": "shop", "namespace": "apps", "port": 8080}
@@ -66,7 +67,7 @@ def test_the_job_fails_in_minutes_and_pulumi_waits_past_its_deadline(dev):
     job = dev.one(*JOB).inputs
     assert job["spec"]["activeDeadlineSeconds"] == 420
     assert job["spec"]["backoffLimit"] == 1
-    assert job["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": "480"}
+    assert job["metadata"]["annotations"] == {"pulumi.com/replaceUnready": "true", "pulumi.com/timeoutSeconds": "480"}
 
 
 def test_the_deadline_is_a_setting(shared_run):
@@ -112,6 +113,12 @@ def test_the_script_is_pointed_at_the_in_cluster_services(dev):
         "gatewayIdentity": "spiffe://cluster.local/ns/istio-ingress/sa/istio-ingressgateway",
     }
     assert config["plaintext"] == {"url": "http://httpbin.demo.svc.cluster.local:8000/headers"}
+    # The HTTP listener in plain text, for the demo's hostname: answered with a 301 to https.
+    assert config["redirect"] == {
+        "url": "http://istio-ingressgateway.istio-ingress.svc.cluster.local:80",
+        "host": "demo.mesh.localhost",
+        "path": "/headers",
+    }
     assert config["jaeger"] == {"url": "http://jaeger.istio-system.svc.cluster.local:16686"}
     assert config["prometheus"] == {
         "url": "http://prometheus-server.istio-system.svc.cluster.local:9090",
@@ -236,23 +243,47 @@ def planned(**overrides) -> dict:
     [
         (
             {"mesh": {"mtls": "PERMISSIVE"}},
-            ["demo-through-gateway", "mtls-gateway-to-demo", "trace-in-jaeger", "prometheus-sees-demo"],
+            [
+                "demo-through-gateway",
+                "mtls-gateway-to-demo",
+                "trace-in-jaeger",
+                "prometheus-sees-demo",
+                "https-redirect",
+            ],
         ),
         (
             {"dashboards": {"jaeger": {"enabled": False}}, "mesh": {"mtls": "STRICT"}},
-            ["demo-through-gateway", "mtls-gateway-to-demo", "prometheus-sees-demo", "plaintext-refused"],
+            [
+                "demo-through-gateway",
+                "mtls-gateway-to-demo",
+                "prometheus-sees-demo",
+                "plaintext-refused",
+                "https-redirect",
+            ],
         ),
         (
             {"mesh": {"tracing": {"enabled": False}}},
-            ["demo-through-gateway", "mtls-gateway-to-demo", "prometheus-sees-demo", "plaintext-refused"],
+            [
+                "demo-through-gateway",
+                "mtls-gateway-to-demo",
+                "prometheus-sees-demo",
+                "plaintext-refused",
+                "https-redirect",
+            ],
         ),
         (
             {"mesh": {"tracing": {"zipkinAddress": "otel.observability:9411"}}},
-            ["demo-through-gateway", "mtls-gateway-to-demo", "prometheus-sees-demo", "plaintext-refused"],
+            [
+                "demo-through-gateway",
+                "mtls-gateway-to-demo",
+                "prometheus-sees-demo",
+                "plaintext-refused",
+                "https-redirect",
+            ],
         ),
         (
             {"dashboards": {"prometheus": {"enabled": False}, "kiali": {"enabled": False}}},
-            ["demo-through-gateway", "mtls-gateway-to-demo", "trace-in-jaeger", "plaintext-refused"],
+            ["demo-through-gateway", "mtls-gateway-to-demo", "trace-in-jaeger", "plaintext-refused", "https-redirect"],
         ),
         (
             {
@@ -261,9 +292,19 @@ def planned(**overrides) -> dict:
             },
             [*DEV_CHECKS, "route-apps/shop"],
         ),
-        ({**ONLY_SHOP, "demo": {"enabled": False}}, ["route-apps/shop"]),
+        ({**ONLY_SHOP, "demo": {"enabled": False}}, ["https-redirect", "route-apps/shop"]),
+        ({"tls": {"mode": "off"}}, DEV_CHECKS[:-1]),
     ],
-    ids=["permissive", "no-jaeger", "no-tracing", "external-collector", "no-prometheus", "routes", "routes-only"],
+    ids=[
+        "permissive",
+        "no-jaeger",
+        "no-tracing",
+        "external-collector",
+        "no-prometheus",
+        "routes",
+        "routes-only",
+        "tls-off",
+    ],
 )
 def test_each_check_is_planned_exactly_when_what_it_checks_exists(config, expected):
     config = planned(**config)
@@ -382,6 +423,8 @@ def test_routes_of_one_name_in_two_namespaces_are_two_checks():
 # --- HTTPS (tls.mode): the checks use the HTTPS listener, trusting the stack's CA or issuer ---------------
 
 CERTIFICATE = ("kubernetes:cert-manager.io/v1:Certificate", "wildcard-certificate")
+# The wildcard certificate is Ready once its wait Job completed.
+CERTIFICATE_WAIT = ("kubernetes:batch/v1:Job", "certificate-wait")
 GCP = {
     "cloud": "gcp",
     "gcp": {"project": "gke-project", "dnsProject": "dns-project"},
@@ -398,7 +441,7 @@ def test_on_ca_the_job_mounts_the_root_ca_and_waits_for_the_certificate(dev):
     data = dev.one(*CHECKS).inputs["data"]
     assert data["ca.crt"] == fakes.ROOT_CA_PEM  # the public root only, never a key
     assert "PRIVATE KEY" not in json.dumps(data)
-    assert dev.one(*JOB).depends_on(dev.one(*CERTIFICATE))
+    assert dev.one(*JOB).depends_on(dev.one(*CERTIFICATE_WAIT))
 
 
 def test_with_tls_off_the_checks_use_plain_http_and_no_ca(shared_run):
@@ -424,7 +467,7 @@ def test_on_acme_the_checks_trust_the_system_store_or_report_staging_unverified(
         "trust": trust,
     }
     assert "ca.crt" not in config_map["data"]
-    assert run.one(*JOB).depends_on(run.one(*CERTIFICATE))
+    assert run.one(*JOB).depends_on(run.one(*CERTIFICATE_WAIT))
 
 
 def test_on_secret_the_checks_use_https_without_verifying_the_users_issuer():
@@ -432,4 +475,12 @@ def test_on_secret_the_checks_use_https_without_verifying_the_users_issuer():
     assert script_config(settings)["gateway"] == {
         "url": "https://istio-ingressgateway.istio-ingress.svc.cluster.local:443",
         "trust": "unverified",
+    }
+
+
+def test_without_the_demo_the_redirect_is_checked_on_the_first_route():
+    assert planned(**APPS, demo={"enabled": False}, routes=[{**SHOP, "pathPrefix": "/shop"}])["redirect"] == {
+        "url": "http://istio-ingressgateway.istio-ingress.svc.cluster.local:80",
+        "host": "shop.mesh.localhost",
+        "path": "/shop",
     }

@@ -45,6 +45,8 @@ class Behaviour:
     prometheus_series: list = field(default_factory=lambda: [SERIES])
     # hostname -> (status, from the backend?, body)
     routes: dict[str, tuple[int, bool, str]] = field(default_factory=dict)
+    # hostname -> (status, Location): what the HTTP listener answers, as the https-redirect HTTPRoute makes it
+    redirects: dict[str, tuple[int, str]] = field(default_factory=dict)
     traces: set[str] = field(default_factory=set)
     jaeger_polls: int = 0
     # Ambient: whether ztunnel carries the gateway's connections to the demo (False: bypassed, the pod not
@@ -109,6 +111,13 @@ class Handler(BaseHTTPRequestHandler):
                 if behaviour.jaeger_keeps_traces and self.headers["X-B3-Sampled"] == "1":
                     behaviour.traces.add(self.headers["X-B3-TraceId"])
             self.answer(200, {"headers": echoed}, upstream=True)
+        elif host in behaviour.redirects:
+            status, location = behaviour.redirects[host]
+            self.send_response(status)
+            self.send_header("server", "istio-envoy")
+            self.send_header("location", location)
+            self.send_header("content-length", "0")
+            self.end_headers()
         elif host in behaviour.routes:
             status, upstream, body = behaviour.routes[host]
             self.answer(status, body, upstream=upstream)
@@ -442,6 +451,56 @@ def test_https_through_the_gateway_sends_the_hostname_as_sni_and_verifies_agains
         results["demo-through-gateway"][0] == "FAIL"
         and "CERTIFICATE_VERIFY_FAILED" in results["demo-through-gateway"][1]
     )
+
+
+# --- the HTTP to HTTPS redirect -------------------------------------------------------------------------------
+
+SHOP_HOST = "shop.mesh.test"
+
+
+def redirect_config(mesh: FakeMesh) -> dict[str, Any]:
+    config = config_for(mesh)
+    for key in ("demo", "jaeger", "prometheus"):
+        del config[key]
+    config["redirect"] = {"url": f"http://127.0.0.1:{mesh.server_address[1]}", "host": SHOP_HOST, "path": "/shop"}
+    return config
+
+
+@pytest.mark.parametrize("location", ["https://shop.mesh.test/shop", "https://shop.mesh.test:443/shop"])
+def test_a_301_to_the_same_url_on_https_passes(mesh, location):
+    mesh.behaviour.redirects[SHOP_HOST] = (301, location)
+    status, results, _ = run(redirect_config(mesh))
+    assert status == 0
+    assert results["https-redirect"] == (
+        "PASS",
+        f"plain-text GET http://127.0.0.1:{mesh.server_address[1]}/shop Host {SHOP_HOST}: HTTP 301 to {location}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        ((301, "http://shop.mesh.test/shop"), "to plain http"),
+        ((301, "https://other.mesh.test/shop"), "another host"),
+        ((301, "https://shop.mesh.test/"), "another path"),
+        ((301, "https://shop.mesh.test:8443/shop"), "another port"),
+        ((302, "https://shop.mesh.test/shop"), "a temporary redirect"),
+    ],
+    ids=["http", "host", "path", "port", "302"],
+)
+def test_a_redirect_elsewhere_fails_naming_what_came(mesh, answer, why):
+    mesh.behaviour.redirects[SHOP_HOST] = answer
+    status, results, _ = run(redirect_config(mesh))
+    assert status == 1, why
+    word, evidence = results["https-redirect"]
+    assert word == "FAIL" and "expected" in evidence and "https://shop.mesh.test/shop" in evidence, evidence
+
+
+def test_plain_http_served_instead_of_redirected_fails(mesh):
+    mesh.behaviour.routes[SHOP_HOST] = (200, True, "the shop, in clear text")
+    status, results, _ = run(redirect_config(mesh))
+    assert status == 1
+    assert results["https-redirect"][1].endswith("HTTP 200, expected a 301 to https://shop.mesh.test/shop")
 
 
 # --- ambient: no sidecar at the backend, the mTLS evidence is the destination ztunnel's report ------------

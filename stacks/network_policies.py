@@ -1,0 +1,250 @@
+"""The flows the stack needs, as one table: every inbound connection to a pod in a namespace the stack owns is
+refused unless a row here allows it (components/network_policies.py renders the rows as NetworkPolicies).
+
+On with the `production` profile, a setting otherwise (security.networkPolicies). Application namespaces
+(mesh.injectedNamespaces) hold your servers, whose callers the stack cannot know: no policy there. The demo's
+namespace is the stack's and gets its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.ingress_gateway import gateway_pod_labels
+from components.network_policies import Flow, NetworkPolicies, NetworkPoliciesArgs, Peer
+from components.verification import APP_LABELS as VERIFICATION
+from definitions import addresses, versions
+from stacks import dataplane, verification
+from stacks.mesh import tcp_listeners
+from stacks.observability import exposed_hosts
+from stacks.settings import DEMO_SERVICE, Settings
+
+# Pod labels, each read in its chart's templates at the pinned version.
+ISTIOD = {"app": "istiod"}  # istio-discovery templates/deployment.yaml, on every revision's pods
+GATEWAY = gateway_pod_labels(addresses.INGRESS_RELEASE)  # gateway templates/_helpers.tpl gateway.selectorLabels
+# prometheus templates/_helpers.tpl prometheus.server.matchLabels (server.name `server`, chart name prometheus)
+PROMETHEUS = {
+    "app.kubernetes.io/name": "prometheus",
+    "app.kubernetes.io/instance": addresses.PROMETHEUS_RELEASE,
+    "app.kubernetes.io/component": "server",
+}
+GRAFANA = {
+    "app.kubernetes.io/name": "grafana",
+    "app.kubernetes.io/instance": addresses.GRAFANA_RELEASE,
+}  # selectorLabels
+# jaeger templates/jaeger/jaeger-deploy.yaml: jaeger.selectorLabels and the component
+JAEGER = {
+    "app.kubernetes.io/name": "jaeger",
+    "app.kubernetes.io/instance": addresses.JAEGER_RELEASE,
+    "app.kubernetes.io/component": "all-in-one",
+}
+# kiali-server templates/_helpers.tpl kiali-server.selectorLabels (instance: deployment.instance_name)
+KIALI = {"app.kubernetes.io/name": "kiali", "app.kubernetes.io/instance": addresses.KIALI_INSTANCE}
+# cert-manager templates/webhook-deployment.yaml (webhook.name is always `webhook`)
+CERT_MANAGER_WEBHOOK = {
+    "app.kubernetes.io/name": "webhook",
+    "app.kubernetes.io/instance": addresses.CERT_MANAGER_RELEASE,
+    "app.kubernetes.io/component": "webhook",
+}
+DEMO = {"app": DEMO_SERVICE}  # components/demo.py
+
+# Ports where the servers listen (container ports: a NetworkPolicy sees the pod's port, not the Service's).
+XDS = (15010, 15012)  # istiod: plain-text and TLS xDS (templates/deployment.yaml)
+ISTIOD_WEBHOOK = 15017  # istiod: injection and validation (Service port 443 -> 15017)
+ISTIOD_MONITORING = 15014  # istiod: metrics and debug endpoints
+MERGED_METRICS = 15020  # every injected pod's prometheus.io/port: the agent's merged metrics
+GATEWAY_STATUS = 15021  # the gateway's readiness endpoint, the load balancers' health check
+KIALI_METRICS = 9090  # kiali-server values.yaml server.observability.metrics.port (prometheus.io/port)
+JAEGER_METRICS = 8888  # jaeger-deploy.yaml prometheus.io/port
+CERT_MANAGER_METRICS = 9402  # prometheus.io/port of cert-manager's controller, webhook and cainjector pods
+CERT_MANAGER_WEBHOOK_PORT = 10250  # cert-manager values.yaml webhook.securePort
+
+# Ambient (istio/istio 1.30.3): HBONE, the mTLS tunnel ztunnel and the gateway open to an ambient pod; the
+# address ztunnel gives the kubelet's probes of ambient pods (the cni agent's SNAT, DESIGN "Hazards").
+HBONE = 15008
+AMBIENT_PROBES = Peer(namespace=None, cidr="169.254.7.127/32")
+ZTUNNEL = {"app": "ztunnel"}  # ztunnel templates/daemonset.yaml; prometheus.io/port 15020 (values.yaml podAnnotations)
+
+EVERY_POD = Peer(namespace=None)
+
+
+def _allow(
+    name: str, namespace: str, pods: dict[str, str], ports: Sequence[int], why: str, *sources: Peer | None
+) -> list[Flow]:
+    """A flow from the sources that are installed; none left: no flow."""
+    peers = tuple(source for source in sources if source is not None)
+    return [Flow(name, namespace, pods, tuple(ports), peers, why)] if peers else []
+
+
+def _from_anywhere(name: str, namespace: str, pods: dict[str, str], ports: Sequence[int], why: str) -> Flow:
+    return Flow(name, namespace, pods, tuple(ports), (), why)
+
+
+def flows(settings: Settings) -> list[Flow]:
+    """Every flow the stack needs, for what this stack installs."""
+    dashboards = settings.dashboards
+    system, ingress = addresses.ISTIO_NAMESPACE, settings.ingress.namespace
+    planned = set(verification.checks(settings)) if settings.verify_enabled else set()
+    exposed = exposed_hosts(settings)
+
+    def peer(enabled: bool, namespace: str, pods: dict[str, str]) -> Peer | None:
+        return Peer(namespace, pods) if enabled else None
+
+    gateway = Peer(ingress, GATEWAY)
+    prometheus = peer(dashboards.prometheus.enabled, system, PROMETHEUS)
+    kiali = peer(dashboards.kiali.enabled, system, KIALI)
+
+    def checks(check: str) -> Peer | None:
+        """The verification Job, when it runs this check (ambient's ztunnel check queries Prometheus too, and
+        is planned only beside prometheus-sees-demo)."""
+        return peer(check in planned, system, VERIFICATION)
+
+    table = [
+        *_allow("istiod-xds", system, ISTIOD, XDS, "every proxy's config and certificates", EVERY_POD),
+        _from_anywhere("istiod-webhooks", system, ISTIOD, (ISTIOD_WEBHOOK,), "the API server, outside the pod network"),
+        *_allow(
+            "istiod-monitoring",
+            system,
+            ISTIOD,
+            (ISTIOD_MONITORING,),
+            "scraping; Kiali's istiod queries",
+            prometheus,
+            kiali,
+        ),
+        _from_anywhere(
+            "gateway",
+            ingress,
+            GATEWAY,
+            (
+                addresses.INGRESS_HTTP_PORT,
+                addresses.INGRESS_HTTPS_PORT,
+                GATEWAY_STATUS,
+                *tcp_listeners(settings).values(),
+            ),
+            "clients and load balancers, from anywhere",
+        ),
+        *_allow("gateway-metrics", ingress, GATEWAY, (MERGED_METRICS,), "scraping", prometheus),
+    ]
+    if dashboards.prometheus.enabled:
+        grafana = peer(dashboards.grafana.enabled, system, GRAFANA)
+        table += _allow(
+            "prometheus",
+            system,
+            PROMETHEUS,
+            (addresses.PROMETHEUS_PORT,),
+            "Grafana's datasource, Kiali, the verification's metrics check",
+            grafana,
+            kiali,
+            checks("prometheus-sees-demo"),
+        )
+    if dashboards.grafana.enabled:
+        table += _allow(
+            "grafana",
+            system,
+            GRAFANA,
+            (addresses.GRAFANA_PORT,),
+            "Kiali; the ingress gateway when exposed",
+            kiali,
+            gateway if "grafana" in exposed else None,
+        )
+    if dashboards.kiali.enabled:
+        exposed_kiali = gateway if "kiali" in exposed else None
+        table += _allow(
+            "kiali", system, KIALI, (addresses.KIALI_PORT,), "the ingress gateway when exposed", exposed_kiali
+        )
+        table += _allow("kiali-metrics", system, KIALI, (KIALI_METRICS,), "scraping", prometheus)
+    if dashboards.jaeger.enabled:
+        table += _allow(
+            "jaeger-zipkin", system, JAEGER, (addresses.JAEGER_ZIPKIN_PORT,), "spans from every proxy", EVERY_POD
+        )
+        table += _allow(
+            "jaeger-query",
+            system,
+            JAEGER,
+            (addresses.JAEGER_QUERY_HTTP_PORT,),
+            "the trace check",
+            checks("trace-in-jaeger"),
+        )
+        table += _allow("jaeger-grpc", system, JAEGER, (addresses.JAEGER_QUERY_GRPC_PORT,), "Kiali's traces", kiali)
+        table += _allow("jaeger-metrics", system, JAEGER, (JAEGER_METRICS,), "scraping", prometheus)
+    if settings.cert_manager_installed:
+        namespace = addresses.CERT_MANAGER_NAMESPACE
+        table.append(
+            _from_anywhere(
+                "webhook",
+                namespace,
+                CERT_MANAGER_WEBHOOK,
+                (CERT_MANAGER_WEBHOOK_PORT,),
+                "the API server, outside the pod network",
+            )
+        )
+        table += _allow("metrics", namespace, {}, (CERT_MANAGER_METRICS,), "scraping", prometheus)
+    if dataplane.ambient_enabled(settings):
+        table += _allow(
+            "ztunnel-metrics",
+            system,
+            ZTUNNEL,
+            (MERGED_METRICS,),
+            "scraping (the ztunnel mTLS check reads it)",
+            prometheus,
+        )
+    if settings.demo.enabled:
+        table += _demo_flows(settings, gateway, prometheus, checks("plaintext-refused"))
+    return table
+
+
+def _demo_flows(settings: Settings, gateway: Peer, prometheus: Peer | None, plaintext: Peer | None) -> list[Flow]:
+    namespace, port = settings.demo.namespace, versions.DEMO_CONTAINER_PORT
+    if dataplane.namespace_dataplane(settings, namespace) == "ambient":
+        return [
+            *_allow("demo-hbone", namespace, DEMO, (HBONE,), "HBONE from the ingress gateway", gateway),
+            *_allow(
+                "demo",
+                namespace,
+                DEMO,
+                (port,),
+                "the kubelet's probes, through ztunnel; the verification's plain text, which ztunnel must refuse",
+                AMBIENT_PROBES,
+                plaintext,
+            ),
+        ]
+    return [
+        *_allow(
+            "demo",
+            namespace,
+            DEMO,
+            (port,),
+            "the ingress gateway; the verification's plain-text request, which the sidecar itself must refuse",
+            gateway,
+            plaintext,
+        ),
+        *_allow("demo-metrics", namespace, DEMO, (MERGED_METRICS,), "scraping", prometheus),
+    ]
+
+
+def owned_namespaces(settings: Settings) -> list[str]:
+    """The namespaces the stack creates for its own servers: closed but for their flows."""
+    namespaces = [addresses.ISTIO_NAMESPACE, settings.ingress.namespace]
+    if settings.dns_enabled:
+        namespaces.append(settings.dns.namespace)
+    if settings.cert_manager_installed:
+        namespaces.append(addresses.CERT_MANAGER_NAMESPACE)
+    if settings.demo.enabled:
+        namespaces.append(settings.demo.namespace)
+    return namespaces
+
+
+def restrict_ingress(
+    settings: Settings, provider: k8s.Provider, namespaces: Sequence[pulumi.Resource]
+) -> NetworkPolicies | None:
+    """`namespaces`: the Namespace resources the policies live in."""
+    if not settings.network_policies:
+        return None
+    return NetworkPolicies(
+        "network-policies",
+        NetworkPoliciesArgs(owned_namespaces(settings), flows(settings), wait_for=list(namespaces)),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
