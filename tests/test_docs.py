@@ -204,3 +204,54 @@ def test_the_quick_start_clusters_run_a_kubernetes_the_stack_supports(image):
     major, minor = map(int, re.findall(r":v(\d+)\.(\d+)\.", image)[0])
     assert supported[0] <= (major, minor) <= supported[1]
     assert "@sha256:" in image
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def local_links(page: Path) -> list[Path]:
+    """The pages and files a page links to inside the repository (web links and anchors alone left out)."""
+    targets = []
+    for target in LINK.findall(page.read_text()):
+        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+            continue
+        targets.append((page.parent / target.split("#", 1)[0]).resolve())
+    return targets
+
+
+@pytest.mark.parametrize("page", existing_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_between_the_pages_resolves(page):
+    assert [str(t) for t in local_links(page) if not t.exists()] == []
+
+
+def test_every_page_is_reachable_from_the_front_page():
+    seen, todo = set(), [ROOT / "README.md"]
+    while todo:
+        page = todo.pop()
+        if page in seen:
+            continue
+        seen.add(page)
+        todo += [t for t in local_links(page) if t.suffix == ".md" and t.is_file()]
+    assert sorted(str(p.relative_to(ROOT)) for p in set(existing_pages()) - seen) == []
+
+
+def front_page() -> str:
+    return (ROOT / "README.md").read_text()
+
+
+def test_the_local_quick_start_creates_the_pinned_clusters():
+    assert f"kind create cluster --name mesh --image {versions.KIND_NODE_IMAGE}" in front_page()
+    assert f"k3d cluster create mesh --image {versions.K3S_IMAGE}" in front_page()
+    assert f"kind]({'https://kind.sigs.k8s.io/'}) {versions.KIND_RELEASE}" in front_page()
+
+
+def test_the_local_quick_start_reaches_the_demo_the_way_the_stack_says(shared_run):
+    """The README's commands are the pieces of the `demo` output's command for the dev stack."""
+    printed = shared_run("dev").outputs["demo"]["curl"]
+    for command in (
+        "pulumi stack output tls --json | jq -r .rootCertificate > mesh-root-ca.pem",
+        "kubectl -n istio-ingress port-forward svc/istio-ingressgateway 8443:443",
+        "--resolve demo.mesh.localhost:8443:127.0.0.1 https://demo.mesh.localhost:8443/headers",
+    ):
+        assert command in printed
+        assert command in front_page()

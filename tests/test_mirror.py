@@ -1,4 +1,4 @@
-"""Air-gapped installs (README, "Air-gapped clusters"): with `mirror` set, every chart, the Gateway API bundle,
+"""Air-gapped installs (docs/air-gapped.md): with `mirror` set, every chart, the Gateway API bundle,
 Istio's dashboards and every image come from the mirror, and no public host is named anywhere the stack
 registers. Expected image values are literals read in each chart at its pinned tag (definitions/versions.py,
 CHART_IMAGES, says where)."""
