@@ -29,7 +29,7 @@ from definitions import versions
 from e2e.fixtures import gateway_api
 
 FIXTURE_CHARTS = Path(__file__).resolve().parent / "fixtures" / "charts"
-# The Istio versions the scenarios install: the pin, the newer minor of the README's revision runbook, and the
+# The Istio versions the scenarios install: the pin, the newer minor of the revision runbook (docs/upgrades.md), and the
 # one after it (the next upgrade, between two named revisions). Fixture charts only: `--mirror` has the pins.
 RUNBOOK_ISTIO_VERSION = "1.31.0"
 NEXT_ISTIO_VERSION = "1.32.0"

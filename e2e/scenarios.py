@@ -309,7 +309,7 @@ def ambient(context: Context) -> None:
     other_stack(context, "ambient", shipped_config("ambient"), {"apps": mode, "demo": mode})
 
 
-# -- the README's Istio revision runbook ---------------------------------------------------------------------------
+# -- the Istio revision runbook (docs/upgrades.md) ----------------------------------------------------------------
 
 BASE = ("kubernetes:helm.sh/v4:Chart", "istio-base")
 MESH = {"mtls": "STRICT", "tracing": {"sampling": 100}}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,12 +25,23 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
+
+def required(piece: str, module: str) -> str:
+    """The version a wrapper module's go.mod pins `module` at (the one place the e2e's Go pins are written)."""
+    pattern = rf"^\s*(?:require\s+)?{re.escape(module)} (v\S+)"
+    found = re.search(pattern, (HERE / piece / "go.mod").read_text(), re.M)
+    if found is None:
+        raise SystemExit(f"e2e: {HERE / piece / 'go.mod'} does not require {module}")
+    return found.group(1)
+
+
 # The versions the wrappers pin, stamped into the binaries the way the upstream release builds do
 # (Kubernetes hack/lib/version.sh, pulumi .goreleaser.yml, pulumi-kubernetes Makefile): Helm's `kubeVersion`
 # checks and `pulumi version` read them.
-KUBERNETES_VERSION = "v1.35.4"
-PULUMI_VERSION = "v3.274.1"
-# The provider module is served only at the v4.25.0 release commit (see README, "End-to-end test").
+KUBERNETES_VERSION = required("kube", "k8s.io/kubernetes")
+PULUMI_VERSION = required("pulumi", "github.com/pulumi/pulumi/pkg/v3")
+# The provider module is served only at the 4.25.0 release commit, which go.mod names by a pseudo-version
+# (docs/end-to-end.md).
 PROVIDER_VERSION = "4.25.0"
 PROVIDER_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4"
 
