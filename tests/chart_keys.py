@@ -261,11 +261,8 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "dashboardProviders.dashboardproviders.yaml.providers[].disableDeletion",
         "dashboardProviders.dashboardproviders.yaml.providers[].options.path",
         "dashboardsConfigMaps.<name>",
-        # mirror.images: templates/_pod.tpl renders `<registry>/<repository>:<tag>` for grafana, init-chown-data
-        # and every sidecar container
+        # mirror.images: templates/_pod.tpl renders `<registry>/<repository>:<tag>` for the grafana container
         "image.registry",
-        "initChownData.image.registry",
-        "sidecar.image.registry",
     },
     # jaegertracing/helm-charts jaeger-4.11.1 charts/jaeger: templates/jaeger/jaeger-deploy.yaml reads
     # jaeger.podLabels and jaeger.resources.
