@@ -1,6 +1,6 @@
 """Air-gapped installs: where every chart, bundle, dashboard and image comes from when a mirror is given.
 
-The mirror's layout (README, "Air-gapped clusters"; filled by `python -m scripts.mirror DIR`):
+The mirror's layout (docs/air-gapped.md; filled by `python -m scripts.mirror DIR`):
 charts from one Helm repository or OCI prefix (a chart may have its own), the Gateway API bundle at
 `<gatewayApi>/<version>/<channel>-install.yaml`, Istio's dashboards at `<istioDashboards>/<istio version>/<file>`,
 and every image at `<images>/<its path without the registry host>`, tag and digest kept. Components receive a

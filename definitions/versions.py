@@ -30,11 +30,17 @@ ISTIO_CHARTS = ("base", "istiod", "gateway", "cni", "ztunnel")
 # (pulumi/pulumi-kubernetes#2210). Minor versions newer than the last listed one carry it too.
 ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY = {(1, 28): 10, (1, 29): 6, (1, 30): 3}
 
+# The Kubernetes minors each Istio minor supports (istio/istio.io data/compatibility/supportStatus.yml,
+# k8sVersions), first and last. A newer Istio minor brings its own range: Istio's table, not this one.
+ISTIO_KUBERNETES = {(1, 28): ((1, 30), (1, 34)), (1, 29): ((1, 31), (1, 35)), (1, 30): ((1, 32), (1, 36))}
+
 GATEWAY_API_DEFAULT_VERSION = "v1.5.1"
 GATEWAY_API_CHANNELS = ("standard", "experimental")
 GATEWAY_API_BUNDLE_URL = (
     "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/{channel}-install.yaml"
 )
+# TLSRoute's CEL validation in v1.5 needs Kubernetes 1.31 (kubernetes-sigs/gateway-api v1.5.0 release notes).
+GATEWAY_API_KUBERNETES_MINIMUM = (1, 31)
 # v1.5 installs an admission policy that refuses any older bundle over it (and experimental over standard),
 # so a stack must never try to apply an older bundle: the chapter's v1.1.0 cannot be applied next to it.
 GATEWAY_API_MINIMUM = (1, 5, 0)
@@ -49,6 +55,9 @@ KIALI = ChartRef("kiali-server", "2.29.0", "https://kiali.org/helm-charts")
 # deploy/charts/cert-manager). OCI (oci://quay.io/jetstack/charts/cert-manager) is the documented source, but the
 # classic repository serves the same chart and goes through `repository_opts.repo` like every other chart here.
 CERT_MANAGER = ChartRef("cert-manager", "v1.21.1", "https://charts.jetstack.io")
+# cert-manager v1.21 supports Kubernetes 1.33 to 1.36 (cert-manager.io docs/releases, "Supported Kubernetes
+# versions"): with tls.mode acme or ca it narrows the stack's range.
+CERT_MANAGER_KUBERNETES = ((1, 33), (1, 36))
 # The image of the chart's own post-install API check (values.yaml startupapicheck.image, tag = appVersion), run
 # by this stack as a plain Job because Chart v4 drops Helm hooks (components/cert_manager.py). Pinned by digest:
 # the v1.21.1 digest as four independent public pins record it beside the controller, webhook and cainjector
@@ -252,7 +261,8 @@ def external_dns_source_problem(source: str, gateway_api_channel: str) -> str | 
 # Istio's Grafana dashboards, read from the Istio release the stack installs (istio/istio
 # manifests/addons/dashboards/ at the tag; the same seven files at 1.28.10, 1.29.6 and 1.30.3, the ones
 # manifests/addons/gen.sh packs into Istio's own addon ConfigMaps). Fetched by the program at `pulumi up` and
-# handed to Grafana as ConfigMaps, so the cluster needs no egress and an Istio upgrade updates them.
+# handed to Grafana as ConfigMaps, so Grafana itself never downloads them (the cluster still pulls every image
+# from its registry) and an Istio upgrade updates them.
 ISTIO_DASHBOARDS_URL = "https://raw.githubusercontent.com/istio/istio/{version}/manifests/addons/dashboards/{file}"
 ISTIO_DASHBOARD_FILES = (
     "istio-extension-dashboard.json",
@@ -288,3 +298,30 @@ DEMO_RUN_AS_USER = 65532
 VERIFY_IMAGE = (
     "docker.io/library/python:3.13.7-alpine3.22@sha256:9ba6d8cbebf0fb6546ae71f2a1c14f6ffd2fdab83af7fa5669734ef30ad48844"
 )
+
+# The local clusters of the README's quick start, at a Kubernetes minor inside the stack's range (1.35):
+# kind v0.33.0's node image for v1.35.8, by the digest its release notes list (kind supports a node image only with
+# the release that built it); k3s v1.35.1+k3s1 for k3d, by the OCI index digest recorded in a public project's
+# docs (k3d-io's own images are tag-only).
+KIND_RELEASE = "v0.33.0"
+KIND_NODE_IMAGE = "kindest/node:v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0"
+K3S_IMAGE = "rancher/k3s:v1.35.1-k3s1@sha256:634920385dc89133d80060b3a3b2b547e734d711ef8c050e6b5c6341800d53fd"
+
+# The managed Kubernetes versions the GKE and EKS quick starts (README) were written for. Not run there by this
+# project's tests. GKE installs and manages the Gateway API's standard CRDs itself from 1.34.0-gke.1626000 on
+# (hence gatewayApi.install false in Pulumi.gcp.yaml).
+QUICK_START_PLATFORMS = {"GKE": (1, 34), "EKS": (1, 34)}
+GKE_MANAGES_GATEWAY_API_FROM = "1.34.0-gke.1626000"
+
+
+def kubernetes_range(istio_versions: list[str], cert_manager: bool) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The Kubernetes minors every listed Istio release (and cert-manager, when installed) and the Gateway API
+    bundle support together; None when they share none. An Istio minor newer than ISTIO_KUBERNETES is unknown here:
+    the range of the newest known one stands in for it."""
+    newest = max(ISTIO_KUBERNETES)
+    ranges = [ISTIO_KUBERNETES.get(parse_istio_version(v)[:2], ISTIO_KUBERNETES[newest]) for v in istio_versions]
+    if cert_manager:
+        ranges.append(CERT_MANAGER_KUBERNETES)
+    low = max([GATEWAY_API_KUBERNETES_MINIMUM, *(r[0] for r in ranges)])
+    high = min(r[1] for r in ranges)
+    return (low, high) if low <= high else None

@@ -100,6 +100,7 @@ def run_stack(stack: str, **overrides) -> harness.Run:
         resource_id=fakes.resource_id,
         stack=stack,
         dashboards=fakes.istio_dashboards,
+        kubeconfig=fakes.KIND_KUBECONFIG,
     )
 
 

@@ -1,6 +1,6 @@
 """Fill a mirror for air-gapped installs, on a machine with internet: `python -m scripts.mirror DIR`.
 
-Lays out what a stack with `mirror` set reads (README, "Air-gapped clusters"):
+Lays out what a stack with `mirror` set reads (docs/air-gapped.md):
 
     DIR/charts/<chart>-<version>.tgz and DIR/charts/index.yaml   every pinned chart (definitions/versions.py), a Helm
                                                                  repository: serve DIR over HTTP

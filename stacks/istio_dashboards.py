@@ -2,8 +2,9 @@
 
 At `pulumi up` (and preview) the program downloads each dashboard from the Istio release the stack installs
 (URL pinned in definitions/versions.py), or reads it from the mirror (a base URL or a local directory), checks it is
-JSON, compacts it, and the dashboards component delivers it as a ConfigMap that Grafana provisions. The cluster
-needs no egress; an Istio upgrade updates the dashboards.
+JSON, compacts it, and the dashboards component delivers it as a ConfigMap that Grafana provisions. Grafana never
+downloads them itself (the cluster still pulls every image from its registry, or the mirror's); an Istio upgrade
+updates the dashboards.
 
 The source is injectable (`use_source`), so the tests run with a small fixture and no network.
 """

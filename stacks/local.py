@@ -1,4 +1,5 @@
-"""The `local` stack: whatever cluster the kube context points at (kind, k3d, minikube, Docker Desktop...).
+"""The `local` stack: the cluster the kube context points at (kind, k3d, minikube, Docker Desktop...), refused
+when that context does not look like a cluster on this machine and the stack did not name it (stacks/kube_context.py).
 
 Install order: the mesh core (stacks/mesh.py); external-dns only when asked for, with the static
 credentials of the cloud that holds the zone (no workload identity outside GKE/EKS). The ingress Service is a
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 from stacks.aws_dns import aws_dns, aws_provider
 from stacks.gcp_dns import gcp_dns, google_provider
+from stacks.kube_context import check_local_context
 from stacks.mesh import kubernetes_provider
 from stacks.platform import build_platform
 from stacks.settings import Settings
 
 
 def build(settings: Settings) -> None:
+    check_local_context(settings.kubernetes)  # before anything is registered: never someone else's cluster
     cluster = kubernetes_provider(settings.kubernetes)
     access = None
     if settings.dns_cloud == "gcp" and settings.gcp is not None:

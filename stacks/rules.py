@@ -31,6 +31,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
             f"{gateway_api.channel} channel of {gateway_api.version} does not serve; "
             "set gatewayApi.channel to experimental or tcpRoutes to false"
         )
+    problems += _platform_problems(settings)
     problems += _namespace_problems(settings)
     problems += _istio_revision_problems(settings)
     problems += _dataplane_problems(settings)
@@ -43,6 +44,25 @@ def cross_section_problems(settings: Settings) -> list[str]:
     problems += _verify_problems(settings)
     problems += _mirror_problems(settings)
     return problems
+
+
+def _platform_problems(settings: Settings) -> list[str]:
+    """Combinations that would fight what the platform manages.
+
+    On GKE (>= versions.GKE_MANAGES_GATEWAY_API_FROM) the Gateway API CRDs are GKE's: the standard channel, kept
+    at GKE's version. A gcp stack that leaves them to GKE (gatewayApi.install false) cannot rely on the
+    experimental channel's kinds and versions (TCPRoute, v1alpha2 routes), and installing the experimental
+    bundle over standard CRDs is refused by the Gateway API's own admission policy from v1.5.
+    """
+    gateway_api = settings.gateway_api
+    if settings.cloud == "gcp" and not gateway_api.install and gateway_api.channel == "experimental":
+        return [
+            "gatewayApi.channel: experimental with gatewayApi.install false on gcp: the cluster's Gateway API CRDs "
+            "are GKE's (from GKE " + versions.GKE_MANAGES_GATEWAY_API_FROM + "), standard channel only; use "
+            "channel standard (and no TCPRoute, HTTPRoute retries or experimental DNS sources), or a cluster "
+            "whose Gateway API CRDs this stack installs (gatewayApi.install true)"
+        ]
+    return []
 
 
 def _namespace_problems(settings: Settings) -> list[str]:

@@ -1,6 +1,6 @@
 """What `pulumi destroy` leaves behind on purpose, and the commands that remove it when the cluster (or the
 account's zone) is being retired. The stack's outputs are gone after a destroy: note these first
-(README, "Tear down and rebuild")."""
+(docs/teardown.md)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,14 @@ from tests import fakes, harness
 def run_stack():
     """run_stack(shipped stack name or config dict, **top-level overrides) -> harness.Run"""
 
-    def run(config: Any = "dev", *, stack: str = "test", secret_keys: tuple[str, ...] = (), **overrides) -> harness.Run:
+    def run(
+        config: Any = "dev",
+        *,
+        stack: str = "test",
+        secret_keys: tuple[str, ...] = (),
+        kubeconfig: str | None = fakes.KIND_KUBECONFIG,
+        **overrides,
+    ) -> harness.Run:
         base = harness.stack_config(config) if isinstance(config, str) else copy.deepcopy(config)
         base.update(overrides)
         return harness.run_program(
@@ -26,6 +33,7 @@ def run_stack():
             stack=stack,
             dashboards=fakes.istio_dashboards,
             secret_keys=secret_keys,
+            kubeconfig=kubeconfig,
         )
 
     return run

@@ -34,6 +34,22 @@ AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 # The local root CA's Secret as cert-manager writes it (kubernetes.io/tls), read back by the stack.
 ROOT_CA_PEM = "-----BEGIN CERTIFICATE-----\nfake-root\n-----END CERTIFICATE-----\n"
 ROOT_CA_KEY_PEM = "-----BEGIN EC PRIVATE KEY-----\nfake-root-key\n-----END EC PRIVATE KEY-----\n"
+# The ambient kubeconfig every run sees (the `local` cloud refuses a context that does not look local): what
+# `kind create cluster --name mesh` writes, a context `kind-mesh` on a loopback API server.
+KIND_KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+current-context: kind-mesh
+contexts:
+  - name: kind-mesh
+    context: {cluster: kind-mesh, user: kind-mesh}
+clusters:
+  - name: kind-mesh
+    cluster: {server: "https://127.0.0.1:41913"}
+users:
+  - name: kind-mesh
+    user: {}
+"""
 
 
 def computed_fields(args: MockResourceArgs) -> dict[str, Any]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import runpy
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,6 +241,27 @@ def shipped_stacks() -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
 
 
+@contextmanager
+def ambient_kubeconfig(contents: str | None) -> Iterator[None]:
+    """The kubeconfig the program finds as `pulumi up` would on a laptop: ~/.kube/config holding `contents`
+    (none at all with None), $KUBECONFIG unset; never the kubeconfig of the machine running the tests."""
+    saved = {name: os.environ.get(name) for name in ("HOME", "KUBECONFIG")}
+    with tempfile.TemporaryDirectory() as home:
+        if contents is not None:
+            Path(home, ".kube").mkdir()
+            Path(home, ".kube", "config").write_text(contents)
+        os.environ["HOME"] = home
+        os.environ.pop("KUBECONFIG", None)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
 def run_main() -> None:
     """The program, as `pulumi up` runs it: the project directory's `__main__.py`."""
     runpy.run_path(str(PROJECT_DIR), run_name="__main__")
@@ -253,8 +277,10 @@ def run_program(
     secret_keys: tuple[str, ...] = (),
     preview: bool = False,
     dashboards: istio_dashboards.DashboardSource,
+    kubeconfig: str | None,
 ) -> Run:
-    """Run `__main__.py` with `config` (top-level key -> value) and return what it registered."""
+    """Run `__main__.py` with `config` (top-level key -> value) and return what it registered; `kubeconfig` is
+    the ambient kubeconfig's contents (None: there is none)."""
     mocks = Mocks(computed, calls, resource_id)
     monitor = RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()
@@ -269,7 +295,7 @@ def run_program(
             {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
             [f"{PROJECT}:{k}" for k in secret_keys],
         )
-        with istio_dashboards.use_source(dashboards):
+        with istio_dashboards.use_source(dashboards), ambient_kubeconfig(kubeconfig):
             loop.run_until_complete(run_in_stack(run_main))
     except Exception as error:
         raise ProgramFailed(error, monitor.registrations) from error

@@ -38,6 +38,7 @@ def run(config: dict, previous: dict | None = None, base: str = "dev") -> harnes
         calls=calls,
         resource_id=fakes.resource_id,
         dashboards=fakes.istio_dashboards,
+        kubeconfig=fakes.KIND_KUBECONFIG,
     )
 
 

@@ -43,7 +43,7 @@ def setting(settings: BaseModel, path: str) -> Any:
     return value
 
 
-# README "Settings": key -> default, for an empty config (cloud local); the cloud-dependent ones are below.
+# docs/settings.md: key -> default, for an empty config (cloud local); the cloud-dependent ones are below.
 SETTINGS_TABLE: list[tuple[str, Any]] = [
     ("cloud", "local"),
     ("profile", "dev"),
@@ -159,7 +159,7 @@ PER_CLOUD = [
     (GCP, "tls.mode", "acme"),
     (AWS, "tls.mode", "acme"),
     (load_settings({"dns": {"domain": "mesh.localhost"}}), "tls.mode", "ca"),
-    # README "Ambient": Istio's global.platform, none (kind: the charts' defaults) on local, derived on clouds
+    # docs/ambient.md: Istio's global.platform, none (kind: the charts' defaults) on local, derived on clouds
     (LOCAL, "mesh.cni.platform", None),
     (GCP, "mesh.cni.platform", "gke"),
     (AWS, "mesh.cni.platform", None),
@@ -178,7 +178,7 @@ def test_documented_default_per_cloud(settings, path, default):
     assert resolved(settings, path) == default
 
 
-# README "Publish your app": the defaults of one route given only its name and namespace.
+# docs/routes.md: the defaults of one route given only its name and namespace.
 ROUTE = load_settings(
     {
         "dns": {"domain": "mesh.example.com"},

@@ -59,6 +59,7 @@ def run_with_source(source, **overrides) -> harness.Run:
         calls=fakes.invoke,
         resource_id=fakes.resource_id,
         dashboards=source,
+        kubeconfig=fakes.KIND_KUBECONFIG,
     )
 
 

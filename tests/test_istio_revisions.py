@@ -42,6 +42,7 @@ def run(config: dict, previous: dict | None = None, stack: str = "test") -> harn
         resource_id=fakes.resource_id,
         stack=stack,
         dashboards=fakes.istio_dashboards,
+        kubeconfig=fakes.KIND_KUBECONFIG,
     )
 
 
@@ -240,7 +241,7 @@ def test_registered_transform_aliases_the_other_named_revision():
     assert alias.parent._name == "istio-istiod-stable"
 
 
-# --- the runbook, one `up` per step (README "Upgrading Istio") ------------------------------------------
+# --- the runbook, one `up` per step (docs/upgrades.md) ------------------------------------------
 
 OLD = {"name": "default", "version": "1.30.3"}
 NEW = {"name": "canary", "version": "1.31.0"}

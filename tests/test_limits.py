@@ -1,4 +1,4 @@
-"""Every documented numeric limit of the settings and rules (README, "Settings", "What is refused"), at its
+"""Every documented numeric limit of the settings and rules (docs/settings.md, "What is refused"), at its
 edge: the value exactly at the limit is accepted, the one just past it is refused naming its key, on each side
 of a range and in each direction a rule covers (an upgrade and a downgrade, either revision listed first).
 

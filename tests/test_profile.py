@@ -31,6 +31,7 @@ def _run(**overrides):
         calls=fakes.invoke,
         resource_id=fakes.resource_id,
         dashboards=fakes.istio_dashboards,
+        kubeconfig=fakes.KIND_KUBECONFIG,
     )
 
 

@@ -44,6 +44,17 @@ BAD_INPUTS = [
         ["'LoadBalancer', 'NodePort' or 'ClusterIP'"],
     ),
     ({"gatewayApi": {"tcpRoutes": True}}, "gatewayApi.tcpRoutes", ["v1alpha2", "experimental"]),
+    (
+        {
+            "cloud": "gcp",
+            "gcp": {"project": "gke-project"},
+            "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}},
+            "tls": {"email": "ops@example.com"},
+            "gatewayApi": {"install": False, "channel": "experimental"},
+        },
+        "gatewayApi.channel",
+        ["GKE's", "standard channel only", "gatewayApi.install true"],
+    ),
     ({"kubernetes": {"contxt": "kind"}}, "kubernetes.contxt", ["did you mean 'context'"]),
 ]
 
@@ -144,3 +155,23 @@ def test_config_and_secret_keys_from_the_pulumi_cli_environment(monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", "[]")
     with pytest.raises(SettingsError, match="clientSecret: stored in plain text"):
         load_from_pulumi_config("service-mesh")
+
+
+GKE = {
+    "cloud": "gcp",
+    "gcp": {"project": "gke-project"},
+    "dns": {"domain": "mesh.example.com", "zone": {"name": "example-com"}},
+    "tls": {"email": "ops@example.com"},
+}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {**GKE, "gatewayApi": {"install": False, "channel": "standard"}},  # GKE's own CRDs, as Pulumi.gcp.yaml
+        {**GKE, "gatewayApi": {"install": True, "channel": "experimental"}},  # CRDs the stack installs
+        {"gatewayApi": {"install": False, "channel": "experimental"}},  # not GKE: someone else's experimental CRDs
+    ],
+)
+def test_near_misses_of_the_platform_rule_are_accepted(config):
+    assert load_settings(config).gateway_api.channel == config["gatewayApi"]["channel"]

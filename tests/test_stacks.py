@@ -15,9 +15,9 @@ MESH_KINDS = {
     "kubernetes:security.istio.io/v1:PeerAuthentication": 1,
     "kubernetes:telemetry.istio.io/v1:Telemetry": 1,
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": 1,  # the shared Gateway (dns.domain is set)
-    # the strict one, and the one the kept CRD installs adopt their objects through (README, "Tear down and rebuild")
+    # the strict one, and the one the kept CRD installs adopt their objects through (docs/teardown.md)
     "pulumi:providers:kubernetes": 2,
-    # cert-manager's API check and the certificate's wait (HTTPS by default: README "HTTPS")
+    # cert-manager's API check and the certificate's wait (HTTPS by default: docs/https.md)
     "kubernetes:batch/v1:Job": 2,
 }
 # README: "What `pulumi up` does", "Quick start: GCP", "Quick start: AWS", "Publish your app" (the demo on dev).
@@ -37,7 +37,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         },
         "outputs": {"demo", "tls"},
     },
-    # README "Air-gapped clusters": the dev stack, every artifact from the mirror (tests/test_mirror.py).
+    # docs/air-gapped.md: the dev stack, every artifact from the mirror (tests/test_mirror.py).
     "airgapped": {
         "cloud": "local",
         "charts": MESH_CHARTS,
@@ -52,7 +52,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         },
         "outputs": {"demo", "tls"},
     },
-    # README "Ambient": dev with every namespace ambient, the node agents, and a waypoint in apps.
+    # docs/ambient.md: dev with every namespace ambient, the node agents, and a waypoint in apps.
     "ambient": {
         "cloud": "local",
         "charts": MESH_CHARTS | {"cni", "ztunnel"},
@@ -74,6 +74,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "external-dns", "cert-manager"},
         "kinds": {
             **MESH_KINDS,
+            "kubernetes:yaml/v2:ConfigFile": 0,  # GKE installs and manages the Gateway API CRDs (gatewayApi.install)
             "pulumi:providers:gcp": 1,
             # one identity each for external-dns and cert-manager; only external-dns reads the project
             "gcp:serviceaccount/account:Account": 2,

@@ -1,0 +1,257 @@
+"""The documents say what the code does: the settings table lists exactly the keys the settings models accept,
+with their defaults; every version number written in them is one definitions/versions.py pins; the supported-versions
+table is the one written from definitions/versions.py. Each reads whichever page holds the table (README.md or docs/),
+so moving a section keeps the check."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from pydantic import BaseModel
+
+from definitions import versions
+from scripts import versions_table
+from stacks.loader import load_settings
+from stacks.settings import Section, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted([ROOT / "README.md", ROOT / "CONTRIBUTING.md", *(ROOT / "docs").rglob("*.md")])
+SETTINGS_HEADER = "| key | default | accepted |"
+
+
+def existing_pages() -> list[Path]:
+    return [page for page in PAGES if page.is_file()]
+
+
+def settings_table() -> list[tuple[str, str]]:
+    """(key cell, default cell) of every row of the one settings table, wherever it lives."""
+    holding = [page for page in existing_pages() if SETTINGS_HEADER in page.read_text()]
+    assert len(holding) == 1, f"the settings table must be written once, found in {holding}"
+    lines = holding[0].read_text().split(SETTINGS_HEADER, 1)[1].splitlines()[2:]
+    rows = []
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+        rows.append((cells[0], cells[1]))
+    return rows
+
+
+def expand(key_cell: str) -> list[str]:
+    """`a.{b,c}.d` / `e`, `f` -> every dotted key the cell names."""
+    keys = []
+    for token in re.findall(r"`([^`]+)`", key_cell):
+        expanded = [""]
+        for literal, group in re.findall(r"([^{]*)(?:\{([^}]*)\})?", token):
+            options = group.split(",") if group else [""]
+            expanded = [done + literal + option for done in expanded for option in options]
+        keys += expanded
+    return keys
+
+
+def _section(annotation: Any) -> type[Section] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Section):
+        return annotation
+    found = [arg for arg in get_args(annotation) if isinstance(arg, type) and issubclass(arg, Section)]
+    # A tuple of sections (routes, revisions, namespaces) is one list-valued key, documented as one row.
+    return found[0] if found and type(None) in get_args(annotation) else None
+
+
+def model_keys(model: type[BaseModel] = Settings, prefix: str = "", sections: bool = False) -> set[str]:
+    """Every leaf key the settings accept (with `sections`, the keys of the optional sections themselves too)."""
+    keys = set()
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name)
+        section = _section(field.annotation)
+        keys |= model_keys(section, key + ".", sections) if section is not None else {key}
+        if section is not None and sections:
+            keys.add(key)
+    return keys
+
+
+def test_the_settings_table_lists_every_key_the_code_accepts_and_no_other():
+    documented = {key for cell, _ in settings_table() for key in expand(cell)}
+    assert sorted(model_keys() - documented) == [], "keys the code accepts but the table does not list"
+    assert sorted(documented - model_keys(sections=True)) == [], "keys the table lists but the code refuses"
+
+
+def _written(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value == ():
+        return "[]"
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict) and not value:
+        return "{}"
+    if value == "":
+        return '""'
+    return str(value)
+
+
+def single_literal_defaults() -> list[tuple[str, str]]:
+    """The rows naming one key whose default is exactly one literal (`x`, not a `<placeholder>`): those the code
+    can be asked for."""
+    rows = []
+    for key_cell, default_cell in settings_table():
+        keys = expand(key_cell)
+        literal = re.fullmatch(r"`([^`<]+)`", default_cell)
+        if len(keys) == 1 and literal:
+            rows.append((keys[0], literal.group(1)))
+    return rows
+
+
+# The optional sections exist only when given (their required keys filled, nothing else).
+CLOUD_CONFIG = {
+    "gcp": {"cloud": "gcp", "gcp": {"project": "gke-project"}},
+    "aws": {"cloud": "aws", "aws": {"region": "eu-west-1", "clusterName": "mesh"}},
+}
+SECTION_CONFIG = {
+    "mirror": {
+        "mirror": {
+            "charts": {"repository": "https://mirror.internal.example/charts"},
+            "gatewayApi": "https://mirror.internal.example/gateway-api",
+            "istioDashboards": "https://mirror.internal.example/dashboards",
+            "images": "registry.internal.example/mesh",
+        }
+    }
+}
+# Keys whose field is unset by default and resolved by a property: the value the program uses.
+RESOLVED = {
+    "istio.version": lambda settings: settings.istio.version,
+    "gcp.dnsProject": lambda settings: "gcp.project" if settings.gcp.zone_project == settings.gcp.project else None,
+}
+
+
+def parsed_default(key: str) -> Any:
+    base = {**CLOUD_CONFIG.get(key.split(".")[0], {}), "dns": {"domain": "mesh.example.com", "zone": {"create": True}}}
+    settings = load_settings({**base, "tls": {"mode": "off"}} if key.split(".")[0] in CLOUD_CONFIG else {})
+    if key.split(".")[0] in SECTION_CONFIG:
+        settings = load_settings(SECTION_CONFIG[key.split(".")[0]])
+    if key in RESOLVED:
+        return RESOLVED[key](settings)
+    value: Any = settings
+    for part in key.split("."):
+        value = getattr(value, next(n for n, f in type(value).model_fields.items() if (f.alias or n) == part))
+    return value
+
+
+def test_enough_defaults_are_written_as_literals_to_check():
+    assert len(single_literal_defaults()) >= 25
+
+
+@pytest.mark.parametrize(("key", "written"), single_literal_defaults())
+def test_each_written_default_is_the_codes(key, written):
+    assert _written(parsed_default(key)) == written
+
+
+def pinned_versions() -> set[str]:
+    """Every release number definitions/versions.py pins or accepts as a floor."""
+    pinned = {versions.ISTIO_DEFAULT_VERSION, versions.GATEWAY_API_DEFAULT_VERSION}
+    pinned |= {f"{a}.{b}.{p}" for (a, b), p in versions.ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY.items()}
+    pinned.add("v" + ".".join(map(str, versions.GATEWAY_API_MINIMUM)))
+    pinned.add(versions.GKE_MANAGES_GATEWAY_API_FROM.split("-")[0])
+    charts = (versions.EXTERNAL_DNS, versions.PROMETHEUS, versions.GRAFANA, versions.JAEGER, versions.KIALI)
+    pinned |= {chart.version for chart in (*charts, versions.CERT_MANAGER)}
+    pinned.add(versions.KIND_RELEASE)
+    images = (versions.CERT_MANAGER_API_CHECK_IMAGE, versions.DEMO_IMAGE, versions.VERIFY_IMAGE)
+    for image in (*images, versions.KIND_NODE_IMAGE, versions.K3S_IMAGE):
+        tag = image.split("@")[0].rsplit(":", 1)[1]
+        pinned |= set(re.findall(r"v?\d+\.\d+\.\d+", tag))
+    # The Python packages are pinned in the lock (requirements.lock), the one place they are.
+    pinned |= set(re.findall(r"^[\w.-]+==(\d+\.\d+\.\d+)\b", (ROOT / "requirements.lock").read_text(), re.M))
+    return pinned
+
+
+# Release numbers the documents may write that are not pins, each for a reason.
+EXAMPLE_VERSIONS = {
+    "1.31.0": "the next Istio minor in the upgrade runbook's example",
+}
+VERSION = re.compile(r"(?<![\w.-])v?\d+\.\d+\.\d+(?![\w.])")
+
+
+@pytest.mark.parametrize("page", existing_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_release_number_written_is_a_pin(page):
+    written = set(VERSION.findall(page.read_text()))
+    assert sorted(written - pinned_versions() - set(EXAMPLE_VERSIONS)) == []
+
+
+@pytest.mark.parametrize("page", existing_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_kubernetes_floor_is_written_only_in_the_versions_table(page):
+    """ "Kubernetes >= 1.32 (Istio 1.30's floor)" once stood beside an accepted Istio 1.28: the range is the table's."""
+    if page.name == "supported-versions.md":
+        return
+    assert re.findall(r"Kubernetes\s*(?:>=|≥|at least)\s*1\.\d+", page.read_text()) == []
+
+
+def test_the_supported_versions_table_is_written_from_the_code():
+    page = versions_table.PAGE.read_text()
+    assert versions_table.page_with_table(page) == page, "run `python -m scripts.versions_table`"
+
+
+def test_the_shipped_range_is_istios_and_cert_managers_overlap():
+    """Istio 1.30 supports 1.32-1.36 and cert-manager v1.21 1.33-1.36 (their own support tables)."""
+    assert "**1.33 to 1.36**" in versions_table.table()
+
+
+@pytest.mark.parametrize("image", [versions.KIND_NODE_IMAGE, versions.K3S_IMAGE])
+def test_the_quick_start_clusters_run_a_kubernetes_the_stack_supports(image):
+    supported = versions.kubernetes_range([versions.ISTIO_DEFAULT_VERSION], cert_manager=True)
+    assert supported is not None
+    major, minor = map(int, re.findall(r":v(\d+)\.(\d+)\.", image)[0])
+    assert supported[0] <= (major, minor) <= supported[1]
+    assert "@sha256:" in image
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def local_links(page: Path) -> list[Path]:
+    """The pages and files a page links to inside the repository (web links and anchors alone left out)."""
+    targets = []
+    for target in LINK.findall(page.read_text()):
+        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+            continue
+        targets.append((page.parent / target.split("#", 1)[0]).resolve())
+    return targets
+
+
+@pytest.mark.parametrize("page", existing_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_between_the_pages_resolves(page):
+    assert [str(t) for t in local_links(page) if not t.exists()] == []
+
+
+def test_every_page_is_reachable_from_the_front_page():
+    seen, todo = set(), [ROOT / "README.md"]
+    while todo:
+        page = todo.pop()
+        if page in seen:
+            continue
+        seen.add(page)
+        todo += [t for t in local_links(page) if t.suffix == ".md" and t.is_file()]
+    assert sorted(str(p.relative_to(ROOT)) for p in set(existing_pages()) - seen) == []
+
+
+def front_page() -> str:
+    return (ROOT / "README.md").read_text()
+
+
+def test_the_local_quick_start_creates_the_pinned_clusters():
+    assert f"kind create cluster --name mesh --image {versions.KIND_NODE_IMAGE}" in front_page()
+    assert f"k3d cluster create mesh --image {versions.K3S_IMAGE}" in front_page()
+    assert f"kind]({'https://kind.sigs.k8s.io/'}) {versions.KIND_RELEASE}" in front_page()
+
+
+def test_the_local_quick_start_reaches_the_demo_the_way_the_stack_says(shared_run):
+    """The README's commands are the pieces of the `demo` output's command for the dev stack."""
+    printed = shared_run("dev").outputs["demo"]["curl"]
+    for command in (
+        "pulumi stack output tls --json | jq -r .rootCertificate > mesh-root-ca.pem",
+        "kubectl -n istio-ingress port-forward svc/istio-ingressgateway 8443:443",
+        "--resolve demo.mesh.localhost:8443:127.0.0.1 https://demo.mesh.localhost:8443/headers",
+    ):
+        assert command in printed
+        assert command in front_page()
