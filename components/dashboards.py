@@ -221,6 +221,10 @@ def kiali_values(args: DashboardsArgs) -> dict[str, Any]:
         "auth": auth,
         "deployment": {
             "instance_name": addresses.KIALI_INSTANCE,
+            # The chart's default, stated: Kiali reads every namespace, the node agents' among them, where it
+            # detects ambient from ztunnel's DaemonSet (kiali/kiali v2.29.0 cache/cache.go IsAmbientEnabled lists
+            # DaemonSets labelled app.kubernetes.io/name=ztunnel in the namespaces it can read).
+            "cluster_wide_access": True,
             "pod_labels": NOT_INJECTED,
             "image_pull_policy": "IfNotPresent",
             "resources": args.sizing.kiali.values(),

@@ -1,5 +1,6 @@
 """Istio's node agents: the CNI agent (chart `cni`, DaemonSet `istio-cni-node`) and, for ambient, ztunnel (chart
-`ztunnel`, DaemonSet `ztunnel`), both in the control plane's namespace, after istiod.
+`ztunnel`, DaemonSet `ztunnel`), both after istiod, in a namespace of their own that the component creates (Pod
+Security `privileged`, which they need and the control plane's namespace does not).
 
 Read in istio/istio 1.30.3 manifests/charts/istio-cni and manifests/charts/ztunnel:
 - Both resolve `profile` and `global.platform` into their files/profile-*.yaml; an unknown name fails the render
@@ -9,14 +10,22 @@ Read in istio/istio 1.30.3 manifests/charts/istio-cni and manifests/charts/ztunn
   `hub | global.hub`/install-cni. ztunnel's objects are named `resourceName` (default `ztunnel`); its image is
   `hub`/ztunnel, where `global.*` is flattened onto the top level first (zzz_profile.yaml), so `global.hub` sets
   both charts' registry the way it does istiod's and the gateway's.
-- ztunnel dials `istiod[-<revision>].<istioNamespace>.svc:15012` (daemonset.yaml, CA_ADDRESS and XDS_ADDRESS),
-  mounts the ConfigMap `istio-ca-root-cert` istiod publishes, and its pods carry `prometheus.io/scrape` and
-  `prometheus.io/port: 15020` (values.yaml podAnnotations).
+- ztunnel dials `istiod[-<revision>].<istioNamespace>.svc:15012` (daemonset.yaml, CA_ADDRESS and XDS_ADDRESS;
+  `istioNamespace` defaults to istio-system), mounts the ConfigMap `istio-ca-root-cert` from its own namespace,
+  and its pods carry `prometheus.io/scrape` and `prometheus.io/port: 15020` (values.yaml podAnnotations).
+- istiod publishes `istio-ca-root-cert` into every namespace but kube-public, kube-node-lease and
+  local-path-storage, injected or not (pilot/pkg/serviceregistry/kube/controller/namespacecontroller.go; only
+  meshConfig.discoverySelectors, which this stack does not set, would narrow it): the agents' namespace gets it.
+- Neither chart assumes a namespace: every object is in `.Release.Namespace`, the cni chart's ResourceQuota and
+  ztunnel's (`resourceQuotas.enabled`, set by platform-gke.yaml) included, so GKE's quota for
+  `system-node-critical` pods lands where the agents run. The cni agent finds its own DaemonSet through its
+  POD_NAMESPACE (cni/pkg/nodeagent/server.go, ShouldStopCleanup).
 - Neither has a canary: Istio upgrades both in place, after the control plane (istio.io ambient upgrade runbook).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +49,10 @@ ZTUNNEL_SCRAPE = {"prometheus.io/scrape": "true", "prometheus.io/port": "15020"}
 class NodeAgentsArgs:
     # The default revision's Istio release: the agents have no canary and follow the default revision.
     version: str
-    namespace: pulumi.Input[str]
+    # The namespace the component creates for the agents, and its labels (Pod Security Admission).
+    namespace: str
+    # istiod's namespace: ztunnel's CA and xDS address (`istiod[-<revision>].<istio_namespace>.svc:15012`).
+    istio_namespace: str
     # Istio's `global.platform` (gke, k3d, k3s, microk8s, minikube), or None for the charts' defaults.
     platform: str | None
     cni: Resources
@@ -52,6 +64,7 @@ class NodeAgentsArgs:
     cni_bin_dir: str | None = None
     # Istio's order: the control plane first (the default revision's istiod, whose CA and xDS ztunnel uses).
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
     # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
     mirror: ChartMirror | None = None
 
@@ -77,6 +90,8 @@ def ztunnel_values(args: NodeAgentsArgs, resources: Resources) -> dict[str, Any]
         # DaemonSet's app.kubernetes.io/name and its pods' `ztunnel-` names: never renamed.
         "resourceName": ZTUNNEL_NAME,
         "podAnnotations": dict(ZTUNNEL_SCRAPE),
+        # Where istiod runs (the chart's default, stated: the agents' namespace is not istiod's).
+        "istioNamespace": args.istio_namespace,
     }
     if args.revision is not None:
         values["revision"] = args.revision
@@ -87,16 +102,24 @@ def ztunnel_values(args: NodeAgentsArgs, resources: Resources) -> dict[str, Any]
 
 
 class IstioNodeAgents(pulumi.ComponentResource):
+    namespace: k8s.core.v1.Namespace
     cni: k8s.helm.v4.Chart
     ztunnel: k8s.helm.v4.Chart | None
 
     def __init__(self, name: str, args: NodeAgentsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:istio:IstioNodeAgents", name, None, opts)
+        # The charts install into it through its name's output: created before them, deleted after them.
+        self.namespace = k8s.core.v1.Namespace(
+            args.namespace,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=dict(args.namespace_labels)),
+            opts=child_opts(self),
+        )
+        namespace = self.namespace.metadata.name
         self.cni = pinned_chart(
             f"{name}-cni",
             versions.istio_chart("cni", args.version),
             release="istio-cni",
-            namespace=args.namespace,
+            namespace=namespace,
             values=cni_values(args),
             opts=child_opts(self, args.wait_for),
             mirror=args.mirror,
@@ -108,7 +131,7 @@ class IstioNodeAgents(pulumi.ComponentResource):
                 f"{name}-ztunnel",
                 versions.istio_chart("ztunnel", args.version),
                 release=ZTUNNEL_NAME,
-                namespace=args.namespace,
+                namespace=namespace,
                 values=ztunnel_values(args, args.ztunnel),
                 opts=child_opts(self, [*args.wait_for, self.cni]),
                 mirror=args.mirror,

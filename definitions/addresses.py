@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ISTIO_NAMESPACE = "istio-system"
+# Istio's node agents (the CNI agent and ztunnel) run as root with host paths and NET_ADMIN/SYS_ADMIN, which only
+# Pod Security `privileged` admits: in a namespace of their own, so that istiod and the dashboards in
+# ISTIO_NAMESPACE stay `restricted` (stacks/pod_security.py). istiod trusts ztunnel here (trustedZtunnelNamespace).
+NODE_AGENTS_NAMESPACE = "istio-node-agents"
 # Istio's own name for the unrevisioned istiod (its webhooks carry istio.io/rev=default; base's defaultRevision
 # "default" points at Service `istiod`): the revision of this name is installed without `revision`, as release
 # `istiod`, so that stacks installed before revisions keep their control plane (components/istio.py).

@@ -140,7 +140,9 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             highly_available=sizing.highly_available,
             alpha_gateway_api=settings.gateway_api.tcp_routes,
             cni=cni,
-            ambient=AmbientControlPlane(addresses.ISTIO_NAMESPACE, ZTUNNEL_NAME, sizing.waypoint) if ambient else None,
+            ambient=(
+                AmbientControlPlane(addresses.NODE_AGENTS_NAMESPACE, ZTUNNEL_NAME, sizing.waypoint) if ambient else None
+            ),
             wait_for=[gateway_api] if gateway_api is not None else [],
             crd_provider=adopting,
             namespace_labels=pod_security.namespace_labels(settings, addresses.ISTIO_NAMESPACE),
@@ -156,13 +158,15 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             "istio-node-agents",
             NodeAgentsArgs(
                 version=settings.istio.version,
-                namespace=control_plane.namespace.metadata.name,
+                namespace=addresses.NODE_AGENTS_NAMESPACE,
+                istio_namespace=addresses.ISTIO_NAMESPACE,
                 platform=platform,
                 cni=sizing.cni,
                 ztunnel=sizing.ztunnel if ambient else None,
                 revision=None if settings.istio.default == addresses.UNREVISIONED else settings.istio.default,
                 cni_bin_dir=dataplane.GKE_CNI_BIN_DIR if platform == "gke" else None,
                 wait_for=[control_plane.istiod],
+                namespace_labels=pod_security.namespace_labels(settings, addresses.NODE_AGENTS_NAMESPACE),
                 mirror=mirror,
             ),
             opts=on_cluster,

@@ -67,6 +67,10 @@ CERT_MANAGER_WEBHOOK_PORT = 10250  # cert-manager values.yaml webhook.securePort
 HBONE = 15008
 AMBIENT_PROBES = Peer(namespace=None, cidr="169.254.7.127/32")
 ZTUNNEL = {"app": "ztunnel"}  # ztunnel templates/daemonset.yaml; prometheus.io/port 15020 (values.yaml podAnnotations)
+# istio-cni templates/daemonset.yaml: the agent's pods, annotated prometheus.io/scrape with prometheus.io/port 15014
+# (its metrics port); they share the node's network only with ambient.shareHostNetworkNamespace, off by default.
+CNI_AGENT = {"k8s-app": "istio-cni-node"}
+CNI_METRICS = 15014
 
 EVERY_POD = Peer(namespace=None)
 
@@ -182,10 +186,13 @@ def flows(settings: Settings) -> list[Flow]:
             )
         )
         table += _allow("metrics", namespace, {}, (CERT_MANAGER_METRICS,), "scraping", prometheus)
+    if dataplane.cni_installed(settings):
+        agents = addresses.NODE_AGENTS_NAMESPACE
+        table += _allow("cni-metrics", agents, CNI_AGENT, (CNI_METRICS,), "scraping", prometheus)
     if dataplane.ambient_enabled(settings):
         table += _allow(
             "ztunnel-metrics",
-            system,
+            addresses.NODE_AGENTS_NAMESPACE,
             ZTUNNEL,
             (MERGED_METRICS,),
             "scraping (the ztunnel mTLS check reads it)",
@@ -228,6 +235,8 @@ def _demo_flows(settings: Settings, gateway: Peer, prometheus: Peer | None, plai
 def owned_namespaces(settings: Settings) -> list[str]:
     """The namespaces the stack creates for its own servers: closed but for their flows."""
     namespaces = [addresses.ISTIO_NAMESPACE, settings.ingress.namespace]
+    if dataplane.cni_installed(settings):
+        namespaces.append(addresses.NODE_AGENTS_NAMESPACE)
     if settings.dns_enabled:
         namespaces.append(settings.dns.namespace)
     if settings.cert_manager_installed:

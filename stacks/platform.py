@@ -32,6 +32,7 @@ def build_platform(
     published = publish_routes(settings, mesh, tls)
     verification = verify_mesh(settings, mesh, observability, published, tls)
     namespaces = [mesh.control_plane.namespace, mesh.ingress.namespace, *mesh.policy.namespaces.values()]
+    namespaces += [mesh.node_agents.namespace] if mesh.node_agents else []
     namespaces += [access.namespace] if access else []
     namespaces += [tls.namespace] if tls.namespace else []
     restrict_ingress(settings, mesh.provider, namespaces)

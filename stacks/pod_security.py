@@ -37,14 +37,15 @@ ISTIO_INIT = Level(
 )
 
 
-# The node agents (istio/istio 1.30.3 manifests/charts/istio-cni and ztunnel templates/daemonset.yaml) run in the
-# control plane's namespace (stacks/mesh.py) as root, with hostNetwork and hostPath volumes (cni) and added
-# capabilities (cni: NET_ADMIN, NET_RAW, SYS_ADMIN, ...; ztunnel: NET_ADMIN, SYS_ADMIN, NET_RAW), an AppArmor
-# profile `Unconfined` (cni): none of which baseline allows.
+# The node agents (istio/istio 1.30.3 manifests/charts/istio-cni and ztunnel templates/daemonset.yaml) run as
+# root with hostPath volumes (both) and added capabilities (cni: NET_ADMIN, NET_RAW, SYS_PTRACE, SYS_ADMIN,
+# DAC_OVERRIDE; ztunnel: NET_ADMIN, SYS_ADMIN, NET_RAW), the cni agent's AppArmor profile `unconfined`: none of
+# which baseline allows. Hence their own namespace (definitions/addresses.py NODE_AGENTS_NAMESPACE), the only
+# `privileged` one the stack's components need.
 NODE_AGENTS = Level(
     PRIVILEGED,
-    "the Istio CNI agent and ztunnel run here as root with host networking, host paths and NET_ADMIN/SYS_ADMIN "
-    "(refused by baseline and restricted)",
+    "the Istio CNI agent and ztunnel run here as root with host paths, NET_ADMIN/SYS_ADMIN and AppArmor "
+    "unconfined (refused by baseline and restricted)",
 )
 
 
@@ -60,9 +61,10 @@ def injected_namespace_level(settings: Settings, namespace: str) -> Level:
 def namespace_levels(settings: Settings) -> dict[str, Level]:
     """Every namespace the stack creates -> its level. The stack's own namespaces run only pods that meet
     `restricted` (istiod, the gateway, the dashboards, cert-manager, external-dns, the stack's Jobs), but for the
-    control plane's when the node agents run there."""
-    control_plane = NODE_AGENTS if dataplane.cni_installed(settings) else Level(RESTRICTED)
-    levels = {addresses.ISTIO_NAMESPACE: control_plane, settings.ingress.namespace: Level(RESTRICTED)}
+    node agents' own, when they are installed."""
+    levels = {addresses.ISTIO_NAMESPACE: Level(RESTRICTED), settings.ingress.namespace: Level(RESTRICTED)}
+    if dataplane.cni_installed(settings):
+        levels[addresses.NODE_AGENTS_NAMESPACE] = NODE_AGENTS
     if settings.dns_enabled:
         levels[settings.dns.namespace] = Level(RESTRICTED)
     if settings.cert_manager_installed:

@@ -105,8 +105,17 @@ GATEWAY_KEYS = {
 CNI_KEYS = {*resources(""), "profile", "global.platform", "cni.cniBinDir", "global.hub"}
 # manifests/charts/ztunnel, read at 1.30.3 and 1.31.0-rc.0: values.yaml `resources`, `resourceName` (names the
 # DaemonSet and ServiceAccount), `podAnnotations` (a free map on the pods), `revision` (the istiod-<revision>
-# CA_ADDRESS/XDS_ADDRESS in templates/daemonset.yaml); `global.platform` resolved by templates/zzz_profile.yaml.
-ZTUNNEL_KEYS = {*resources(""), "resourceName", "podAnnotations.*", "revision", "global.platform", "global.hub"}
+# CA_ADDRESS/XDS_ADDRESS in templates/daemonset.yaml), `istioNamespace` (values.yaml, default istio-system: the
+# namespace in those two addresses); `global.platform` resolved by templates/zzz_profile.yaml.
+ZTUNNEL_KEYS = {
+    *resources(""),
+    "resourceName",
+    "podAnnotations.*",
+    "revision",
+    "istioNamespace",
+    "global.platform",
+    "global.hub",
+}
 
 # (chart, version) -> allowed key paths
 VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
@@ -252,11 +261,8 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "dashboardProviders.dashboardproviders.yaml.providers[].disableDeletion",
         "dashboardProviders.dashboardproviders.yaml.providers[].options.path",
         "dashboardsConfigMaps.<name>",
-        # mirror.images: templates/_pod.tpl renders `<registry>/<repository>:<tag>` for grafana, init-chown-data
-        # and every sidecar container
+        # mirror.images: templates/_pod.tpl renders `<registry>/<repository>:<tag>` for the grafana container
         "image.registry",
-        "initChownData.image.registry",
-        "sidecar.image.registry",
     },
     # jaegertracing/helm-charts jaeger-4.11.1 charts/jaeger: templates/jaeger/jaeger-deploy.yaml reads
     # jaeger.podLabels and jaeger.resources.
@@ -288,6 +294,9 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "auth.openid.client_id",
         "auth.openid.issuer_uri",
         "deployment.instance_name",
+        # values.yaml (default true): a ClusterRole over every namespace (templates/role-viewer.yaml), else Roles
+        # in the discovery_selectors' namespaces only.
+        "deployment.cluster_wide_access",
         "deployment.pod_labels.*",
         "deployment.image_pull_policy",
         "deployment.image_name",  # mirror.images: templates/deployment.yaml `<image_name>:<image_version>`

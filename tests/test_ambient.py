@@ -73,11 +73,13 @@ def sidecar_dev():
 def test_istiod_runs_the_ambient_profile_and_trusts_ztunnel_by_name(ambient):
     istiod = values(ambient, "istiod")
     assert istiod["profile"] == "ambient"
-    # istiod's CA_TRUSTED_NODE_ACCOUNTS is "<trustedZtunnelNamespace>/<trustedZtunnelName>"; the ztunnel chart's
-    # objects are named `resourceName` and live in its release namespace.
-    assert (istiod["trustedZtunnelNamespace"], istiod["trustedZtunnelName"]) == ("istio-system", "ztunnel")
-    assert ambient.chart("ztunnel").inputs["namespace"] == "istio-system"
+    # istiod's CA_TRUSTED_NODE_ACCOUNTS is "<trustedZtunnelNamespace>/<trustedZtunnelName>" (the chart's default
+    # namespace: istiod's own); the ztunnel chart's objects are named `resourceName` and live in its release
+    # namespace, the node agents' own.
+    assert (istiod["trustedZtunnelNamespace"], istiod["trustedZtunnelName"]) == ("istio-node-agents", "ztunnel")
+    assert ambient.chart("ztunnel").inputs["namespace"] == "istio-node-agents"
     assert values(ambient, "ztunnel")["resourceName"] == "ztunnel"
+    assert ambient.chart("istiod").inputs["namespace"] == "istio-system"
     # the injector's istio-validation instead of istio-init for any sidecar namespace beside
     assert istiod["cni"] == {"enabled": True}
     assert istiod["global"]["waypoint"]["resources"] == {
@@ -92,7 +94,7 @@ def test_cni_chart_runs_ambient_redirection(ambient):
         "cni",
         "1.30.3",
         "istio-cni",
-        "istio-system",
+        "istio-node-agents",
     )
     assert cni["repositoryOpts"] == {"repo": "https://istio-release.storage.googleapis.com/charts"}
     assert cni["values"] == {
@@ -109,18 +111,29 @@ def test_ztunnel_chart_at_the_istio_version_scraped_by_prometheus(ambient):
         "resourceName": "ztunnel",
         # the Prometheus chart's kubernetes-pods job keeps pods annotated so, on the annotated port
         "podAnnotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "15020"},
+        # ztunnel's CA and xDS: istiod-<revision or none>.<istioNamespace>.svc:15012, istiod's namespace
+        "istioNamespace": "istio-system",
     }
 
 
-def test_prometheus_keeps_its_annotation_driven_pod_job(ambient):
-    assert "serverFiles" not in values(ambient, "prometheus")
-    assert "extraScrapeConfigs" not in values(ambient, "prometheus")
+def test_prometheus_keeps_its_annotation_driven_pod_job_over_every_namespace(ambient):
+    prometheus = values(ambient, "prometheus")
+    assert "serverFiles" not in prometheus
+    assert "extraScrapeConfigs" not in prometheus
+    # prometheus-29.27.0 values.yaml server.namespaces [] and server.releaseNamespace false: service discovery in
+    # every namespace, the node agents' included
+    assert not {"namespaces", "releaseNamespace"} & set(prometheus["server"])
 
 
 def test_kiali_reads_the_namespace_ztunnel_runs_in(ambient):
-    """Kiali 2.29 detects ambient from a DaemonSet labelled app.kubernetes.io/name=ztunnel in a namespace it reads,
-    and queries pod=~"ztunnel-.*": ztunnel beside Kiali, never renamed."""
-    assert ambient.chart("kiali-server").inputs["namespace"] == ambient.chart("ztunnel").inputs["namespace"]
+    """Kiali 2.29 detects ambient from a DaemonSet labelled app.kubernetes.io/name=ztunnel in a namespace it reads
+    (kiali/kiali v2.29.0 cache/cache.go), and queries pod=~"ztunnel-.*": ztunnel in the node agents' namespace,
+    Kiali with cluster-wide access (kiali-server values.yaml deployment.cluster_wide_access; false would give it
+    Roles in its own namespace and discovery_selectors' only), ztunnel never renamed."""
+    assert ambient.chart("kiali-server").inputs["namespace"] == "istio-system"
+    assert ambient.chart("ztunnel").inputs["namespace"] == "istio-node-agents"
+    assert values(ambient, "kiali-server")["deployment"]["cluster_wide_access"] is True
+    assert "discovery_selectors" not in values(ambient, "kiali-server")["deployment"]
     assert values(ambient, "ztunnel")["resourceName"] == "ztunnel"
 
 
@@ -139,6 +152,9 @@ PLATFORMS = [
 def test_platform_values_from_the_cloud_or_the_local_choice(config, base, platform, bin_dir):
     result = run(config, base=base)
     cni, ztunnel = values(result, "cni"), values(result, "ztunnel")
+    # platform-gke.yaml sets resourceQuotas.enabled in both charts: their quota for system-node-critical pods is
+    # rendered in the release namespace, where the agents run
+    assert {result.chart(c).inputs["namespace"] for c in ("cni", "ztunnel")} == {"istio-node-agents"}
     assert cni.get("global") == ({"platform": platform} if platform else None)
     assert ztunnel.get("global") == ({"platform": platform} if platform else None)
     assert cni.get("cni") == ({"cniBinDir": bin_dir} if bin_dir else None)
@@ -201,6 +217,24 @@ def test_istio_order_base_istiod_cni_ztunnel(ambient):
     assert cni.depends_on(istiod)
     assert ztunnel.depends_on(cni) and ztunnel.depends_on(istiod)
     assert not ambient.chart("gateway").depends_on(cni) and not ambient.chart("gateway").depends_on(ztunnel)
+
+
+@pytest.mark.parametrize("stack", ["ambient", "cni"])
+def test_the_agents_namespace_is_created_before_their_charts_and_deleted_after_them(stack, ambient):
+    """As istio-system before istiod: the charts install into the Namespace resource's name, so Pulumi creates it
+    first and, on destroy, deletes it only once both DaemonSets are gone."""
+    result = ambient if stack == "ambient" else run(mesh(cni={"enabled": True}))
+    namespace = result.one(NAMESPACE, "istio-node-agents")
+    charts = [result.chart(c) for c in ("cni", "ztunnel") if c in result.charts()]
+    assert len(charts) == (2 if stack == "ambient" else 1)
+    for chart in charts:
+        assert chart.depends_on(namespace), chart.name
+        assert not namespace.depends_on(chart), chart.name
+    assert not namespace.depends_on(result.chart("istiod"))  # created beside the control plane, not after it
+
+
+def test_no_node_agents_no_namespace_for_them(sidecar_dev):
+    assert [n.name for n in sidecar_dev.of_type(NAMESPACE) if n.name == "istio-node-agents"] == []
 
 
 def test_ambient_namespaces_wait_for_ztunnel_and_sidecar_ones_for_the_cni_agent_only():

@@ -115,8 +115,9 @@ def test_the_images_each_chart_runs_come_from_the_mirror_registry(shared_run):
         "repository": f"{prefix}/prometheus-operator/prometheus-config-reloader"
     }
     assert values["grafana"]["image"] == {"registry": prefix}
-    assert values["grafana"]["initChownData"]["image"] == {"registry": prefix}
-    assert values["grafana"]["sidecar"] == {"image": {"registry": prefix}}
+    # init-chown-data and the sidecars never run (initChownData off, no sidecar on): no image value for them
+    assert values["grafana"]["initChownData"] == {"enabled": False}
+    assert "sidecar" not in values["grafana"]
     assert values["jaeger"]["jaeger"]["image"] == {"registry": prefix}
     assert values["kiali-server"]["deployment"]["image_name"] == f"{prefix}/kiali/kiali"
     assert values["cert-manager"]["imageRegistry"] == prefix

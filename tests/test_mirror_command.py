@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from definitions import versions
+from definitions.mirror import chart_images
 from definitions.versions import ChartRef
 from scripts import mirror as command
 
@@ -204,7 +205,6 @@ def test_the_plan_for_the_shipped_stacks():
         "docker.io/istio/proxyv2:1.30.3-distroless",
         "docker.io/istio/ztunnel:1.30.3",
         "docker.io/jaegertracing/jaeger:2.19.0",
-        "docker.io/library/busybox:1.38.0",
         "docker.io/library/python:3.13.7-alpine3.22"
         "@sha256:9ba6d8cbebf0fb6546ae71f2a1c14f6ffd2fdab83af7fa5669734ef30ad48844",
         "ghcr.io/mccutchen/go-httpbin:2.25.0@sha256:20739736d4eb8dc1b998dff701f437b8bd62dcc46492bd0d861e89890ca36500",
@@ -215,7 +215,6 @@ def test_the_plan_for_the_shipped_stacks():
         "@sha256:d8ab6416e6e7303a86fa0a8daa82c94a8001f21c9d78eb2e7db20534e5d07ae8",
         "quay.io/jetstack/cert-manager-webhook:v1.21.1",
         "quay.io/kiali/kiali:v2.29.0",
-        "quay.io/kiwigrid/k8s-sidecar:2.10.1",
         "quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1",
         "quay.io/prometheus/prometheus:v3.14.0",
         "registry.k8s.io/external-dns/external-dns:v0.21.0",
@@ -241,3 +240,25 @@ def test_the_command_reports_a_failure_by_name(tmp_path, monkeypatch, capsys, up
     monkeypatch.setattr(command, "plan", lambda stacks: command.Plan((ChartRef("x", "1.0.0", upstream.url),), (), ()))
     assert command.main([str(tmp_path / "mirror"), "--stack", "airgapped"]) == 1
     assert "mirror: chart x 1.0.0: the repository index: cannot download http://127" in capsys.readouterr().err
+
+
+GRAFANA_STACKS = {"dev": ("dev", {}), "production": ("dev", {"profile": "production"})}
+GRAFANA_STACKS |= {name: (name, {}) for name in ("gcp", "aws", "ambient", "airgapped")}
+
+
+@pytest.mark.parametrize(("stack", "overrides"), GRAFANA_STACKS.values(), ids=GRAFANA_STACKS.keys())
+def test_the_mirror_lists_the_grafana_images_that_run_and_no_other(shared_run, stack, overrides):
+    """grafana-12.11.1 templates/_pod.tpl renders init-chown-data (busybox) only `if and .Values.persistence.enabled
+    .Values.initChownData.enabled` (values.yaml: true), and a k8s-sidecar container only for a
+    sidecar.{alerts,dashboards,datasources,notifiers,plugins}.enabled (values.yaml: false each). The mirror lists
+    the grafana image alone: a stack that ran either of the others would pull an image the mirror lacks."""
+    run = shared_run(stack, stack="airgapped" if stack == "airgapped" else "test", **overrides)
+    grafana = run.chart("grafana").inputs["values"]
+    init_chown = grafana.get("persistence", {}).get("enabled", False) and grafana.get("initChownData", {}).get(
+        "enabled", True
+    )
+    assert not init_chown
+    sidecar = grafana.get("sidecar", {})
+    for kind in ("alerts", "dashboards", "datasources", "notifiers", "plugins"):
+        assert not sidecar.get(kind, {}).get("enabled", False), kind
+    assert [i.image for i in chart_images(versions.GRAFANA)] == ["docker.io/grafana/grafana:13.2.0"]

@@ -218,8 +218,9 @@ def test_every_namespace_the_stack_owns_denies_what_it_does_not_allow(exposed):
         for p in exposed.of_type(POLICY)
         if p.inputs["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
     }
-    # dev's namespaces: the control plane and dashboards, the ingress, cert-manager (tls ca), the demo.
-    assert denied == {"istio-system", "istio-ingress", "cert-manager", "demo"}
+    # dev's namespaces: the control plane and dashboards, the ingress, the node agents (production's CNI agent),
+    # cert-manager (tls ca), the demo.
+    assert denied == {"istio-system", "istio-ingress", "istio-node-agents", "cert-manager", "demo"}
     # Applications' namespaces hold servers whose callers the stack cannot know.
     assert not [p for p in exposed.of_type(POLICY) if p.inputs["metadata"]["namespace"] == "apps"]
 
@@ -266,8 +267,19 @@ def test_an_unknown_network_policy_setting_is_refused(run_stack, value):
     assert_refused(lambda: run_stack("dev", security={"networkPolicies": value}), "security.networkPolicies", ["bool"])
 
 
+# The node agents' pods (istio/istio 1.30.3 ztunnel and istio-cni templates/daemonset.yaml), in their namespace.
+ZTUNNEL_POD = Pod("istio-node-agents", {"app": "ztunnel", "app.kubernetes.io/name": "ztunnel"})
+CNI_POD = Pod("istio-node-agents", {"k8s-app": "istio-cni-node", "app.kubernetes.io/name": "istio-cni"})
+
+
+def test_prometheus_scrapes_the_cni_agent_and_nothing_else_reaches_it(exposed):
+    """Its pods are annotated prometheus.io/scrape, prometheus.io/port 15014 (istio-cni templates/daemonset.yaml)."""
+    assert allowed(exposed, PROMETHEUS, CNI_POD, 15014)
+    assert not allowed(exposed, APP, CNI_POD, 15014)
+    assert not allowed(exposed, PROMETHEUS, CNI_POD, 15020)
+
+
 # Ambient (the shipped `ambient` stack, policies on): the demo has no sidecar; HBONE reaches it.
-ZTUNNEL_POD = Pod("istio-system", {"app": "ztunnel", "app.kubernetes.io/name": "ztunnel"})
 AMBIENT_DEMO = Pod("demo", {"app": "httpbin"})
 
 
@@ -291,6 +303,8 @@ AMBIENT_NOT_NEEDED = [
     (GATEWAY, AMBIENT_DEMO, 8080, "plain text from the gateway (it speaks HBONE to ambient pods)"),
     (APP, AMBIENT_DEMO, 15008, "another namespace's HBONE around the gateway"),
     (APP, ZTUNNEL_POD, 15020, "an application reading ztunnel's metrics"),
+    (VERIFY, ZTUNNEL_POD, 15020, "the verification reading ztunnel itself (it asks Prometheus)"),
+    (GATEWAY, ZTUNNEL_POD, 15008, "HBONE to ztunnel's own pod (it listens inside the ambient pods)"),
     (AMBIENT_PROBE, GRAFANA, 3000, "the probe address reaching a dashboard"),
 ]
 

@@ -108,9 +108,10 @@ WAYPOINT_PROXY = {
     "runAsNonRoot": True,
     "capabilities": {"drop": ["ALL"]},
 }
-# manifests/charts/istio-cni and ztunnel templates/daemonset.yaml at 1.30.3: the node agents.
+# manifests/charts/istio-cni and ztunnel templates/daemonset.yaml at 1.30.3: the node agents. The cni agent's
+# AppArmor `unconfined` is an annotation (values.yaml useAppArmorAnnotation: true), not in its securityContext; its
+# pod shares the node's network only with ambient.shareHostNetworkNamespace (values.yaml: false).
 CNI_AGENT = {
-    "appArmorProfile": {"type": "Unconfined"},
     "privileged": False,
     "runAsGroup": 0,
     "runAsUser": 0,
@@ -288,11 +289,11 @@ def job_pods(run: Run, namespace: str) -> dict[str, dict]:
 def node_agent_pods(run: Run) -> dict[str, dict]:
     pods = {}
     if "cni" in run.charts():
-        pods["istio-cni-node"] = {
-            "hostNetwork": True,
-            "containers": [{"name": "install-cni", "securityContext": CNI_AGENT}],
-            "volumes": [{"name": "cni-bin-dir", "hostPath": {}}, {"name": "cni-net-dir", "hostPath": {}}],
-        }
+        pods["istio-cni-node"] = pod(
+            None,
+            ("install-cni", CNI_AGENT),
+            volumes=[{"name": "cni-bin-dir", "hostPath": {}}, {"name": "cni-net-dir", "hostPath": {}}],
+        )
     if "ztunnel" in run.charts():
         pods["ztunnel"] = pod(
             None, ("istio-proxy", ZTUNNEL), volumes=[{"name": "cni-ztunnel-sock-dir", "hostPath": {}}]
@@ -304,8 +305,10 @@ def pods_by_namespace(run: Run) -> dict[str, dict[str, dict]]:
     """Namespace -> pod name -> pod spec, for every pod the stack runs."""
     namespaces: dict[str, dict[str, dict]] = {}
     cni = "cni" in run.charts()
-    system = {**istiod_pods(run), **dashboard_pods(run), **job_pods(run, "istio-system"), **node_agent_pods(run)}
-    namespaces["istio-system"] = system
+    namespaces["istio-system"] = {**istiod_pods(run), **dashboard_pods(run), **job_pods(run, "istio-system")}
+    for name, spec in node_agent_pods(run).items():
+        chart = run.chart("ztunnel" if name == "ztunnel" else "cni")
+        namespaces.setdefault(chart.inputs["namespace"], {})[name] = spec
     namespaces["istio-ingress"] = {"gateway": gateway_pod(run), **job_pods(run, "istio-ingress")}
     if "cert-manager" in run.charts():
         namespaces["cert-manager"] = {
@@ -362,11 +365,46 @@ def test_every_pod_meets_its_namespace_level(shared_run, stack):
 
 
 def test_the_stack_s_own_namespaces_are_restricted_but_where_the_node_agents_run(shared_run):
-    run = shared_run("gcp")  # production: the CNI agent on, in the control plane's namespace
-    for namespace in ("istio-ingress", "cert-manager", "external-dns"):
+    run = shared_run("gcp")  # production: the CNI agent on, in its own namespace
+    for namespace in ("istio-system", "istio-ingress", "cert-manager", "external-dns"):
         assert level(run, namespace, "enforce") == "restricted", namespace
-    assert level(run, "istio-system", "enforce") == "privileged"
+    assert level(run, "istio-node-agents", "enforce") == "privileged"
+    assert {run.chart("cni").inputs["namespace"]} == {"istio-node-agents"}
     assert level(shared_run("dev"), "istio-system", "warn") == "restricted"  # no node agent
+
+
+@pytest.mark.parametrize("stack", ["dev", "gcp", "aws", "ambient", "production", "cni"])
+def test_the_control_plane_s_namespace_is_restricted_in_every_stack(shared_run, stack):
+    """istiod, the dashboards and the stack's Jobs there meet restricted; the node agents never run there."""
+    if stack == "production":
+        run = shared_run("dev", profile="production")
+    elif stack == "cni":
+        run = shared_run("dev", mesh={**DEV_MESH, "cni": {"enabled": True}})
+    else:
+        run = shared_run(stack)
+    labels = run.one(NAMESPACE, "istio-system").inputs["metadata"]["labels"]
+    assert {v for k, v in labels.items() if not k.endswith("-version")} == {"restricted"}
+    for chart in ("cni", "ztunnel"):
+        if chart in run.charts():
+            assert run.chart(chart).inputs["namespace"] == "istio-node-agents"
+
+
+def test_the_node_agents_namespace_is_privileged_enforced_in_production_warned_in_dev(shared_run):
+    """The only privileged namespace of the stack's own, labelled like the others (enforce, or warn and audit)."""
+    assert shared_run("gcp").one(NAMESPACE, "istio-node-agents").inputs["metadata"]["labels"] == {
+        "pod-security.kubernetes.io/enforce": "privileged",
+        "pod-security.kubernetes.io/enforce-version": "v1.32",
+        "pod-security.kubernetes.io/warn": "privileged",
+        "pod-security.kubernetes.io/warn-version": "v1.32",
+        "pod-security.kubernetes.io/audit": "privileged",
+        "pod-security.kubernetes.io/audit-version": "v1.32",
+    }
+    assert shared_run("ambient").one(NAMESPACE, "istio-node-agents").inputs["metadata"]["labels"] == {
+        "pod-security.kubernetes.io/warn": "privileged",
+        "pod-security.kubernetes.io/warn-version": "v1.32",
+        "pod-security.kubernetes.io/audit": "privileged",
+        "pod-security.kubernetes.io/audit-version": "v1.32",
+    }
 
 
 def test_injected_namespaces_are_privileged_while_istio_init_needs_net_admin(shared_run):
@@ -384,8 +422,13 @@ def test_with_the_cni_node_agent_injected_namespaces_are_restricted_and_the_agen
     assert level(run, "apps", "warn") == "restricted"
     assert level(run, "demo", "warn") == "restricted"
     # The strictest level for the node agents' namespace: the CNI agent meets neither baseline nor restricted.
-    assert level(run, "istio-system", "warn") == "privileged"
-    assert "hostNetwork" in pss.baseline_violations(pods_by_namespace(run)["istio-system"]["istio-cni-node"])
+    assert level(run, "istio-node-agents", "warn") == "privileged"
+    assert level(run, "istio-system", "warn") == "restricted"
+    assert pss.baseline_violations(pods_by_namespace(run)["istio-node-agents"]["istio-cni-node"]) == [
+        "hostPath volume cni-bin-dir",
+        "hostPath volume cni-net-dir",
+        "install-cni: adds ['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN', 'SYS_PTRACE']",  # DAC_OVERRIDE: baseline allows it
+    ]
     for name, spec in pods_by_namespace(run)["demo"].items():
         assert pss.restricted_violations(spec) == [], name
     assert pss.restricted_violations(with_sidecar(run, RESTRICTED_APP, cni=True)) == []
@@ -402,7 +445,7 @@ def test_ambient_namespaces_and_their_waypoints_are_restricted(shared_run):
 
 
 def test_production_enforces_and_dev_warns_and_audits(shared_run):
-    # production installs the CNI agent beside istiod: the control plane's namespace is privileged there.
+    # production installs the CNI agent, in its own namespace: the control plane's stays restricted.
     production = shared_run("dev", profile="production").one(NAMESPACE, "istio-ingress").inputs["metadata"]["labels"]
     assert production == {
         "pod-security.kubernetes.io/enforce": "restricted",

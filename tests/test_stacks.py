@@ -56,7 +56,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "ambient": {
         "cloud": "local",
         "charts": MESH_CHARTS | {"cni", "ztunnel"},
-        "namespaces": {"istio-system", "istio-ingress", "apps", "demo", "cert-manager"},
+        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "demo", "cert-manager"},
         "kinds": {
             **MESH_KINDS,
             "kubernetes:gateway.networking.k8s.io/v1:Gateway": 2,  # the shared Gateway and the apps waypoint
@@ -71,7 +71,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "gcp": {
         "cloud": "gcp",
         "charts": MESH_CHARTS | {"external-dns", "cni"},  # production: the CNI agent instead of istio-init
-        "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns", "cert-manager"},
+        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "external-dns", "cert-manager"},
         "kinds": {
             **MESH_KINDS,
             "kubernetes:yaml/v2:ConfigFile": 0,  # GKE installs and manages the Gateway API CRDs (gatewayApi.install)
@@ -88,7 +88,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "aws": {
         "cloud": "aws",
         "charts": MESH_CHARTS | {"external-dns", "cni"},
-        "namespaces": {"istio-system", "istio-ingress", "apps", "external-dns", "cert-manager"},
+        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "external-dns", "cert-manager"},
         "kinds": {
             **MESH_KINDS,
             "pulumi:providers:aws": 1,
