@@ -13,6 +13,8 @@ import pytest
 from pydantic import BaseModel
 
 from definitions import versions
+from e2e import mirror
+from e2e.toolchain import build as toolchain
 from scripts import versions_table
 from stacks.loader import load_settings
 from stacks.settings import Section, Settings
@@ -161,6 +163,12 @@ def pinned_versions() -> set[str]:
     for image in (*images, versions.KIND_NODE_IMAGE, versions.K3S_IMAGE):
         tag = image.split("@")[0].rsplit(":", 1)[1]
         pinned |= set(re.findall(r"v?\d+\.\d+\.\d+", tag))
+    # The e2e's toolchain (docs/end-to-end.md): the module versions its wrapper modules pin (go.mod marks the
+    # tools' own modules indirect), the provider release the module proxy serves, and the fixture Istio release
+    # of the runbook's next upgrade.
+    for module in (ROOT / "e2e" / "toolchain").glob("*/go.mod"):
+        pinned |= set(re.findall(r"[\w./-]+ (v\d+\.\d+\.\d+)(?: // indirect)?$", module.read_text(), re.M))
+    pinned |= {toolchain.PROVIDER_VERSION, mirror.NEXT_ISTIO_VERSION}
     # The Python packages are pinned in the lock (requirements.lock), the one place they are.
     pinned |= set(re.findall(r"^[\w.-]+==(\d+\.\d+\.\d+)\b", (ROOT / "requirements.lock").read_text(), re.M))
     return pinned

@@ -1,0 +1,142 @@
+"""Test double for cert-manager's controller: no container runs on the loopback cluster, so nothing would ever
+issue the Certificates `pulumi up` awaits (`pulumi.com/waitFor: condition=Ready`).
+
+While the e2e runs, a thread plays the controller for every Certificate: it writes the Secret named in
+`spec.secretName` (kubernetes.io/tls, a throwaway self-signed certificate for the spec's names, made with
+openssl) and then sets the Ready condition at the Certificate's generation. It issues nothing real: cert-manager's
+issuers (selfSigned, ca, ACME DNS-01), its webhook and cainjector are untested here; what is tested is that the
+stack creates well-formed Certificates in order and that `up` waits for them and reads the Secret afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import tempfile
+import threading
+import urllib.error
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from e2e.cluster import LoopbackCluster, condition
+
+CERTIFICATES = "/apis/cert-manager.io/v1/certificates"
+
+
+def self_signed(names: list[str]) -> tuple[bytes, bytes]:
+    with tempfile.TemporaryDirectory() as scratch:
+        key, cert = Path(scratch) / "tls.key", Path(scratch) / "tls.crt"
+        san = ",".join(f"DNS:{name}" for name in names) or "DNS:e2e.invalid"
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-days",
+                "2",
+                "-subj",
+                f"/CN={names[0] if names else 'e2e'}",
+                "-addext",
+                f"subjectAltName={san}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return cert.read_bytes(), key.read_bytes()
+
+
+class CertManagerDouble:
+    def __init__(self, cluster: LoopbackCluster, interval: float = 1.0):
+        self.cluster = cluster
+        self.interval = interval
+        self.issued: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="cert-manager-double")
+
+    def start(self) -> CertManagerDouble:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.reconcile()
+            except (urllib.error.URLError, OSError):
+                continue  # the CRD is not installed yet (404) or the API server is restarting
+
+    def reconcile(self) -> None:
+        for certificate in self.cluster.get(CERTIFICATES)["items"]:
+            if self._ready_at_generation(certificate):
+                continue
+            self._issue(certificate)
+
+    @staticmethod
+    def _ready_at_generation(certificate: dict[str, Any]) -> bool:
+        generation = certificate["metadata"].get("generation")
+        for item in certificate.get("status", {}).get("conditions") or []:
+            if item.get("type") == "Ready":
+                return bool(item.get("status") == "True" and item.get("observedGeneration") == generation)
+        return False
+
+    def _issue(self, certificate: dict[str, Any]) -> None:
+        metadata, spec = certificate["metadata"], certificate["spec"]
+        namespace, name = metadata["namespace"], metadata["name"]
+        names = list(spec.get("dnsNames") or []) or [spec.get("commonName") or name]
+        cert, key = self_signed(names)
+        self.cluster.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "kubernetes.io/tls",
+                "metadata": {
+                    "name": spec["secretName"],
+                    "namespace": namespace,
+                    "annotations": {"cert-manager.io/certificate-name": name},
+                },
+                "data": {
+                    "tls.crt": base64.b64encode(cert).decode(),
+                    "tls.key": base64.b64encode(key).decode(),
+                    "ca.crt": base64.b64encode(cert).decode(),
+                },
+            },
+            manager="cert-manager-double",
+        )
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status = {
+            "status": {
+                "conditions": [
+                    {
+                        "type": "Ready",
+                        "status": "True",
+                        "reason": "Ready",
+                        "message": "issued by the e2e's cert-manager test double",
+                        "lastTransitionTime": now,
+                        "observedGeneration": metadata.get("generation"),
+                    }
+                ]
+            }
+        }
+        self.cluster.request(
+            "PATCH",
+            f"/apis/cert-manager.io/v1/namespaces/{namespace}/certificates/{name}/status",
+            status,
+            "application/merge-patch+json",
+        )
+        self.issued.append(f"{namespace}/{name}")
+
+
+__all__ = ["CertManagerDouble", "condition"]

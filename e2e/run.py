@@ -1,0 +1,148 @@
+"""The end-to-end test: the real Pulumi engine, Kubernetes provider and API server run the stack for real.
+
+    venv/bin/python -m e2e.run [--mirror DIR] [--keep]
+
+Builds (or takes from its cache) the toolchain (e2e/toolchain), starts a loopback cluster (e2e/cluster.py),
+serves a mirror in issue 17's layout on loopback (the project's fixture charts, or `--mirror DIR` made by
+`python -m scripts.mirror DIR` from the real upstream artifacts), then walks the scenarios below against one
+stack, each step timed, each check a statement that could be false. Prints `N passed, N failed` last; any
+failure, a toolchain that cannot be built or a cluster that does not start exits non-zero (never a skip), with
+the cluster's and Pulumi's logs kept in the run's directory and their tails printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from e2e import scenarios
+from e2e.cert_manager_double import CertManagerDouble
+from e2e.cluster import LoopbackCluster
+from e2e.mirror import MirrorServer, fixture_mirror
+from e2e.pulumi_cli import PulumiStack
+from e2e.toolchain import build as toolchain
+from e2e.volume_double import VolumeDouble
+
+
+@dataclass
+class Report:
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    passed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        print(f"e2e: {name} ...", flush=True)
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            seconds = time.monotonic() - started
+            self.timings.append((name, seconds))
+            print(f"e2e: {name}: {seconds:.1f} s", flush=True)
+
+    def check(self, name: str, ok: bool, detail: Any = "") -> None:
+        (self.passed if ok else self.failed).append(name)
+        print(f"e2e:   {'ok  ' if ok else 'FAIL'} {name}{'' if ok else f': {detail}'}", flush=True)
+
+
+@dataclass
+class Context:
+    report: Report
+    cluster: LoopbackCluster
+    stack: PulumiStack
+    mirror: MirrorServer
+    certificates: CertManagerDouble
+    fixture: bool
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m e2e.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mirror", type=Path, help="a mirror directory made by `python -m scripts.mirror DIR`")
+    parser.add_argument("--keep", action="store_true", help="keep the run's directory even when it passes")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help=f"scenarios to run, in order (default all: {' '.join(scenarios.ALL)})"
+    )
+    args = parser.parse_args(argv)
+    report = Report()
+    started = time.monotonic()
+    with report.step("toolchain (build or cache)"):
+        bins = toolchain.build_all()
+    directory = Path(tempfile.mkdtemp(prefix="service-mesh-e2e-"))
+    print(f"e2e: run directory {directory}", flush=True)
+    cluster = LoopbackCluster(directory / "cluster", bins)
+    failed_hard = False
+    mirror = None
+    certificates = None
+    volumes = None
+    try:
+        with report.step("cluster start"):
+            cluster.start()
+        mirror_dir = args.mirror.resolve() if args.mirror else fixture_mirror(directory / "mirror")
+        mirror = MirrorServer(mirror_dir).start()
+        certificates = CertManagerDouble(cluster).start()
+        volumes = VolumeDouble(cluster).start()
+        stack = PulumiStack(
+            directory / "pulumi",
+            "dev",
+            [bins["pulumi"], bins["provider"]],
+            cluster.kubeconfig,
+            directory / "pulumi.log",
+        )
+        with report.step("stack init"):
+            stack.init()
+        context = Context(report, cluster, stack, mirror, certificates, fixture=args.mirror is None)
+        for name in args.only or scenarios.ALL:
+            run_scenario(name, scenarios.ALL[name], context)
+    except Exception:
+        failed_hard = True
+        traceback.print_exc()
+    finally:
+        if certificates is not None:
+            certificates.stop()
+        if volumes is not None:
+            volumes.stop()
+        if mirror is not None:
+            mirror.stop()
+        cluster.stop()
+    report.timings.append(("total", time.monotonic() - started))
+    print("\ne2e: timings")
+    for name, seconds in report.timings:
+        print(f"e2e:   {seconds:8.1f} s  {name}")
+    failed = failed_hard or bool(report.failed)
+    if failed:
+        print(f"\ne2e: FAILED; logs kept in {directory}", flush=True)
+        print(cluster.logs())
+        pulumi_log = directory / "pulumi.log"
+        if pulumi_log.exists():
+            print("===== pulumi.log (tail) =====")
+            print("\n".join(pulumi_log.read_text(errors="replace").splitlines()[-150:]))
+        for name in report.failed:
+            print(f"e2e: failed: {name}")
+    elif not args.keep:
+        shutil.rmtree(directory, ignore_errors=True)
+    print(f"{len(report.passed)} passed, {len(report.failed) + (1 if failed_hard else 0)} failed")
+    return 1 if failed else 0
+
+
+def run_scenario(name: str, scenario: Callable[[Context], None], context: Context) -> None:
+    with context.report.step(f"scenario {name}"):
+        try:
+            scenario(context)
+        except AssertionError as error:
+            context.report.check(f"{name}: completes", False, error)
+            raise
+    context.cluster.check_alive()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
