@@ -11,12 +11,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import REPLACE_UNREADY, child_opts
+from components.script_job import ScriptPod, script_pod_spec
 from definitions.sizing import Resources
 
 SCRIPT_KEY = "certificate_wait.py"
 CONFIG_KEY = "config.json"
 MOUNT_PATH = "/etc/certificate-wait"
-NOBODY = 65534
 # The script is its own retry loop, bounded by its wait: a second pod would only repeat the same wait.
 BACKOFF_LIMIT = 0
 # The Job's deadline leaves the pod a minute to start beyond the script's wait; Pulumi waits a minute more, so
@@ -91,44 +91,20 @@ class CertificateWait(pulumi.ComponentResource):
                 active_deadline_seconds=deadline,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": "certificate-wait"}),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        restart_policy="Never",
-                        service_account_name=args.job_name,
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_non_root=True,
-                            run_as_user=NOBODY,
-                            run_as_group=NOBODY,
-                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                    spec=script_pod_spec(
+                        ScriptPod(
+                            container="wait",
+                            image=args.image,
+                            volume="wait",
+                            mount_path=MOUNT_PATH,
+                            script_key=SCRIPT_KEY,
+                            config_key=CONFIG_KEY,
+                            resources=args.resources,
+                            # It reads the Certificate and its Challenges: a Role of its own, get and list only.
+                            service_account=args.job_name,
+                            report_from_logs=True,
                         ),
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="wait",
-                                image=args.image,
-                                command=["python", f"{MOUNT_PATH}/{SCRIPT_KEY}", f"{MOUNT_PATH}/{CONFIG_KEY}"],
-                                env=[
-                                    k8s.core.v1.EnvVarArgs(name="PYTHONDONTWRITEBYTECODE", value="1"),
-                                    k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1"),
-                                ],
-                                # The report the script prints becomes the termination message Pulumi shows.
-                                termination_message_policy="FallbackToLogsOnError",
-                                resources=k8s.core.v1.ResourceRequirementsArgs(**args.resources.values()),
-                                security_context=k8s.core.v1.SecurityContextArgs(
-                                    allow_privilege_escalation=False,
-                                    read_only_root_filesystem=True,
-                                    run_as_non_root=True,
-                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                                ),
-                                volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="wait", mount_path=MOUNT_PATH, read_only=True)
-                                ],
-                            )
-                        ],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="wait",
-                                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map.metadata.name),
-                            )
-                        ],
+                        config_map.metadata.name,
                     ),
                 ),
             ),

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import REPLACE_UNREADY, child_opts
+from components.script_job import ScriptPod, script_pod_spec
 from definitions.sizing import Resources
 
 SCRIPT_KEY = "verify_mesh.py"
@@ -21,8 +22,6 @@ CONFIG_KEY = "config.json"
 # tls.mode ca: the stack's root CA certificate (public part only), the checks' trust for the gateway's HTTPS.
 CA_KEY = "ca.crt"
 MOUNT_PATH = "/etc/mesh-verify"
-# The image's root user is not needed: nobody (65534) reads the mounted ConfigMap and opens sockets.
-NOBODY = 65534
 # The Job's pods, as NetworkPolicies name them (stacks/network_policies.py).
 APP_LABELS = {"app": "mesh-verify"}
 # Retried once: a pod lost with its node is not a broken mesh; activeDeadlineSeconds bounds both runs.
@@ -47,40 +46,16 @@ class MeshVerificationArgs:
     ca_certificate: pulumi.Input[str] | None = None
 
 
-def pod_spec(args: MeshVerificationArgs, config_map: pulumi.Input[str]) -> k8s.core.v1.PodSpecArgs:
-    return k8s.core.v1.PodSpecArgs(
-        restart_policy="Never",
-        # The checks read nothing from the Kubernetes API: no token, no RBAC.
-        automount_service_account_token=False,
-        security_context=k8s.core.v1.PodSecurityContextArgs(
-            run_as_non_root=True,
-            run_as_user=NOBODY,
-            run_as_group=NOBODY,
-            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-        ),
-        containers=[
-            k8s.core.v1.ContainerArgs(
-                name="verify",
-                image=args.image,
-                command=["python", f"{MOUNT_PATH}/{SCRIPT_KEY}", f"{MOUNT_PATH}/{CONFIG_KEY}"],
-                # A read-only root filesystem: no bytecode cache to write.
-                env=[
-                    k8s.core.v1.EnvVarArgs(name="PYTHONDONTWRITEBYTECODE", value="1"),
-                    k8s.core.v1.EnvVarArgs(name="PYTHONUNBUFFERED", value="1"),
-                ],
-                resources=k8s.core.v1.ResourceRequirementsArgs(**args.resources.values()),
-                security_context=k8s.core.v1.SecurityContextArgs(
-                    allow_privilege_escalation=False,
-                    read_only_root_filesystem=True,
-                    run_as_non_root=True,
-                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                ),
-                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="checks", mount_path=MOUNT_PATH, read_only=True)],
-            )
-        ],
-        volumes=[
-            k8s.core.v1.VolumeArgs(name="checks", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map))
-        ],
+def script_pod(args: MeshVerificationArgs) -> ScriptPod:
+    # The checks read nothing from the Kubernetes API: no token, no RBAC.
+    return ScriptPod(
+        container="verify",
+        image=args.image,
+        volume="checks",
+        mount_path=MOUNT_PATH,
+        script_key=SCRIPT_KEY,
+        config_key=CONFIG_KEY,
+        resources=args.resources,
     )
 
 
@@ -120,7 +95,7 @@ class MeshVerification(pulumi.ComponentResource):
                 active_deadline_seconds=args.deadline_seconds,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=pod_spec(args, self.config_map.metadata.name),
+                    spec=script_pod_spec(script_pod(args), self.config_map.metadata.name),
                 ),
             ),
             # The ConfigMap too, through its name in the pod's volume.

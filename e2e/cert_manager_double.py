@@ -13,13 +13,12 @@ from __future__ import annotations
 import base64
 import subprocess
 import tempfile
-import threading
-import urllib.error
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from e2e.cluster import LoopbackCluster, condition
+from e2e.controller_double import ControllerDouble
 
 CERTIFICATES = "/apis/cert-manager.io/v1/certificates"
 
@@ -55,28 +54,12 @@ def self_signed(names: list[str]) -> tuple[bytes, bytes]:
         return cert.read_bytes(), key.read_bytes()
 
 
-class CertManagerDouble:
+class CertManagerDouble(ControllerDouble):
+    name = "cert-manager-double"
+
     def __init__(self, cluster: LoopbackCluster, interval: float = 1.0):
-        self.cluster = cluster
-        self.interval = interval
+        super().__init__(cluster, interval)
         self.issued: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="cert-manager-double")
-
-    def start(self) -> CertManagerDouble:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.reconcile()
-            except (urllib.error.URLError, OSError):
-                continue  # the CRD is not installed yet (404) or the API server is restarting
 
     def reconcile(self) -> None:
         for certificate in self.cluster.get(CERTIFICATES)["items"]:

@@ -8,35 +8,18 @@ written anywhere: no container runs. What a real provisioner does (zones, WaitFo
 
 from __future__ import annotations
 
-import threading
-import urllib.error
 from typing import Any
 
 from e2e.cluster import LoopbackCluster
+from e2e.controller_double import ControllerDouble
 
 
-class VolumeDouble:
+class VolumeDouble(ControllerDouble):
+    name = "volume-double"
+
     def __init__(self, cluster: LoopbackCluster, interval: float = 1.0):
-        self.cluster = cluster
-        self.interval = interval
+        super().__init__(cluster, interval)
         self.provisioned: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="volume-double")
-
-    def start(self) -> VolumeDouble:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.reconcile()
-            except (urllib.error.URLError, OSError):
-                continue  # the API server is busy or restarting: next round
 
     def reconcile(self) -> None:
         for claim in self.cluster.get("/api/v1/persistentvolumeclaims")["items"]:
