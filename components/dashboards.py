@@ -174,6 +174,10 @@ def grafana_values(sizing: Sizing, root_url: str | None, dashboards: tuple[Istio
     }
     if persistent:
         values["persistence"]["size"] = "10Gi"
+        # The chart's default lookupVolumeName: true (grafana-12.11.1 values.yaml, templates/pvc.yaml) renders the
+        # bound claim's spec.volumeName once the claim exists, an immutable field the first render did not set: the
+        # second `up` would replace the claim (and lose Grafana's data). The binder owns volumeName.
+        values["persistence"]["lookupVolumeName"] = False
         values["deploymentStrategy"] = {"type": "Recreate"}  # a ReadWriteOnce volume
     return values
 

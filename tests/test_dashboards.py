@@ -245,7 +245,8 @@ def test_production_profile(run_stack):
     assert (server["retention"], server["retentionSize"]) == ("15d", "45GB")
     assert server["resources"] == {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
     grafana = chart_values(run, "grafana")
-    assert grafana["persistence"] == {"enabled": True, "size": "10Gi"}
+    # No lookup of the bound volume's name: it would appear in the second render and replace the claim.
+    assert grafana["persistence"] == {"enabled": True, "size": "10Gi", "lookupVolumeName": False}
     assert grafana["deploymentStrategy"] == {"type": "Recreate"}
     assert chart_values(run, "kiali-server")["deployment"]["resources"]["limits"] == {"memory": "1Gi"}
 
