@@ -174,6 +174,10 @@ def grafana_values(sizing: Sizing, root_url: str | None, dashboards: tuple[Istio
     }
     if persistent:
         values["persistence"]["size"] = "10Gi"
+        # The chart's default lookupVolumeName: true (grafana-12.11.1 values.yaml, templates/pvc.yaml) renders the
+        # bound claim's spec.volumeName once the claim exists, an immutable field the first render did not set: the
+        # second `up` would replace the claim (and lose Grafana's data). The binder owns volumeName.
+        values["persistence"]["lookupVolumeName"] = False
         values["deploymentStrategy"] = {"type": "Recreate"}  # a ReadWriteOnce volume
     return values
 
@@ -235,9 +239,11 @@ def kiali_values(args: DashboardsArgs) -> dict[str, Any]:
             "tracing": {"enabled": args.jaeger},
         },
     }
-    if args.kiali_auth != "anonymous":
-        # A stable key from a Secret: an empty one is regenerated on every render and restarts Kiali.
-        values["login_token"] = {"signing_key": f"secret:{KIALI_SIGNING_SECRET}:key"}
+    # A stable key from a Secret, under every strategy, anonymous too: kiali-server v2.29.0 templates/configmap.yaml
+    # writes login_token.signing_key into the ConfigMap unconditionally, randAlphaNum 32 when empty (_helpers.tpl),
+    # and the Deployment's checksum/config follows it, so an empty key replaces the ConfigMap and restarts Kiali on
+    # every `up`.
+    values["login_token"] = {"signing_key": f"secret:{KIALI_SIGNING_SECRET}:key"}
     if args.grafana:
         values["external_services"]["grafana"] = {
             "enabled": True,
@@ -308,10 +314,7 @@ class Dashboards(pulumi.ComponentResource):
             )
         if args.kiali:
             secrets: list[pulumi.Resource] = [grafana_secret] if grafana_secret else []
-            if args.kiali_auth != "anonymous":
-                secrets.append(
-                    self._secret(KIALI_SIGNING_SECRET, namespace, {"key": self._password("kiali-signing-key")})
-                )
+            secrets.append(self._secret(KIALI_SIGNING_SECRET, namespace, {"key": self._password("kiali-signing-key")}))
             if args.kiali_openid is not None:
                 secrets.append(
                     self._secret(KIALI_OPENID_SECRET, namespace, {"oidc-secret": args.kiali_openid.client_secret})

@@ -244,6 +244,8 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "initChownData.enabled",
         "persistence.enabled",
         "persistence.size",
+        # templates/pvc.yaml: spec.volumeName from a lookup of the live claim only `if persistence.lookupVolumeName`.
+        "persistence.lookupVolumeName",
         "deploymentStrategy.type",
         "datasources.datasources.yaml.apiVersion",
         "datasources.datasources.yaml.datasources[].name",

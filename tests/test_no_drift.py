@@ -29,10 +29,11 @@ AUTOSCALED: dict[str, tuple[str, str, Any]] = {
 }
 # chart -> the value that, left empty, makes the chart generate a new secret on every render, and when it
 # matters: grafana generates an admin password without admin.existingSecret (or adminPassword); Kiali a
-# login-token signing key unless one is given (for every strategy but anonymous).
+# login-token signing key unless one is given, under every strategy, anonymous too (kiali-server v2.29.0
+# templates/configmap.yaml sets login_token.signing_key unconditionally; _helpers.tpl: randAlphaNum 32 when empty).
 SELF_GENERATED = {
     "grafana": ("admin.existingSecret", lambda values: True),
-    "kiali-server": ("login_token.signing_key", lambda values: values["auth"]["strategy"] != "anonymous"),
+    "kiali-server": ("login_token.signing_key", lambda values: True),
 }
 
 
@@ -116,7 +117,12 @@ RULE_CASES = [
         {"auth": {"strategy": "token"}},
         ["kiali-server: login_token.signing_key empty, regenerated on every render"],
     ),
-    ("kiali-server", {"auth": {"strategy": "anonymous"}}, []),
+    (
+        "kiali-server",
+        {"auth": {"strategy": "anonymous"}},
+        ["kiali-server: login_token.signing_key empty, regenerated on every render"],
+    ),
+    ("kiali-server", {"auth": {"strategy": "anonymous"}, "login_token": {"signing_key": "secret:k:key"}}, []),
     ("base", {"base": {"validationCABundle": "LS0t"}}, ["base: base.validationCABundle set"]),
     ("istiod", {"istiodRemote": {"injectionCABundle": "LS0t"}}, ["istiod: istiodRemote.injectionCABundle set"]),
 ]

@@ -236,7 +236,7 @@ def test_dashboards_production(production):
     grafana = values(production, "grafana")
     assert grafana["resources"] == sized("100m", "256Mi", "512Mi")
     assert grafana["initChownData"] == {"enabled": False}  # root with CHOWN: refused by Pod Security restricted
-    assert grafana["persistence"] == {"enabled": True, "size": "10Gi"}
+    assert grafana["persistence"] == {"enabled": True, "size": "10Gi", "lookupVolumeName": False}
     assert values(production, "jaeger")["jaeger"]["resources"] == sized("250m", "512Mi", "2Gi")
     assert values(production, "kiali-server")["deployment"]["resources"] == sized("50m", "128Mi", "1Gi")
 
