@@ -178,7 +178,11 @@ def grafana_values(sizing: Sizing, root_url: str | None, dashboards: tuple[Istio
         # bound claim's spec.volumeName once the claim exists, an immutable field the first render did not set: the
         # second `up` would replace the claim (and lose Grafana's data). The binder owns volumeName.
         values["persistence"]["lookupVolumeName"] = False
-        values["deploymentStrategy"] = {"type": "Recreate"}  # a ReadWriteOnce volume
+        # A ReadWriteOnce volume: the old pod goes before the new one starts. Not `Recreate`: the chart's default
+        # (grafana-12.11.1 values.yaml) is RollingUpdate, whose `rollingUpdate` the API server fills in, and a
+        # Deployment that keeps it is refused as `Recreate` ("may not be specified when strategy type is
+        # 'Recreate'"), so a live dev stack could not move to production. Found by the e2e on the real chart.
+        values["deploymentStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
     return values
 
 

@@ -246,7 +246,10 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "persistence.size",
         # templates/pvc.yaml: spec.volumeName from a lookup of the live claim only `if persistence.lookupVolumeName`.
         "persistence.lookupVolumeName",
+        # templates/deployment.yaml: `strategy` is toYaml of deploymentStrategy (a Deployment's strategy).
         "deploymentStrategy.type",
+        "deploymentStrategy.rollingUpdate.maxSurge",
+        "deploymentStrategy.rollingUpdate.maxUnavailable",
         "datasources.datasources.yaml.apiVersion",
         "datasources.datasources.yaml.datasources[].name",
         "datasources.datasources.yaml.datasources[].type",

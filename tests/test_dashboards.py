@@ -247,7 +247,12 @@ def test_production_profile(run_stack):
     grafana = chart_values(run, "grafana")
     # No lookup of the bound volume's name: it would appear in the second render and replace the claim.
     assert grafana["persistence"] == {"enabled": True, "size": "10Gi", "lookupVolumeName": False}
-    assert grafana["deploymentStrategy"] == {"type": "Recreate"}
+    # One pod at a time on its ReadWriteOnce claim, and the same strategy type as dev's (the chart's RollingUpdate),
+    # so that moving a live stack between the profiles is an update the API server accepts.
+    assert grafana["deploymentStrategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1},
+    }
     assert chart_values(run, "kiali-server")["deployment"]["resources"]["limits"] == {"memory": "1Gi"}
 
 
