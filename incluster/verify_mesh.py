@@ -110,6 +110,12 @@ def short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def describe_series(found: list[dict[str, Any]]) -> str:
+    """How many series Prometheus returned, and the first with its value, as evidence."""
+    example = short(json.dumps(found[0]["metric"], sort_keys=True), 200)
+    return f"{len(found)} series, e.g. {example} = {found[0]['value'][1]}"
+
+
 def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
@@ -246,23 +252,16 @@ class Verifier:
             f'destination_workload="{ztunnel["workload"]}",'
             f'destination_workload_namespace="{ztunnel["namespace"]}",source_principal="{gateway_identity}"}}'
         )
-        url = f"{ztunnel['url'].rstrip('/')}/api/v1/query?" + urllib.parse.urlencode({"query": query})
 
-        def connections(document: Any) -> tuple[bool, str]:
-            found = document.get("data", {}).get("result", [])
+        def connections(found: list[dict[str, Any]]) -> tuple[bool, str]:
             policies = sorted({series["metric"].get("connection_security_policy", "none") for series in found})
             if not found:
                 return False, "no series: ztunnel reported no connection from the gateway to the demo"
             if policies != ["mutual_tls"]:
                 return False, f"connection_security_policy {', '.join(policies)}: not mutual TLS only"
-            example = short(json.dumps(found[0]["metric"], sort_keys=True), 200)
-            return True, f"{len(found)} series, e.g. {example} = {found[0]['value'][1]}"
+            return True, describe_series(found)
 
-        ok, evidence = self.poll_json(url, self.metrics_wait, connections)
-        if ok:
-            self.report(name, PASS, f"{query}: {evidence}")
-        else:
-            self.report(name, FAIL, f"{query} after {self.metrics_wait}s: {evidence}")
+        self.check_prometheus(name, ztunnel["url"], query, connections)
 
     def check_trace(self, jaeger: dict[str, Any], echoed: dict[str, list[str]]) -> None:
         name = "trace-in-jaeger"
@@ -290,16 +289,20 @@ class Verifier:
             f'istio_requests_total{{destination_workload="{prometheus["workload"]}",'
             f'destination_workload_namespace="{prometheus["namespace"]}"}}'
         )
-        url = f"{prometheus['url'].rstrip('/')}/api/v1/query?" + urllib.parse.urlencode({"query": query})
 
-        def series(document: Any) -> tuple[bool, str]:
-            found = document.get("data", {}).get("result", [])
-            if not found:
-                return False, "no series"
-            example = short(json.dumps(found[0]["metric"], sort_keys=True), 200)
-            return True, f"{len(found)} series, e.g. {example} = {found[0]['value'][1]}"
+        def series(found: list[dict[str, Any]]) -> tuple[bool, str]:
+            return (True, describe_series(found)) if found else (False, "no series")
 
-        ok, evidence = self.poll_json(url, self.metrics_wait, series)
+        self.check_prometheus(name, prometheus["url"], query, series)
+
+    def check_prometheus(
+        self, name: str, base_url: str, query: str, judge: Callable[[list[dict[str, Any]]], tuple[bool, str]]
+    ) -> None:
+        """Query Prometheus until `judge` accepts the series it returns, or the metrics wait is over."""
+        url = f"{base_url.rstrip('/')}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+        ok, evidence = self.poll_json(
+            url, self.metrics_wait, lambda document: judge(document.get("data", {}).get("result", []))
+        )
         if ok:
             self.report(name, PASS, f"{query}: {evidence}")
         else:
