@@ -18,51 +18,17 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from e2e import scenarios
 from e2e.cert_manager_double import CertManagerDouble
 from e2e.cluster import LoopbackCluster
+from e2e.context import Context, Report
 from e2e.mirror import MirrorServer, fixture_mirror
 from e2e.pulumi_cli import PulumiStack
 from e2e.toolchain import build as toolchain
 from e2e.volume_double import VolumeDouble
-
-
-@dataclass
-class Report:
-    timings: list[tuple[str, float]] = field(default_factory=list)
-    passed: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        print(f"e2e: {name} ...", flush=True)
-        started = time.monotonic()
-        try:
-            yield
-        finally:
-            seconds = time.monotonic() - started
-            self.timings.append((name, seconds))
-            print(f"e2e: {name}: {seconds:.1f} s", flush=True)
-
-    def check(self, name: str, ok: bool, detail: Any = "") -> None:
-        (self.passed if ok else self.failed).append(name)
-        print(f"e2e:   {'ok  ' if ok else 'FAIL'} {name}{'' if ok else f': {detail}'}", flush=True)
-
-
-@dataclass
-class Context:
-    report: Report
-    cluster: LoopbackCluster
-    stack: PulumiStack
-    mirror: MirrorServer
-    certificates: CertManagerDouble
-    fixture: bool
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,17 +10,15 @@ import copy
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from definitions import versions
 from e2e.cluster import NODE_COUNT, condition
+from e2e.context import Context
 from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_ISTIO_VERSION
 from e2e.pulumi_cli import PROJECT_DIR, Result
-
-if TYPE_CHECKING:
-    from e2e.run import Context
 
 PROJECT = "service-mesh"
 CRD_GROUPS_KEPT = ("gateway.networking.k8s.io", "istio.io", "cert-manager.io")
