@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from definitions import versions
-from definitions.mirror import chart_images, mirrored_image
+from definitions.mirror import chart_images, split_image
 from stacks import dataplane
 from stacks.loader import load_settings
 from stacks.settings import Settings
@@ -43,6 +43,8 @@ TIMEOUT_SECONDS = 60
 CHECKSUMS = "SHA256SUMS"
 # What the copy commands in images.txt name the destination with when no prefix is known: set it, then run them.
 IMAGES_PLACEHOLDER = "${MIRROR_IMAGES}"
+# The shipped stacks' registry is a placeholder under the reserved `.example` domain (RFC 2606): no registry.
+PLACEHOLDER_DOMAIN = ".example"
 
 
 class MirrorError(Exception):
@@ -191,12 +193,23 @@ def fill_files(target: Path, files: Sequence[FileDownload], report: Report) -> N
     write(sums_path, "".join(f"{digest}  {path}\n" for path, digest in sorted(recorded.items())).encode())
 
 
+def copy_references(image: str, prefix: str) -> tuple[str, str]:
+    """The source and destination of one image's copy. skopeo refuses a reference with both a tag and a digest,
+    so neither has both: the source by its pinned digest where there is one (exactly the pinned manifest), the
+    destination by tag. The copy keeps the manifest's bytes, so the stack's `tag@digest` reference under the
+    mirror finds it there."""
+    registry, path, suffix = split_image(image)
+    tag, _, digest = suffix.partition("@")
+    source = f"{registry}/{path}@{digest}" if digest else image
+    return source, f"{prefix}/{path}{tag or suffix}"
+
+
 def images_list(images: Sequence[str], prefix: str) -> str:
     lines = [
         "# Every image the stack runs, pinned, and the command that copies it to the registry mirror.images names",
-        "# (skopeo instead: skopeo copy --all docker://SOURCE docker://DESTINATION).",
+        "# (skopeo instead: skopeo copy --all --preserve-digests docker://SOURCE docker://DESTINATION).",
     ]
-    lines += [f"crane copy {image} {mirrored_image(image, prefix)}" for image in images]
+    lines += ["crane copy {} {}".format(*copy_references(image, prefix)) for image in images]
     return "\n".join(lines) + "\n"
 
 
@@ -249,6 +262,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     configs = [stack_config(stack) for stack in args.stack or shipped_stacks()]
     prefixes = {c["mirror"]["images"] for c in configs if isinstance(c.get("mirror"), dict) and "images" in c["mirror"]}
     prefix = args.images or (prefixes.pop() if len(prefixes) == 1 else IMAGES_PLACEHOLDER)
+    if prefix.partition("/")[0].endswith(PLACEHOLDER_DOMAIN):
+        print(
+            f"mirror: images: {prefix} is a placeholder, not a registry: set the stack's mirror.images first "
+            "(`pulumi config set --path mirror.images REGISTRY/PATH -s STACK`) or pass --images REGISTRY/PATH",
+            file=sys.stderr,
+        )
+        return 1
     try:
         report = fill(args.dir, plan([stack_settings(config) for config in configs]), prefix)
     except MirrorError as error:

@@ -125,8 +125,8 @@ def test_fills_a_helm_repository_the_bundle_the_dashboards_and_the_image_list(tm
     lines = (target / "images.txt").read_text().splitlines()
     assert lines[2:] == [
         "crane copy docker.io/istio/pilot:1.30.3 registry.internal.example/mesh/istio/pilot:1.30.3",
-        "crane copy ghcr.io/mccutchen/go-httpbin:2.25.0@sha256:2073 "
-        "registry.internal.example/mesh/mccutchen/go-httpbin:2.25.0@sha256:2073",
+        "crane copy ghcr.io/mccutchen/go-httpbin@sha256:2073 "
+        "registry.internal.example/mesh/mccutchen/go-httpbin:2.25.0",
     ]
 
 
@@ -238,8 +238,39 @@ def test_every_istio_version_a_stack_names_is_mirrored():
 
 def test_the_command_reports_a_failure_by_name(tmp_path, monkeypatch, capsys, upstream):
     monkeypatch.setattr(command, "plan", lambda stacks: command.Plan((ChartRef("x", "1.0.0", upstream.url),), (), ()))
-    assert command.main([str(tmp_path / "mirror"), "--stack", "airgapped"]) == 1
+    assert command.main([str(tmp_path / "mirror"), "--stack", "airgapped", "--images", "registry.corp/mesh"]) == 1
     assert "mirror: chart x 1.0.0: the repository index: cannot download http://127" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv", [["--stack", "airgapped"], ["--stack", "dev", "--images", "registry.internal.example/mesh"]]
+)
+def test_images_for_the_placeholder_registry_are_refused_before_any_download(tmp_path, capsys, argv):
+    """Pulumi.airgapped.yaml ships `registry.internal.example/mesh`: images.txt written for it would copy every
+    image to a registry that does not exist, before docs/air-gapped.md's step that sets the real one."""
+    assert command.main([str(tmp_path / "mirror"), *argv]) == 1
+    assert "images: registry.internal.example/mesh is a placeholder, not a registry" in capsys.readouterr().err
+    assert not (tmp_path / "mirror").exists()
+
+
+def test_no_copy_names_an_image_by_both_tag_and_digest():
+    """skopeo refuses `repo:tag@digest` ("Docker references with both a tag and digest are currently not
+    supported"): every pinned image is copied from its digest to its tag, and the rest by tag."""
+    stacks = [command.stack_settings(command.stack_config(stack)) for stack in command.shipped_stacks()]
+    images = command.plan(stacks).images
+    lines = command.images_list(images, "registry.corp/mesh").splitlines()
+    copies = [line.split() for line in lines if not line.startswith("#")]
+    assert len(copies) == len(images)
+    pinned = 0
+    for image, (crane, verb, source, destination) in zip(images, copies, strict=True):
+        assert (crane, verb) == ("crane", "copy")
+        for reference in (source, destination):
+            name = reference.partition("@")[0]
+            assert "@sha256:" not in reference or ":" not in name.rpartition("/")[2], reference
+        if "@sha256:" in image:
+            pinned += 1
+            assert source.endswith("@" + image.partition("@")[2]) and "@" not in destination
+    assert pinned >= 3  # the demo, the verification Job and cert-manager's API check are pinned by digest
 
 
 GRAFANA_STACKS = {"dev": ("dev", {}), "production": ("dev", {"profile": "production"})}
