@@ -17,7 +17,7 @@ from e2e import mirror
 from e2e.toolchain import build as toolchain
 from scripts import versions_table
 from stacks.loader import load_settings
-from stacks.settings import Section, Settings
+from stacks.settings import Section, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", ROOT / "CONTRIBUTING.md", *(ROOT / "docs").rglob("*.md")])
@@ -367,3 +367,24 @@ def test_every_key_a_page_sets_from_the_command_line_is_a_setting():
     assert {key for _, key in written} >= {"mirror.images", "routes[0].name", "kubernetes.context"}
     unknown = [(page, key) for page, key in written if re.sub(r"\[\d+\]", "", key) not in accepted]
     assert sorted(unknown) == []
+
+
+WHEN_UP_FAILS = ROOT / "docs" / "when-up-fails.md"
+
+
+def test_the_refused_setting_shown_is_what_the_program_prints():
+    """docs/when-up-fails.md, "A setting is refused": its example is the loader's own message for those values."""
+    shown = re.search(r"```\n(invalid stack config:\n.*?)```", WHEN_UP_FAILS.read_text(), re.S)
+    assert shown is not None
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"profile": "big", "mesh": {"mtls": "strict"}})
+    assert str(refused.value) + "\n" == shown.group(1)
+
+
+@pytest.mark.parametrize(
+    "quoted", ["which does not look like a cluster on this machine", "cannot tell which cluster it would install into"]
+)
+def test_the_guards_refusal_quoted_is_the_guards(quoted):
+    """The local guard's words, as docs/when-up-fails.md quotes them, are in the guard's messages."""
+    assert quoted in " ".join(WHEN_UP_FAILS.read_text().split())
+    assert quoted in " ".join(path.read_text() for path in (ROOT / "stacks").rglob("*.py"))
