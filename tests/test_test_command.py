@@ -58,10 +58,10 @@ def test_ci_runs_the_e2e_in_the_tests_virtualenv():
     assert commands(CI).index("bash scripts/check") < commands(CI).index(f"{check_venv()}/bin/python -m e2e.run")
 
 
-def test_the_virtualenv_is_made_from_the_lock_and_made_again_when_the_lock_changes():
+def test_the_virtualenv_is_made_from_the_lock_and_made_again_when_the_lock_or_python_changes():
     assert '"$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r requirements.lock' in CHECK
-    assert "lock_hash=$(sha256sum requirements.lock" in CHECK
-    assert 'if [ "$(cat "$venv/lock.sha256" 2>/dev/null)" != "$lock_hash" ]; then' in CHECK
+    assert """made_from="$(sha256sum requirements.lock | cut -d' ' -f1) $("$python" -V 2>&1)"\n""" in CHECK
+    assert 'if [ "$(cat "$venv/lock.sha256" 2>/dev/null)" != "$made_from" ]; then' in CHECK
 
 
 def test_a_python_below_the_floor_is_refused_by_name(tmp_path):
