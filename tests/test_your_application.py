@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from definitions import versions
+from tests import harness
 from tests import pod_security_standards as pss
 from tests.harness import assert_refused
 
@@ -79,3 +80,12 @@ def test_the_route_commands_publish_the_url_the_page_prints(shared_run):
 )
 def test_what_the_page_says_is_refused_is_refused(run_stack, route, key, words):
     assert_refused(lambda: run_stack("dev", routes=[route]), key, words)
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws"])
+def test_the_same_route_publishes_on_a_cloud_stack(shared_run, stack):
+    """Section 4: the cloud examples inject `apps` too, so the same commands publish web.<dns.domain>."""
+    run = shared_run(stack, routes=route_config())
+    domain = harness.stack_config(stack)["dns"]["domain"]
+    assert run.outputs["routes"]["web"] == f"https://web.{domain}/"
+    assert run.outputs["ingress"]["type"] == "LoadBalancer"
