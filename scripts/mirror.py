@@ -253,6 +253,15 @@ def _has_secret(value: Any) -> bool:
     return False
 
 
+def images_prefix(configs: Sequence[dict[str, Any]], given: str | None) -> str:
+    """Where images.txt copies to: `--images`, else the stacks' one `mirror.images`. Stacks that disagree, or a
+    placeholder (the shipped `registry.internal.example/mesh`), leave the variable for the copying shell to set:
+    a list written for a placeholder would copy every image to a registry that does not exist."""
+    prefixes = {c["mirror"]["images"] for c in configs if isinstance(c.get("mirror"), dict) and "images" in c["mirror"]}
+    prefix = given or (prefixes.pop() if len(prefixes) == 1 else IMAGES_PLACEHOLDER)
+    return IMAGES_PLACEHOLDER if prefix.partition("/")[0].endswith(PLACEHOLDER_DOMAIN) else prefix
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.mirror", description=__doc__.split("\n\n")[0])
     parser.add_argument("dir", type=Path, help="the mirror directory (created; updated when it exists)")
@@ -260,15 +269,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--images", help="registry prefix for images.txt (default: the stacks' mirror.images)")
     args = parser.parse_args(argv)
     configs = [stack_config(stack) for stack in args.stack or shipped_stacks()]
-    prefixes = {c["mirror"]["images"] for c in configs if isinstance(c.get("mirror"), dict) and "images" in c["mirror"]}
-    prefix = args.images or (prefixes.pop() if len(prefixes) == 1 else IMAGES_PLACEHOLDER)
-    if prefix.partition("/")[0].endswith(PLACEHOLDER_DOMAIN):
+    prefix = images_prefix(configs, args.images)
+    if prefix == IMAGES_PLACEHOLDER:
         print(
-            f"mirror: images: {prefix} is a placeholder, not a registry: set the stack's mirror.images first "
-            "(`pulumi config set --path mirror.images REGISTRY/PATH -s STACK`) or pass --images REGISTRY/PATH",
+            f"mirror: images.txt copies to {IMAGES_PLACEHOLDER}: no one registry is set (the shipped ones are "
+            "placeholders); run it as `MIRROR_IMAGES=REGISTRY/PATH sh images.txt` with your stack's mirror.images",
             file=sys.stderr,
         )
-        return 1
     try:
         report = fill(args.dir, plan([stack_settings(config) for config in configs]), prefix)
     except MirrorError as error:

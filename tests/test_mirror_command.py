@@ -7,6 +7,7 @@ import functools
 import hashlib
 import http.server
 import io
+import subprocess
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -242,15 +243,42 @@ def test_the_command_reports_a_failure_by_name(tmp_path, monkeypatch, capsys, up
     assert "mirror: chart x 1.0.0: the repository index: cannot download http://127" in capsys.readouterr().err
 
 
+AIRGAPPED_WITH = {"mirror": {"images": "registry.corp/mesh"}}
+
+
 @pytest.mark.parametrize(
-    "argv", [["--stack", "airgapped"], ["--stack", "dev", "--images", "registry.internal.example/mesh"]]
+    ("stacks", "given", "expected"),
+    [
+        (["airgapped"], None, "${MIRROR_IMAGES}"),  # as shipped: registry.internal.example/mesh
+        (["dev"], "registry.internal.example/mesh", "${MIRROR_IMAGES}"),
+        (["dev"], None, "${MIRROR_IMAGES}"),  # no stack names one
+        (["airgapped"], "registry.corp/other", "registry.corp/other"),
+    ],
 )
-def test_images_for_the_placeholder_registry_are_refused_before_any_download(tmp_path, capsys, argv):
+def test_images_txt_is_never_written_for_a_placeholder_registry(stacks, given, expected):
     """Pulumi.airgapped.yaml ships `registry.internal.example/mesh`: images.txt written for it would copy every
     image to a registry that does not exist, before docs/air-gapped.md's step that sets the real one."""
-    assert command.main([str(tmp_path / "mirror"), *argv]) == 1
-    assert "images: registry.internal.example/mesh is a placeholder, not a registry" in capsys.readouterr().err
-    assert not (tmp_path / "mirror").exists()
+    assert command.images_prefix([command.stack_config(stack) for stack in stacks], given) == expected
+
+
+def test_images_txt_is_written_for_the_stacks_registry_once_set():
+    config = {**command.stack_config("airgapped"), **AIRGAPPED_WITH}
+    assert command.images_prefix([config], None) == "registry.corp/mesh"
+
+
+def test_the_copies_run_as_a_shell_script_with_the_registry_set_then(tmp_path):
+    """`MIRROR_IMAGES=REGISTRY/PATH sh images.txt`: the variable reaches every destination (crane stubbed by a
+    shell function that prints what it is given)."""
+    listing = tmp_path / "images.txt"
+    listing.write_text(command.images_list(["docker.io/istio/pilot:1.30.3"], command.IMAGES_PLACEHOLDER))
+    ran = subprocess.run(
+        ["sh", "-c", f'crane() {{ echo "$@"; }}; . {listing}'],
+        env={"MIRROR_IMAGES": "registry.corp/mesh", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ran.stdout == "copy docker.io/istio/pilot:1.30.3 registry.corp/mesh/istio/pilot:1.30.3\n"
 
 
 def test_no_copy_names_an_image_by_both_tag_and_digest():
