@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ class CertManagerDouble(ControllerDouble):
             },
             manager="cert-manager-double",
         )
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         status = {
             "status": {
                 "conditions": [

@@ -19,7 +19,7 @@ import json
 import tarfile
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -75,7 +75,7 @@ def package_chart(source: Path, version: str) -> bytes:
 
 def write_chart_repository(directory: Path, charts: list[tuple[str, str]]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    created = datetime.now(timezone.utc).isoformat()
+    created = datetime.now(UTC).isoformat()
     entries: dict[str, list[dict[str, object]]] = {}
     for name, version in charts:
         archive = package_chart(FIXTURE_CHARTS / name, version)

@@ -1,6 +1,6 @@
 """The end-to-end test: the real Pulumi engine, Kubernetes provider and API server run the stack for real.
 
-    venv/bin/python -m e2e.run [--mirror DIR] [--keep]
+    .venv-test/bin/python -m e2e.run [--mirror DIR] [--keep]
 
 Builds (or takes from its cache) the toolchain (e2e/toolchain), starts a loopback cluster (e2e/cluster.py),
 serves a mirror in issue 17's layout on loopback (the project's fixture charts, or `--mirror DIR` made by

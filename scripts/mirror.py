@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from definitions import versions
-from definitions.mirror import chart_images, mirrored_image
+from definitions.mirror import chart_images, split_image
 from stacks import dataplane
 from stacks.loader import load_settings
 from stacks.settings import Settings
@@ -43,6 +43,8 @@ TIMEOUT_SECONDS = 60
 CHECKSUMS = "SHA256SUMS"
 # What the copy commands in images.txt name the destination with when no prefix is known: set it, then run them.
 IMAGES_PLACEHOLDER = "${MIRROR_IMAGES}"
+# The shipped stacks' registry is a placeholder under the reserved `.example` domain (RFC 2606): no registry.
+PLACEHOLDER_DOMAIN = ".example"
 
 
 class MirrorError(Exception):
@@ -191,12 +193,23 @@ def fill_files(target: Path, files: Sequence[FileDownload], report: Report) -> N
     write(sums_path, "".join(f"{digest}  {path}\n" for path, digest in sorted(recorded.items())).encode())
 
 
+def copy_references(image: str, prefix: str) -> tuple[str, str]:
+    """The source and destination of one image's copy. skopeo refuses a reference with both a tag and a digest,
+    so neither has both: the source by its pinned digest where there is one (exactly the pinned manifest), the
+    destination by tag. The copy keeps the manifest's bytes, so the stack's `tag@digest` reference under the
+    mirror finds it there."""
+    registry, path, suffix = split_image(image)
+    tag, _, digest = suffix.partition("@")
+    source = f"{registry}/{path}@{digest}" if digest else image
+    return source, f"{prefix}/{path}{tag or suffix}"
+
+
 def images_list(images: Sequence[str], prefix: str) -> str:
     lines = [
         "# Every image the stack runs, pinned, and the command that copies it to the registry mirror.images names",
-        "# (skopeo instead: skopeo copy --all docker://SOURCE docker://DESTINATION).",
+        "# (skopeo instead: skopeo copy --all --preserve-digests docker://SOURCE docker://DESTINATION).",
     ]
-    lines += [f"crane copy {image} {mirrored_image(image, prefix)}" for image in images]
+    lines += ["crane copy {} {}".format(*copy_references(image, prefix)) for image in images]
     return "\n".join(lines) + "\n"
 
 
@@ -240,6 +253,15 @@ def _has_secret(value: Any) -> bool:
     return False
 
 
+def images_prefix(configs: Sequence[dict[str, Any]], given: str | None) -> str:
+    """Where images.txt copies to: `--images`, else the stacks' one `mirror.images`. Stacks that disagree, or a
+    placeholder (the shipped `registry.internal.example/mesh`), leave the variable for the copying shell to set:
+    a list written for a placeholder would copy every image to a registry that does not exist."""
+    prefixes = {c["mirror"]["images"] for c in configs if isinstance(c.get("mirror"), dict) and "images" in c["mirror"]}
+    prefix = given or (prefixes.pop() if len(prefixes) == 1 else IMAGES_PLACEHOLDER)
+    return IMAGES_PLACEHOLDER if prefix.partition("/")[0].endswith(PLACEHOLDER_DOMAIN) else prefix
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.mirror", description=__doc__.split("\n\n")[0])
     parser.add_argument("dir", type=Path, help="the mirror directory (created; updated when it exists)")
@@ -247,8 +269,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--images", help="registry prefix for images.txt (default: the stacks' mirror.images)")
     args = parser.parse_args(argv)
     configs = [stack_config(stack) for stack in args.stack or shipped_stacks()]
-    prefixes = {c["mirror"]["images"] for c in configs if isinstance(c.get("mirror"), dict) and "images" in c["mirror"]}
-    prefix = args.images or (prefixes.pop() if len(prefixes) == 1 else IMAGES_PLACEHOLDER)
+    prefix = images_prefix(configs, args.images)
+    if prefix == IMAGES_PLACEHOLDER:
+        print(
+            f"mirror: images.txt copies to {IMAGES_PLACEHOLDER}: no one registry is set (the shipped ones are "
+            "placeholders); run it as `MIRROR_IMAGES=REGISTRY/PATH sh images.txt` with your stack's mirror.images",
+            file=sys.stderr,
+        )
     try:
         report = fill(args.dir, plan([stack_settings(config) for config in configs]), prefix)
     except MirrorError as error:

@@ -42,7 +42,8 @@ def table() -> str:
             f"**{span(*default_range)}** ({span(*without_tls)} with `tls.mode` `secret` or `off`)",
         ),
         (
-            "Istio charts `base`, `istiod`, `gateway` (`istio.version`, `istio.revisions`)",
+            f"Istio charts {', '.join(f'`{chart}`' for chart in versions.ISTIO_CHARTS)} (`cni` with the CNI agent, "
+            "`ztunnel` in ambient; `istio.version`, `istio.revisions`)",
             f"{versions.ISTIO_DEFAULT_VERSION} by default; accepted: {istio_accepted}, newer minors",
             versions.ISTIO_REPOSITORY,
             f"{istio_kubernetes} (a newer minor: Istio's own table)",

@@ -14,7 +14,7 @@ from definitions import addresses
 from stacks import dataplane
 from stacks.settings import Settings
 
-# The policy version the labels name: the Kubernetes floor of Istio 1.30 (README, Prerequisites). Pinned, so a
+# The policy version the labels name: the Kubernetes floor of Istio 1.30 (docs/supported-versions.md). Pinned, so a
 # cluster upgrade never tightens the rules under running pods; a newer cluster evaluates these rules as 1.32 did.
 POLICY_VERSION = "v1.32"
 RESTRICTED, PRIVILEGED = "restricted", "privileged"

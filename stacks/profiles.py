@@ -1,7 +1,7 @@
 """The two profiles: what every container the stack runs requests, and how many replicas the mesh runs.
 
-`dev` fits a laptop cluster (kind, Docker Desktop): about 0.2 CPU and 0.9 GiB requested for the whole `dev`
-stack, its verification Job included, with room left for cert-manager (scripts/footprint.py adds it up). `production`
+`dev` fits a laptop cluster (kind, Docker Desktop): 265m CPU and 1120Mi requested for the whole `dev` stack,
+cert-manager and the Jobs included (scripts/footprint.py adds it up; docs/sizing.md has every row). `production`
 runs istiod and the ingress gateway autoscaled from two replicas, with PodDisruptionBudgets and topology
 spread, so the mesh keeps serving through the drain of any node. Every container gets CPU and memory requests
 and a memory limit (pods are Burstable, never BestEffort); no CPU limit of ours (throttling a proxy adds

@@ -688,8 +688,8 @@ class ChartMirrorSettings(Section):
 
 
 class MirrorSettings(Section):
-    """Air-gapped installs: every chart, bundle, dashboard and image from the mirror (README, "Air-gapped
-    clusters"); nothing public is reached by the program or the cluster."""
+    """Air-gapped installs: every chart, bundle, dashboard and image from the mirror (docs/air-gapped.md); nothing
+    public is reached by the program or the cluster."""
 
     charts: ChartMirrorSettings
     gateway_api: MirrorLocation | None = Field(

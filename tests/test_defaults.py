@@ -1,4 +1,4 @@
-"""Every default the README's settings tables document, pinned against the parsed settings of an empty config
+"""Every default the settings table (docs/settings.md) documents, pinned against the parsed settings of an empty config
 (and of each cloud where the default differs), then against what the program makes of them.
 
 The shipped stacks set several of these explicitly (dev sets mesh.tracing.sampling to 100), which would
@@ -35,7 +35,7 @@ AWS = load_settings(
 
 
 def setting(settings: BaseModel, path: str) -> Any:
-    """The parsed value at a README key (camelCase, dotted)."""
+    """The parsed value at a documented key (camelCase, dotted)."""
     value: Any = settings
     for part in path.split("."):
         name = next(n for n, f in type(value).model_fields.items() if (f.alias or n) == part)
@@ -142,7 +142,7 @@ def test_documented_default(path, default):
     assert value == default and type(value) is type(default), (path, value)
 
 
-# Defaults that depend on the cloud: (cloud settings, README key, default there).
+# Defaults that depend on the cloud: (cloud settings, documented key, default there).
 PER_CLOUD = [
     (LOCAL, "ingress.serviceType", "NodePort"),
     (GCP, "ingress.serviceType", "LoadBalancer"),
@@ -202,13 +202,14 @@ def test_route_defaults():
 
 
 def test_verification_is_on_by_default_once_something_is_published():
-    """README: `verify.enabled` is true when the demo or a route is published."""
+    """docs/settings.md: `verify.enabled` is true when the demo or a route is published."""
     demo = load_settings({"dns": {"domain": "mesh.localhost"}, "demo": {"enabled": True}})
     assert (ROUTE.verify_enabled, demo.verify_enabled, LOCAL.verify_enabled) == (True, True, False)
 
 
 def test_destination_defaults():
-    """README: `consecutive5xxErrors` (5), `interval` (10s), `baseEjectionTime` (30s), `maxEjectionPercent` (50)."""
+    """docs/routes.md: `consecutive5xxErrors` (5), `interval` (10s), `baseEjectionTime` (30s),
+    `maxEjectionPercent` (50)."""
     settings = load_settings(
         {
             "dns": {"domain": "mesh.example.com"},

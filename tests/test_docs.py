@@ -17,7 +17,7 @@ from e2e import mirror
 from e2e.toolchain import build as toolchain
 from scripts import versions_table
 from stacks.loader import load_settings
-from stacks.settings import Section, Settings
+from stacks.settings import Section, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", ROOT / "CONTRIBUTING.md", *(ROOT / "docs").rglob("*.md")])
@@ -168,6 +168,7 @@ def pinned_versions() -> set[str]:
     # of the runbook's next upgrade.
     for module in (ROOT / "e2e" / "toolchain").glob("*/go.mod"):
         pinned |= set(re.findall(r"[\w./-]+ (v\d+\.\d+\.\d+)(?: // indirect)?$", module.read_text(), re.M))
+        pinned |= set(re.findall(r"^go (\d+\.\d+\.\d+)$", module.read_text(), re.M))  # the Go they need
     pinned |= {toolchain.PROVIDER_VERSION, mirror.NEXT_ISTIO_VERSION}
     # The Python packages are pinned in the lock (requirements.lock), the one place they are.
     pinned |= set(re.findall(r"^[\w.-]+==(\d+\.\d+\.\d+)\b", (ROOT / "requirements.lock").read_text(), re.M))
@@ -263,3 +264,127 @@ def test_the_local_quick_start_reaches_the_demo_the_way_the_stack_says(shared_ru
     ):
         assert command in printed
         assert command in front_page()
+
+
+def test_the_outputs_paragraph_names_every_output(shared_run):
+    """docs/settings.md, "Outputs": every top-level output a shipped stack exports (`cloud` was once left out)."""
+    page = (ROOT / "docs" / "settings.md").read_text().split("## Outputs", 1)[1]
+    exported = {key for stack in ("dev", "gcp", "aws", "ambient") for key in shared_run(stack).outputs}
+    assert "cloud" in exported
+    assert sorted(key for key in exported if f"`{key}`" not in page) == []
+
+
+def test_grafanas_login_is_the_one_the_stack_writes(shared_run):
+    secret = next(r for r in shared_run("dev").of_type("kubernetes:core/v1:Secret") if r.name == "grafana-admin")
+    user = secret.inputs["stringData"]["admin-user"]
+    assert (
+        f"log in as the user\n  `{user}` (key `admin-user` of the Secret `grafana-admin`)"
+        in (ROOT / "docs" / "dashboards.md").read_text()
+    )
+
+
+def test_the_versions_table_names_every_istio_chart():
+    """Five Istio charts are installed (base, istiod, gateway, and cni, ztunnel with the node agents)."""
+    row = next(line for line in versions_table.table().splitlines() if line.startswith("| Istio charts"))
+    assert [chart for chart in ("base", "istiod", "gateway", "cni", "ztunnel") if f"`{chart}`" not in row] == []
+
+
+def go_floor() -> str:
+    """The newest `go` directive of the e2e's wrapper modules: with GOTOOLCHAIN=local, the oldest Go that builds
+    them all."""
+    written = [
+        re.search(r"^go (\d+\.\d+(?:\.\d+)?)$", module.read_text(), re.M)
+        for module in (ROOT / "e2e" / "toolchain").glob("*/go.mod")
+    ]
+    found = [match.group(1) for match in written if match]
+    return max(found, key=lambda version: tuple(map(int, version.split("."))))
+
+
+GO_FLOOR_WRITTEN = re.compile(r"\bGo\s*(?:>=|≥|at least)\s*(\d+\.\d+(?:\.\d+)?)", re.I)
+
+
+def test_the_go_floor_written_is_the_toolchains():
+    """e2e/toolchain/pulumi/go.mod says `go 1.26.6` and the build runs with GOTOOLCHAIN=local: "Go >= 1.26" was
+    not enough. Every page and the scripts that name a floor name that one."""
+    assert go_floor() == "1.26.6"
+    assert 'GOTOOLCHAIN="local"' in (ROOT / "e2e" / "toolchain" / "build.py").read_text()
+    texts = {str(p.relative_to(ROOT)): p.read_text() for p in [*existing_pages(), ROOT / ".ci" / "run"]}
+    texts["e2e/toolchain/build.py"] = (ROOT / "e2e" / "toolchain" / "build.py").read_text()
+    written = {(name, floor) for name, text in texts.items() for floor in GO_FLOOR_WRITTEN.findall(text)}
+    assert {name for name, _ in written} >= {"README.md", "CONTRIBUTING.md", "docs/end-to-end.md", ".ci/run"}
+    assert sorted((name, floor) for name, floor in written if floor != go_floor()) == []
+
+
+README_SECTION_REFERENCE = re.compile(r'README, "([^"]+)"')
+
+
+def test_every_readme_section_the_code_points_at_exists():
+    """Comments and messages that send a reader to a README section (`README, "Quick start: local"`) name one that
+    is there: sections move to docs/ and the pointers stayed behind."""
+    headings = set(re.findall(r"^#+ (.+)$", front_page(), re.M))
+    sources = [ROOT / "Pulumi.yaml", *ROOT.glob("Pulumi.*.yaml"), ROOT / ".ci" / "run", ROOT / "scripts" / "check"]
+    sources += [ROOT / name for name in ("pyproject.toml", "requirements.txt", "requirements-dev.txt")]
+    for directory in ("stacks", "components", "definitions", "scripts", "tests", "e2e", "incluster"):
+        sources += (p for p in (ROOT / directory).rglob("*.py") if p != Path(__file__))
+    pointers = {
+        (str(p.relative_to(ROOT)), name) for p in sources for name in README_SECTION_REFERENCE.findall(p.read_text())
+    }
+    assert len(pointers) >= 3
+    # "Quick start: AWS" names "Quick start: AWS (EKS)"; a pointer must not end mid-word.
+    missing = [
+        (path, name) for path, name in pointers if not any(re.match(re.escape(name) + r"(?!\w)", h) for h in headings)
+    ]
+    assert sorted(missing) == []
+
+
+CONFIG_SET_PATH = re.compile(r"pulumi config set(?: -s \S+)?(?: --secret)?(?: -s \S+)? --path '?([\w.\[\]]+)")
+
+
+def _sections_in(annotation: Any) -> list[type[Section]]:
+    found = [annotation] if isinstance(annotation, type) and issubclass(annotation, Section) else []
+    return found + [section for arg in get_args(annotation) for section in _sections_in(arg)]
+
+
+def every_key(model: type[BaseModel] = Settings, prefix: str = "") -> set[str]:
+    """Every key the settings accept at any depth, the entries of list-valued sections (`routes`) included."""
+    keys = set()
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name)
+        keys.add(key)
+        for section in _sections_in(field.annotation):
+            keys |= every_key(section, key + ".")
+    return keys
+
+
+def test_every_key_a_page_sets_from_the_command_line_is_a_setting():
+    """`pulumi config set --path KEY` in the pages: KEY (list indexes dropped) is a key the settings accept."""
+    accepted = every_key()
+    written = {
+        (str(page.relative_to(ROOT)), key)
+        for page in existing_pages()
+        for key in CONFIG_SET_PATH.findall(page.read_text())
+    }
+    assert {key for _, key in written} >= {"mirror.images", "routes[0].name", "kubernetes.context"}
+    unknown = [(page, key) for page, key in written if re.sub(r"\[\d+\]", "", key) not in accepted]
+    assert sorted(unknown) == []
+
+
+WHEN_UP_FAILS = ROOT / "docs" / "when-up-fails.md"
+
+
+def test_the_refused_setting_shown_is_what_the_program_prints():
+    """docs/when-up-fails.md, "A setting is refused": its example is the loader's own message for those values."""
+    shown = re.search(r"```\n(invalid stack config:\n.*?)```", WHEN_UP_FAILS.read_text(), re.S)
+    assert shown is not None
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"profile": "big", "mesh": {"mtls": "strict"}})
+    assert str(refused.value) + "\n" == shown.group(1)
+
+
+@pytest.mark.parametrize(
+    "quoted", ["which does not look like a cluster on this machine", "cannot tell which cluster it would install into"]
+)
+def test_the_guards_refusal_quoted_is_the_guards(quoted):
+    """The local guard's words, as docs/when-up-fails.md quotes them, are in the guard's messages."""
+    assert quoted in " ".join(WHEN_UP_FAILS.read_text().split())
+    assert quoted in " ".join(path.read_text() for path in (ROOT / "stacks").rglob("*.py"))

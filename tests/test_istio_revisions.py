@@ -1,5 +1,5 @@
 """Istio revisions: one istiod chart per revision, the `default` tag on exactly one, namespaces following or
-pinned, the gateway on the default, and the README's upgrade runbook step by step, as edges and refusals.
+pinned, the gateway on the default, and the upgrade runbook (docs/upgrades.md) step by step, as edges and refusals.
 
 Expected names and values are the ones read in istio/istio 1.30.3 manifests/charts (see components/istio.py).
 """

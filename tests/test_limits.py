@@ -2,8 +2,8 @@
 edge: the value exactly at the limit is accepted, the one just past it is refused naming its key, on each side
 of a range and in each direction a rule covers (an upgrade and a downgrade, either revision listed first).
 
-The limits are literals here, read from the README and the upstream rules behind them, never the project's
-constants: a changed limit must change a test."""
+The limits are literals here, read from docs/settings.md and the upstream rules behind them,
+never the project's constants: a changed limit must change a test."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def labels(total: int) -> str:
 
 
 EDGES = [
-    # sizing floors (README: istiod 10m / 64Mi, gateway and sidecar 5m / 32Mi) and a limit at least the request
+    # sizing floors (docs/settings.md: istiod 10m / 64Mi, gateway and sidecar 5m / 32Mi), a limit at least the request
     ("istiod cpu at floor", dev(sizing={"istiod": {"cpu": "10m"}}), None),
     ("istiod cpu below", dev(sizing={"istiod": {"cpu": "9m"}}), "sizing.istiod.cpu"),
     ("istiod memory at floor", dev(sizing={"istiod": {"memory": "64Mi"}}), None),

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import http.server
 import io
+import subprocess
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -125,8 +126,8 @@ def test_fills_a_helm_repository_the_bundle_the_dashboards_and_the_image_list(tm
     lines = (target / "images.txt").read_text().splitlines()
     assert lines[2:] == [
         "crane copy docker.io/istio/pilot:1.30.3 registry.internal.example/mesh/istio/pilot:1.30.3",
-        "crane copy ghcr.io/mccutchen/go-httpbin:2.25.0@sha256:2073 "
-        "registry.internal.example/mesh/mccutchen/go-httpbin:2.25.0@sha256:2073",
+        "crane copy ghcr.io/mccutchen/go-httpbin@sha256:2073 "
+        "registry.internal.example/mesh/mccutchen/go-httpbin:2.25.0",
     ]
 
 
@@ -238,8 +239,66 @@ def test_every_istio_version_a_stack_names_is_mirrored():
 
 def test_the_command_reports_a_failure_by_name(tmp_path, monkeypatch, capsys, upstream):
     monkeypatch.setattr(command, "plan", lambda stacks: command.Plan((ChartRef("x", "1.0.0", upstream.url),), (), ()))
-    assert command.main([str(tmp_path / "mirror"), "--stack", "airgapped"]) == 1
+    assert command.main([str(tmp_path / "mirror"), "--stack", "airgapped", "--images", "registry.corp/mesh"]) == 1
     assert "mirror: chart x 1.0.0: the repository index: cannot download http://127" in capsys.readouterr().err
+
+
+AIRGAPPED_WITH = {"mirror": {"images": "registry.corp/mesh"}}
+
+
+@pytest.mark.parametrize(
+    ("stacks", "given", "expected"),
+    [
+        (["airgapped"], None, "${MIRROR_IMAGES}"),  # as shipped: registry.internal.example/mesh
+        (["dev"], "registry.internal.example/mesh", "${MIRROR_IMAGES}"),
+        (["dev"], None, "${MIRROR_IMAGES}"),  # no stack names one
+        (["airgapped"], "registry.corp/other", "registry.corp/other"),
+    ],
+)
+def test_images_txt_is_never_written_for_a_placeholder_registry(stacks, given, expected):
+    """Pulumi.airgapped.yaml ships `registry.internal.example/mesh`: images.txt written for it would copy every
+    image to a registry that does not exist, before docs/air-gapped.md's step that sets the real one."""
+    assert command.images_prefix([command.stack_config(stack) for stack in stacks], given) == expected
+
+
+def test_images_txt_is_written_for_the_stacks_registry_once_set():
+    config = {**command.stack_config("airgapped"), **AIRGAPPED_WITH}
+    assert command.images_prefix([config], None) == "registry.corp/mesh"
+
+
+def test_the_copies_run_as_a_shell_script_with_the_registry_set_then(tmp_path):
+    """`MIRROR_IMAGES=REGISTRY/PATH sh images.txt`: the variable reaches every destination (crane stubbed by a
+    shell function that prints what it is given)."""
+    listing = tmp_path / "images.txt"
+    listing.write_text(command.images_list(["docker.io/istio/pilot:1.30.3"], command.IMAGES_PLACEHOLDER))
+    ran = subprocess.run(
+        ["sh", "-c", f'crane() {{ echo "$@"; }}; . {listing}'],
+        env={"MIRROR_IMAGES": "registry.corp/mesh", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ran.stdout == "copy docker.io/istio/pilot:1.30.3 registry.corp/mesh/istio/pilot:1.30.3\n"
+
+
+def test_no_copy_names_an_image_by_both_tag_and_digest():
+    """skopeo refuses `repo:tag@digest` ("Docker references with both a tag and digest are currently not
+    supported"): every pinned image is copied from its digest to its tag, and the rest by tag."""
+    stacks = [command.stack_settings(command.stack_config(stack)) for stack in command.shipped_stacks()]
+    images = command.plan(stacks).images
+    lines = command.images_list(images, "registry.corp/mesh").splitlines()
+    copies = [line.split() for line in lines if not line.startswith("#")]
+    assert len(copies) == len(images)
+    pinned = 0
+    for image, (crane, verb, source, destination) in zip(images, copies, strict=True):
+        assert (crane, verb) == ("crane", "copy")
+        for reference in (source, destination):
+            name = reference.partition("@")[0]
+            assert "@sha256:" not in reference or ":" not in name.rpartition("/")[2], reference
+        if "@sha256:" in image:
+            pinned += 1
+            assert source.endswith("@" + image.partition("@")[2]) and "@" not in destination
+    assert pinned >= 3  # the demo, the verification Job and cert-manager's API check are pinned by digest
 
 
 GRAFANA_STACKS = {"dev": ("dev", {}), "production": ("dev", {"profile": "production"})}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from scripts.footprint import CHART_PODS, footprint, rows
+from stacks import profiles
 from tests import fakes, harness, test_settings
 from tests.harness import shipped_stacks
 from tests.test_mesh import EVERYTHING
@@ -127,6 +128,19 @@ def test_production_footprint(production):
     # the CNI agent production turns on (100m/100Mi, the cni chart's own requests) on one node
     assert result.pods["istio-cni-node"] == (1, 100, 100)
     assert (result.cpu_millicores, result.memory_mib) == (2890, 6564)
+
+
+def test_the_totals_written_are_the_footprints(dev, production, shared_run):
+    """stacks/profiles.py and docs/sizing.md write the totals: they are what the footprint adds up."""
+    d, p, a = footprint(dev), footprint(production), footprint(shared_run("ambient"))
+    assert f"{d.cpu_millicores}m CPU and {d.memory_mib:.0f}Mi requested for the whole `dev` stack" in profiles.__doc__
+    page = (harness.PROJECT_DIR / "docs" / "sizing.md").read_text()
+    dev_row = f"**{d.cpu_millicores}m CPU, {d.memory_mib:.0f}Mi** | **{p.cpu_millicores}m CPU, {p.memory_mib:.0f}Mi**"
+    assert f"| **total, the `dev` stack** | {dev_row} " in page
+    assert f"one waypoint, no sidecar) | **{a.cpu_millicores}m CPU, {a.memory_mib:.0f}Mi** |" in page
+    # kind's own requests, read upstream (kubeadm's static pods and CoreDNS, kind's kindnet): 950m CPU, 290Mi.
+    assert "That is 950m CPU and 290Mi before anything of yours" in page
+    assert f"stack, {950 + d.cpu_millicores}m CPU and {290 + d.memory_mib:.0f}Mi of a 2-CPU, 4-GiB kind" in page
 
 
 def test_a_pod_reserves_its_largest_init_container_when_that_is_larger(run_stack):

@@ -20,7 +20,8 @@ MESH_KINDS = {
     # cert-manager's API check and the certificate's wait (HTTPS by default: docs/https.md)
     "kubernetes:batch/v1:Job": 2,
 }
-# README: "What `pulumi up` does", "Quick start: GCP", "Quick start: AWS", "Publish your app" (the demo on dev).
+# docs/architecture.md (what `up` installs); README, "Quick start: GCP (GKE)" and "Quick start: AWS (EKS)";
+# docs/routes.md (the demo on dev).
 EXPECTED: dict[str, dict[str, Any]] = {
     "dev": {
         "cloud": "local",

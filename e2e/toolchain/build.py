@@ -143,7 +143,7 @@ def require_go() -> str:
     if go is None:
         raise SystemExit(
             "e2e: no `go` on PATH (nor /usr/local/go/bin/go): the e2e builds its toolchain from Go modules "
-            "and cannot run without Go >= 1.26"
+            "and cannot run without Go >= 1.26.6"
         )
     return go
 
