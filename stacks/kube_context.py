@@ -99,9 +99,9 @@ def _merge(files: list[str], source: str, home: Path) -> KubeContext:
         _merge_into(merged, document, path.resolve().parent)
     if not found:
         return KubeContext(source, problem="none of the files it lists exists")
-    name = merged.get("current-context") or None
+    current = merged.get("current-context") or None
     text = yaml.safe_dump(merged, sort_keys=False)
-    return KubeContext(source, name=name, server=_server(merged, name) if name else None, merged=text)
+    return KubeContext(source, name=current, server=_server(merged, current) if current else None, merged=text)
 
 
 # Relative file references a kubeconfig entry may hold, resolved against the file's directory (client-go
@@ -240,3 +240,19 @@ def provider_kubeconfig(settings: KubernetesSettings) -> pulumi.Input[str] | Non
         return settings.kubeconfig
     merged = read_context(settings).merged
     return pulumi.Output.secret(merged) if merged is not None else None
+
+
+# The Istio platform a local cluster tool's context name says (k3d writes `k3d-<cluster>`, minikube its profile
+# `minikube`); kind, and any other name, take the charts' defaults.
+PLATFORM_BY_CONTEXT_PREFIX = {"k3d-": "k3d"}
+PLATFORM_BY_CONTEXT_NAME = {"minikube": "minikube"}
+
+
+def detected_platform(settings: KubernetesSettings, context: KubeContext) -> str | None:
+    """The node agents' platform for the context the stack installs into (`kubernetes.context`, else the current
+    one), when its name says it; None otherwise (kind's, k3s', microk8s' names say nothing reliable)."""
+    name = settings.context or context.name or ""
+    for prefix, platform in PLATFORM_BY_CONTEXT_PREFIX.items():
+        if name.startswith(prefix):
+            return platform
+    return PLATFORM_BY_CONTEXT_NAME.get(name)

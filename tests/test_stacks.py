@@ -71,7 +71,15 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "gcp": {
         "cloud": "gcp",
         "charts": MESH_CHARTS | {"external-dns", "cni"},  # production: the CNI agent instead of istio-init
-        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "external-dns", "cert-manager"},
+        "namespaces": {
+            "istio-system",
+            "istio-node-agents",
+            "istio-ingress",
+            "apps",
+            "external-dns",
+            "cert-manager",
+            "demo",
+        },
         "kinds": {
             **MESH_KINDS,
             "kubernetes:yaml/v2:ConfigFile": 0,  # GKE installs and manages the Gateway API CRDs (gatewayApi.install)
@@ -82,21 +90,39 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": 2,
             "gcp:serviceaccount/iAMMember:IAMMember": 2,
             "kubernetes:cert-manager.io/v1:Certificate": 1,
+            # the demo, published and verified (README, the cloud quick starts)
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's and the https redirect
+            "kubernetes:batch/v1:Job": 3,  # the API check, the certificate's wait, the verification
+            "kubernetes:apps/v1:Deployment": 1,
+            "kubernetes:core/v1:Service": 1,
         },
-        "outputs": {"dns", "tls"},
+        "outputs": {"dns", "tls", "demo", "routes", "verification"},
     },
     "aws": {
         "cloud": "aws",
         "charts": MESH_CHARTS | {"external-dns", "cni"},
-        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "external-dns", "cert-manager"},
+        "namespaces": {
+            "istio-system",
+            "istio-node-agents",
+            "istio-ingress",
+            "apps",
+            "external-dns",
+            "cert-manager",
+            "demo",
+        },
         "kinds": {
             **MESH_KINDS,
             "pulumi:providers:aws": 1,
             "aws:iam/role:Role": 2,  # external-dns' and cert-manager's
             "aws:iam/rolePolicy:RolePolicy": 2,
             "kubernetes:cert-manager.io/v1:Certificate": 1,
+            # the demo, published and verified (README, the cloud quick starts)
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's and the https redirect
+            "kubernetes:batch/v1:Job": 3,  # the API check, the certificate's wait, the verification
+            "kubernetes:apps/v1:Deployment": 1,
+            "kubernetes:core/v1:Service": 1,
         },
-        "outputs": {"dns", "tls"},
+        "outputs": {"dns", "tls", "demo", "routes", "verification"},
     },
 }
 OTHER_CLOUDS = {"local": ("gcp", "aws"), "gcp": ("aws",), "aws": ("gcp",)}
@@ -120,3 +146,15 @@ def test_shipped_stack_builds_what_its_readme_promises(shared_run, stack):
     others = OTHER_CLOUDS[expected["cloud"]]
     foreign = [r.type for r in run.resources if r.type.split(":")[0] in others or r.type.split(":")[-1] in others]
     assert foreign == []
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws"])
+def test_the_cloud_examples_publish_the_demo_and_verify_it(shared_run, stack):
+    """README, cloud quick starts: `routes` gives the demo's URL, the `up` ends with the in-cluster checks, and
+    `demo` gives a curl straight to the load balancer's DNS name."""
+    run = shared_run(stack, stack=stack)
+    assert run.outputs["routes"] == {"demo": "https://demo.mesh.example.com/"}
+    checks = run.outputs["verification"]["checks"]
+    assert {"demo-through-gateway", "mtls-gateway-to-demo", "https-redirect"} <= set(checks)
+    assert run.outputs["demo"]["curl"].startswith("curl --fail ")
+    assert "https://demo.mesh.example.com/headers" in run.outputs["demo"]["curl"]
