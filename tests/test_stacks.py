@@ -3,11 +3,13 @@ another cloud."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.harness import shipped_stacks
+from tests.harness import PROJECT_DIR, shipped_stacks
 
 MESH_CHARTS = {"base", "istiod", "gateway", "prometheus", "grafana", "jaeger", "kiali-server", "cert-manager"}
 MESH_KINDS = {
@@ -158,3 +160,12 @@ def test_the_cloud_examples_publish_the_demo_and_verify_it(shared_run, stack):
     assert {"demo-through-gateway", "mtls-gateway-to-demo", "https-redirect"} <= set(checks)
     assert run.outputs["demo"]["curl"].startswith("curl --fail ")
     assert "https://demo.mesh.example.com/headers" in run.outputs["demo"]["curl"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "ambient", "airgapped"])
+def test_local_stacks_carry_a_passphrase_salt_so_pulumi_writes_nothing_into_them(stack):
+    """README, "Quick start: local": the CLI writes a salt into a stack's file only when it has none
+    (pulumi/pulumi pkg/secrets/passphrase/manager.go, NewPromptingPassphraseSecretsManager); the e2e's clean-tree
+    scenario proves the shipped one unlocks with the empty passphrase and keeps the tree clean."""
+    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    assert re.fullmatch(r"v1:[A-Za-z0-9+/]{11}=:v1:[A-Za-z0-9+/]{16}:[A-Za-z0-9+/=]{32}", document["encryptionsalt"])
