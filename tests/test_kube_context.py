@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -251,10 +250,10 @@ def kubeconfig_env(value: str) -> Iterator[None]:
                     os.environ[name] = old
 
 
-def run_with_kubeconfig_env(monkeypatch, value: str, **config: Any) -> harness.Run:
+def run_with_kubeconfig_env(monkeypatch, value: str, stack: str = "dev") -> harness.Run:
     monkeypatch.setattr(harness, "ambient_kubeconfig", lambda _contents: kubeconfig_env(value))
     return harness.run_program(
-        {**harness.stack_config("dev"), **config},
+        harness.stack_config(stack),
         computed=fakes.computed_fields,
         calls=fakes.invoke,
         resource_id=fakes.resource_id,
@@ -263,8 +262,10 @@ def run_with_kubeconfig_env(monkeypatch, value: str, **config: Any) -> harness.R
     )
 
 
-def test_a_list_whose_merged_context_is_local_installs_with_the_merged_kubeconfig(monkeypatch, tmp_path):
-    run = run_with_kubeconfig_env(monkeypatch, write_list(tmp_path, [LOCAL, REMOTE]))
+@pytest.mark.parametrize("stack", ["dev", "gcp"])
+def test_a_list_is_handed_to_the_providers_merged(monkeypatch, tmp_path, stack):
+    """On every cloud: the provider would read the list as one path and fail."""
+    run = run_with_kubeconfig_env(monkeypatch, write_list(tmp_path, [LOCAL, REMOTE]), stack)
     providers = run.of_type("pulumi:providers:kubernetes")
     assert {p.name for p in providers} == {"cluster", "cluster-adopting"}
     for provider in providers:
