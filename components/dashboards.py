@@ -234,6 +234,9 @@ def kiali_values(args: DashboardsArgs) -> dict[str, Any]:
             # DaemonSets labelled app.kubernetes.io/name=ztunnel in the namespaces it can read).
             "cluster_wide_access": True,
             "pod_labels": NOT_INJECTED,
+            # On by default in kiali-server 2.29.0 (values.yaml; templates/networkpolicy.yaml admits server.port and
+            # the metrics port from anywhere): policies add up, so it would void the stack's own, narrower rules.
+            "network_policy": {"enabled": False},
             "image_pull_policy": "IfNotPresent",
             "resources": args.sizing.kiali.values(),
         },

@@ -10,6 +10,13 @@ The kubeconfig is found the way the program's Kubernetes provider finds it: `kub
 the contents), else `$KUBECONFIG` (the Python SDK hands it to the provider, which reads it as one path or as the
 contents: pulumi-kubernetes v4.32 provider/pkg/provider/util.go, parseKubeconfigString), else ~/.kube/config
 (client-go's default loading rules).
+
+`$KUBECONFIG` may also list several files (`a:b`, the documented way to combine kubeconfigs), which the provider
+would read as one path and fail on. They are merged here as kubectl merges them (kubernetes.io, "Organizing
+Cluster Access Using kubeconfig Files", merging rules; client-go tools/clientcmd loader.go, Load): empty names and
+missing files skipped, a file that cannot be read or parsed an error, the first file to set a value or a map key
+(a cluster, context or user by name) wins, and relative paths in a file are relative to that file's directory.
+The guard judges the merged current context, and the provider is handed the merged kubeconfig (a secret).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pulumi
 import yaml
 
 from stacks.settings import KubernetesSettings, SettingsError
@@ -40,6 +48,9 @@ class KubeContext:
     name: str | None = None  # the current context; None when the kubeconfig has none
     server: str | None = None  # its cluster's API server; None when the cluster is not in the kubeconfig
     problem: str | None = None  # why no context could be read (no kubeconfig, unreadable, not YAML)
+    # The merged kubeconfig when $KUBECONFIG lists several files (the provider cannot read such a list); None
+    # when the provider reads the kubeconfig itself.
+    merged: str | None = None
 
 
 def read_context(
@@ -51,7 +62,11 @@ def read_context(
     if settings.kubeconfig:
         return _parse(settings.kubeconfig, "kubernetes.kubeconfig", home)
     if environ.get("KUBECONFIG"):
-        return _parse(environ["KUBECONFIG"], f"$KUBECONFIG ({environ['KUBECONFIG']})", home)
+        value = environ["KUBECONFIG"]
+        files = _listed_files(value)
+        if files is not None:
+            return _merge(files, f"$KUBECONFIG ({value})", home)
+        return _parse(value, f"$KUBECONFIG ({value})", home)
     default = home / ".kube" / "config"
     if not default.is_file():
         missing = "no kubeconfig: $KUBECONFIG is not set and ~/.kube/config does not exist"
@@ -59,8 +74,78 @@ def read_context(
     return _parse(str(default), str(default), home)
 
 
+def _listed_files(value: str) -> list[str] | None:
+    """The files of a $KUBECONFIG that lists several (os.pathsep between them); None for one path or contents
+    (contents span lines, a path never does)."""
+    if "\n" in value or os.pathsep not in value:
+        return None
+    return list(dict.fromkeys(name for name in value.split(os.pathsep) if name))  # kubectl skips empty names
+
+
+def _merge(files: list[str], source: str, home: Path) -> KubeContext:
+    merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config"}
+    found = []
+    for name in files:
+        path = _expand(name, home)
+        if not path.is_file():
+            continue  # kubectl ignores a missing file of the list
+        try:
+            document = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as error:
+            return KubeContext(source, problem=f"cannot read the kubeconfig {name}: {error}")
+        if not isinstance(document, dict):
+            return KubeContext(source, problem=f"{name} is not a kubeconfig")
+        found.append(name)
+        _merge_into(merged, document, path.resolve().parent)
+    if not found:
+        return KubeContext(source, problem="none of the files it lists exists")
+    current = merged.get("current-context") or None
+    text = yaml.safe_dump(merged, sort_keys=False)
+    return KubeContext(source, name=current, server=_server(merged, current) if current else None, merged=text)
+
+
+# Relative file references a kubeconfig entry may hold, resolved against the file's directory (client-go
+# ResolveLocalPaths: a cluster's certificate-authority, a user's client-certificate, client-key and tokenFile).
+RELATIVE_PATHS = {
+    "clusters": ("cluster", ("certificate-authority",)),
+    "users": ("user", ("client-certificate", "client-key", "tokenFile")),
+}
+
+
+def _merge_into(merged: dict[str, Any], document: dict[str, Any], directory: Path) -> None:
+    """One more file of the list: it sets only what the files before it left unset."""
+    for key, value in document.items():
+        if key in ("clusters", "contexts", "users"):
+            entries = merged.setdefault(key, [])
+            taken = {entry.get("name") for entry in entries}
+            for entry in value if isinstance(value, list) else []:
+                if isinstance(entry, dict) and entry.get("name") not in taken:
+                    entries.append(_resolved(key, entry, directory))
+                    taken.add(entry.get("name"))
+        elif key not in merged or merged[key] in (None, "", {}, []):
+            merged[key] = value
+
+
+def _resolved(key: str, entry: dict[str, Any], directory: Path) -> dict[str, Any]:
+    field, names = RELATIVE_PATHS.get(key, ("", ()))
+    body = entry.get(field)
+    if not isinstance(body, dict):
+        return entry
+    resolved = {
+        name: str(directory / value)
+        if name in names and isinstance(value, str) and value and not Path(value).is_absolute()
+        else value
+        for name, value in body.items()
+    }
+    return {**entry, field: resolved}
+
+
+def _expand(name: str, home: Path) -> Path:
+    return Path(home, name[2:]) if name.startswith("~/") else Path(name)
+
+
 def _parse(path_or_contents: str, source: str, home: Path) -> KubeContext:
-    path = Path(home, path_or_contents[2:]) if path_or_contents.startswith("~/") else Path(path_or_contents)
+    path = _expand(path_or_contents, home)
     try:
         is_file = path.is_file()
     except (OSError, ValueError):  # contents given inline: too long for a path, or not one at all
@@ -145,3 +230,29 @@ def check_local_context(settings: KubernetesSettings) -> None:
     problem = local_context_problem(settings, read_context(settings))
     if problem is not None:
         raise SettingsError([problem])
+
+
+def provider_kubeconfig(settings: KubernetesSettings) -> pulumi.Input[str] | None:
+    """The kubeconfig the Kubernetes provider is given: `kubernetes.kubeconfig`, else the merged one when
+    $KUBECONFIG lists several files (a secret: it holds the users' credentials), else None (the provider reads
+    $KUBECONFIG or ~/.kube/config itself)."""
+    if settings.kubeconfig:
+        return settings.kubeconfig
+    merged = read_context(settings).merged
+    return pulumi.Output.secret(merged) if merged is not None else None
+
+
+# The Istio platform a local cluster tool's context name says (k3d writes `k3d-<cluster>`, minikube its profile
+# `minikube`); kind, and any other name, take the charts' defaults.
+PLATFORM_BY_CONTEXT_PREFIX = {"k3d-": "k3d"}
+PLATFORM_BY_CONTEXT_NAME = {"minikube": "minikube"}
+
+
+def detected_platform(settings: KubernetesSettings, context: KubeContext) -> str | None:
+    """The node agents' platform for the context the stack installs into (`kubernetes.context`, else the current
+    one), when its name says it; None otherwise (kind's, k3s', microk8s' names say nothing reliable)."""
+    name = settings.context or context.name or ""
+    for prefix, platform in PLATFORM_BY_CONTEXT_PREFIX.items():
+        if name.startswith(prefix):
+            return platform
+    return PLATFORM_BY_CONTEXT_NAME.get(name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from stacks.aws_dns import aws_dns, aws_provider
 from stacks.gcp_dns import gcp_dns, google_provider
-from stacks.kube_context import check_local_context
+from stacks.kube_context import check_local_context, detected_platform, read_context
 from stacks.mesh import kubernetes_provider
 from stacks.platform import build_platform
 from stacks.settings import Settings
@@ -18,6 +18,7 @@ from stacks.settings import Settings
 
 def build(settings: Settings) -> None:
     check_local_context(settings.kubernetes)  # before anything is registered: never someone else's cluster
+    settings = with_detected_platform(settings)
     cluster = kubernetes_provider(settings.kubernetes)
     access = None
     if settings.dns_cloud == "gcp" and settings.gcp is not None:
@@ -26,3 +27,16 @@ def build(settings: Settings) -> None:
         access = aws_dns(settings, settings.aws, aws_provider(settings.aws), cluster)
     # the mesh core, external-dns, the dashboards, the routes: stacks/platform.py
     build_platform(settings, cluster, access, cloud_ingress_annotations={})
+
+
+def with_detected_platform(settings: Settings) -> Settings:
+    """`mesh.cni.platform` unset: the platform the kube context's name says (a k3d cluster needs k3d's CNI paths,
+    or the CNI agent writes where k3s never reads); set: as set."""
+    cni = settings.mesh.cni
+    if cni.platform is not None:
+        return settings
+    detected = detected_platform(settings.kubernetes, read_context(settings.kubernetes))
+    if detected is None:
+        return settings
+    mesh = settings.mesh.model_copy(update={"cni": cni.model_copy(update={"platform": detected})})
+    return settings.model_copy(update={"mesh": mesh})

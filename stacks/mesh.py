@@ -24,6 +24,7 @@ from components.node_agents import ZTUNNEL_NAME, IstioNodeAgents, NodeAgentsArgs
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
 from definitions import addresses
 from stacks import dataplane, pod_security, profiles
+from stacks.kube_context import provider_kubeconfig
 from stacks.mirror import chart_mirror
 from stacks.settings import KubernetesSettings, Settings
 
@@ -44,7 +45,7 @@ class Mesh:
 
 def kubernetes_provider(settings: KubernetesSettings) -> k8s.Provider:
     """The one provider every Kubernetes object goes through; unset fields fall back to the ambient kubeconfig."""
-    return k8s.Provider("cluster", kubeconfig=settings.kubeconfig, context=settings.context)
+    return k8s.Provider("cluster", kubeconfig=provider_kubeconfig(settings), context=settings.context)
 
 
 def adopting_provider(settings: KubernetesSettings) -> k8s.Provider:
@@ -72,7 +73,7 @@ def adopting_provider(settings: KubernetesSettings) -> k8s.Provider:
     """
     return k8s.Provider(
         "cluster-adopting",
-        kubeconfig=settings.kubeconfig,
+        kubeconfig=provider_kubeconfig(settings),
         context=settings.context,
         upsert_existing_objects=True,
         enable_patch_force=True,

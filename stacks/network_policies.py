@@ -14,6 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.ingress_gateway import gateway_pod_labels
+from components.mesh_policy import WAYPOINT_NAME
 from components.network_policies import Flow, NetworkPolicies, NetworkPoliciesArgs, Peer
 from components.verification import APP_LABELS as VERIFICATION
 from definitions import addresses, versions
@@ -51,26 +52,45 @@ CERT_MANAGER_WEBHOOK = {
 }
 DEMO = {"app": DEMO_SERVICE}  # components/demo.py
 
-# Ports where the servers listen (container ports: a NetworkPolicy sees the pod's port, not the Service's).
-XDS = (15010, 15012)  # istiod: plain-text and TLS xDS (templates/deployment.yaml)
+# Ports where the servers listen: container ports, read in each chart's pod template at the pinned version (a
+# NetworkPolicy sees the pod's port, never the Service's, which several charts map elsewhere).
+ISTIOD_XDS = 15012  # istiod: TLS xDS and certificates, the one port proxies, gateways and ztunnel dial (15010, plain
+# text, is also a containerPort of templates/deployment.yaml, but nothing in the stack dials it: not opened)
 ISTIOD_WEBHOOK = 15017  # istiod: injection and validation (Service port 443 -> 15017)
-ISTIOD_MONITORING = 15014  # istiod: metrics and debug endpoints
+# istiod: metrics and debug endpoints. Kiali reads them through a pod port-forward over the API server (kiali/kiali
+# ForwardGetRequest on istiod_pod_monitoring_port), which is not a network flow: only Prometheus is let in.
+ISTIOD_MONITORING = 15014
 MERGED_METRICS = 15020  # every injected pod's prometheus.io/port: the agent's merged metrics
 GATEWAY_STATUS = 15021  # the gateway's readiness endpoint, the load balancers' health check
+PROMETHEUS_CONTAINER_PORT = 9090  # prometheus templates/_helpers.tpl prometheus.port (fixed), deploy.yaml
+GRAFANA_CONTAINER_PORT = 3000  # grafana values.yaml service.targetPort, templates/_pod.tpl containerPort
+KIALI_CONTAINER_PORT = 20001  # kiali-server templates/deployment.yaml containerPort `server.port | default 20001`
 KIALI_METRICS = 9090  # kiali-server values.yaml server.observability.metrics.port (prometheus.io/port)
+# jaeger templates/jaeger/jaeger-deploy.yaml containerPorts: Zipkin, query HTTP, query gRPC
+JAEGER_ZIPKIN_CONTAINER_PORT = 9411
+JAEGER_QUERY_HTTP_CONTAINER_PORT = 16686
+JAEGER_QUERY_GRPC_CONTAINER_PORT = 16685
 JAEGER_METRICS = 8888  # jaeger-deploy.yaml prometheus.io/port
 CERT_MANAGER_METRICS = 9402  # prometheus.io/port of cert-manager's controller, webhook and cainjector pods
 CERT_MANAGER_WEBHOOK_PORT = 10250  # cert-manager values.yaml webhook.securePort
 
 # Ambient (istio/istio 1.30.3): HBONE, the mTLS tunnel ztunnel and the gateway open to an ambient pod; the
-# address ztunnel gives the kubelet's probes of ambient pods (the cni agent's SNAT, DESIGN "Hazards").
+# addresses the CNI agent gives the kubelet's probes of ambient pods (cni/pkg/nodeagent/options.go
+# DefaultHostProbeSNATIP and DefaultHostProbeSNATIPV6: one per IP family, so dual-stack and IPv6 clusters too).
 HBONE = 15008
-AMBIENT_PROBES = Peer(namespace=None, cidr="169.254.7.127/32")
+AMBIENT_PROBES = (
+    Peer(namespace=None, cidr="169.254.7.127/32"),
+    Peer(namespace=None, cidr="fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128"),
+)
 ZTUNNEL = {"app": "ztunnel"}  # ztunnel templates/daemonset.yaml; prometheus.io/port 15020 (values.yaml podAnnotations)
 # istio-cni templates/daemonset.yaml: the agent's pods, annotated prometheus.io/scrape with prometheus.io/port 15014
 # (its metrics port); they share the node's network only with ambient.shareHostNetworkNamespace, off by default.
 CNI_AGENT = {"k8s-app": "istio-cni-node"}
 CNI_METRICS = 15014
+# A namespace's waypoint pods (istiod files/waypoint.yaml: labelled gateway.networking.k8s.io/gateway-name with the
+# Gateway's name, annotated prometheus.io/port 15020; Envoy serves the Gateway's HBONE listener on 15008). Their
+# readiness port 15021 is probed by the kubelet from the pod's node, always allowed (components/network_policies.py).
+WAYPOINT = {"gateway.networking.k8s.io/gateway-name": WAYPOINT_NAME}
 
 EVERY_POD = Peer(namespace=None)
 
@@ -107,17 +127,9 @@ def flows(settings: Settings) -> list[Flow]:
         return peer(check in planned, system, VERIFICATION)
 
     table = [
-        *_allow("istiod-xds", system, ISTIOD, XDS, "every proxy's config and certificates", EVERY_POD),
+        *_allow("istiod-xds", system, ISTIOD, (ISTIOD_XDS,), "every proxy's config and certificates", EVERY_POD),
         _from_anywhere("istiod-webhooks", system, ISTIOD, (ISTIOD_WEBHOOK,), "the API server, outside the pod network"),
-        *_allow(
-            "istiod-monitoring",
-            system,
-            ISTIOD,
-            (ISTIOD_MONITORING,),
-            "scraping; Kiali's istiod queries",
-            prometheus,
-            kiali,
-        ),
+        *_allow("istiod-monitoring", system, ISTIOD, (ISTIOD_MONITORING,), "scraping", prometheus),
         _from_anywhere(
             "gateway",
             ingress,
@@ -138,7 +150,7 @@ def flows(settings: Settings) -> list[Flow]:
             "prometheus",
             system,
             PROMETHEUS,
-            (addresses.PROMETHEUS_PORT,),
+            (PROMETHEUS_CONTAINER_PORT,),
             "Grafana's datasource, Kiali, the verification's metrics check",
             grafana,
             kiali,
@@ -149,7 +161,7 @@ def flows(settings: Settings) -> list[Flow]:
             "grafana",
             system,
             GRAFANA,
-            (addresses.GRAFANA_PORT,),
+            (GRAFANA_CONTAINER_PORT,),
             "Kiali; the ingress gateway when exposed",
             kiali,
             gateway if "grafana" in exposed else None,
@@ -157,22 +169,22 @@ def flows(settings: Settings) -> list[Flow]:
     if dashboards.kiali.enabled:
         exposed_kiali = gateway if "kiali" in exposed else None
         table += _allow(
-            "kiali", system, KIALI, (addresses.KIALI_PORT,), "the ingress gateway when exposed", exposed_kiali
+            "kiali", system, KIALI, (KIALI_CONTAINER_PORT,), "the ingress gateway when exposed", exposed_kiali
         )
         table += _allow("kiali-metrics", system, KIALI, (KIALI_METRICS,), "scraping", prometheus)
     if dashboards.jaeger.enabled:
         table += _allow(
-            "jaeger-zipkin", system, JAEGER, (addresses.JAEGER_ZIPKIN_PORT,), "spans from every proxy", EVERY_POD
+            "jaeger-zipkin", system, JAEGER, (JAEGER_ZIPKIN_CONTAINER_PORT,), "spans from every proxy", EVERY_POD
         )
         table += _allow(
             "jaeger-query",
             system,
             JAEGER,
-            (addresses.JAEGER_QUERY_HTTP_PORT,),
+            (JAEGER_QUERY_HTTP_CONTAINER_PORT,),
             "the trace check",
             checks("trace-in-jaeger"),
         )
-        table += _allow("jaeger-grpc", system, JAEGER, (addresses.JAEGER_QUERY_GRPC_PORT,), "Kiali's traces", kiali)
+        table += _allow("jaeger-grpc", system, JAEGER, (JAEGER_QUERY_GRPC_CONTAINER_PORT,), "Kiali's traces", kiali)
         table += _allow("jaeger-metrics", system, JAEGER, (JAEGER_METRICS,), "scraping", prometheus)
     if settings.cert_manager_installed:
         namespace = addresses.CERT_MANAGER_NAMESPACE
@@ -206,17 +218,27 @@ def flows(settings: Settings) -> list[Flow]:
 def _demo_flows(settings: Settings, gateway: Peer, prometheus: Peer | None, plaintext: Peer | None) -> list[Flow]:
     namespace, port = settings.demo.namespace, versions.DEMO_CONTAINER_PORT
     if dataplane.namespace_dataplane(settings, namespace) == "ambient":
+        waypoint = Peer(namespace, WAYPOINT) if namespace in dataplane.waypoints(settings) else None
         return [
-            *_allow("demo-hbone", namespace, DEMO, (HBONE,), "HBONE from the ingress gateway", gateway),
+            *_allow(
+                "demo-hbone",
+                namespace,
+                DEMO,
+                (HBONE,),
+                "HBONE from the ingress gateway and the namespace's waypoint",
+                gateway,
+                waypoint,
+            ),
             *_allow(
                 "demo",
                 namespace,
                 DEMO,
                 (port,),
                 "the kubelet's probes, through ztunnel; the verification's plain text, which ztunnel must refuse",
-                AMBIENT_PROBES,
+                *AMBIENT_PROBES,
                 plaintext,
             ),
+            *(_waypoint_flows(namespace, prometheus) if waypoint else []),
         ]
     return [
         *_allow(
@@ -229,6 +251,15 @@ def _demo_flows(settings: Settings, gateway: Peer, prometheus: Peer | None, plai
             plaintext,
         ),
         *_allow("demo-metrics", namespace, DEMO, (MERGED_METRICS,), "scraping", prometheus),
+    ]
+
+
+def _waypoint_flows(namespace: str, prometheus: Peer | None) -> list[Flow]:
+    """The waypoint of an ambient namespace the stack owns: HBONE from whichever pod's ztunnel calls the
+    namespace's Services (any client in the mesh), its merged metrics for Prometheus."""
+    return [
+        *_allow("waypoint-hbone", namespace, WAYPOINT, (HBONE,), "HBONE from every client's ztunnel", EVERY_POD),
+        *_allow("waypoint-metrics", namespace, WAYPOINT, (MERGED_METRICS,), "scraping", prometheus),
     ]
 
 

@@ -171,25 +171,41 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
     return Published(urls, demo_curl, resources)
 
 
+# curl fails loudly: an HTTP error status fails it (--fail) and its reason is printed (no --silent); until the
+# port-forward listens, a refused connection is retried (--retry-connrefused), once a second for 30 s.
+CURL = "curl --fail --no-progress-meter --retry 30 --retry-delay 1 --retry-connrefused"
+SHOW = " | grep -iE 'x-b3-traceid|x-forwarded-client-cert'"
+
+
 def demo_command(settings: Settings, url: str) -> str:
     """A curl whose answer shows the request crossed the mesh: the trace headers Envoy added (X-B3-*) and the
-    client certificate of the mTLS hop from the ingress gateway (X-Forwarded-Client-Cert)."""
-    show = " | grep -iE 'x-b3-traceid|x-forwarded-client-cert'"
+    client certificate of the mTLS hop from the ingress gateway (X-Forwarded-Client-Cert). One line, pasted as is.
+    """
     if settings.ingress_service_type == "LoadBalancer":
-        return f"curl -s {url}headers{show}"
+        return f"{CURL} {url}headers{SHOW}"
     # No load balancer (local): through a port-forward to the ingress gateway; *.localhost resolves to loopback,
     # any other domain is given as the Host header (or, over HTTPS, resolved to the forwarded port).
     context = f" --context {settings.kubernetes.context}" if settings.kubernetes.context else ""
     host = url.split("://", 1)[1].split("/", 1)[0]
     forward = f"kubectl{context} -n {settings.ingress.namespace} port-forward svc/{addresses.INGRESS_RELEASE}"
     if not url.startswith("https://"):
-        return f"{forward} 8080:{addresses.INGRESS_HTTP_PORT} & curl -s -H 'Host: {host}' http://localhost:8080/headers{show}"
-    trust = ""
-    if settings.tls_mode == "ca":
-        # The stack's root CA, from its outputs: the certificate is verified, not skipped.
-        trust = f"pulumi stack output tls --json | jq -r .rootCertificate > {ROOT_CA_FILE} && "
-    cacert = f" --cacert {ROOT_CA_FILE}" if settings.tls_mode == "ca" else ""
-    return (
-        f"{trust}{forward} 8443:{addresses.INGRESS_HTTPS_PORT} & "
-        f"curl -s{cacert} --resolve {host}:8443:127.0.0.1 https://{host}:8443/headers{show}"
+        return _through_port_forward(
+            f"{forward} 8080:{addresses.INGRESS_HTTP_PORT}", f"-H 'Host: {host}' http://localhost:8080/headers"
+        )
+    if settings.tls_mode != "ca":
+        return _through_port_forward(
+            f"{forward} 8443:{addresses.INGRESS_HTTPS_PORT}",
+            f"--resolve {host}:8443:127.0.0.1 https://{host}:8443/headers",
+        )
+    # The stack's root CA, from its outputs: the certificate is verified, not skipped.
+    trust = f"pulumi stack output tls --json | jq -r .rootCertificate > {ROOT_CA_FILE} && "
+    return trust + _through_port_forward(
+        f"{forward} 8443:{addresses.INGRESS_HTTPS_PORT}",
+        f"--cacert {ROOT_CA_FILE} --resolve {host}:8443:127.0.0.1 https://{host}:8443/headers",
     )
+
+
+def _through_port_forward(forward: str, request: str) -> str:
+    """In a subshell: the port-forward alone in the background (its output, the `Forwarding from` lines, left
+    out), stopped when the subshell exits whatever curl did; curl waits for it to listen."""
+    return f"""({forward} >/dev/null & trap "kill $!" EXIT; {CURL} {request}{SHOW})"""

@@ -303,6 +303,8 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         # in the discovery_selectors' namespaces only.
         "deployment.cluster_wide_access",
         "deployment.pod_labels.*",
+        # values.yaml (default true); templates/networkpolicy.yaml renders only when it is on
+        "deployment.network_policy.enabled",
         "deployment.image_pull_policy",
         "deployment.image_name",  # mirror.images: templates/deployment.yaml `<image_name>:<image_version>`
         *resources("deployment."),

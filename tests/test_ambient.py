@@ -577,3 +577,37 @@ def test_ambient_verification_proves_mtls_from_ztunnel_not_the_client_certificat
 def test_sidecar_verification_keeps_the_client_certificate_check(sidecar_dev):
     assert "mtls-gateway-to-demo" in sidecar_dev.outputs["verification"]["checks"]
     assert "mtls-ztunnel-to-demo" not in sidecar_dev.outputs["verification"]["checks"]
+
+
+def kube_context(name: str, server: str = "https://127.0.0.1:6443") -> str:
+    return (
+        f"apiVersion: v1\nkind: Config\ncurrent-context: {name}\n"
+        f"contexts: [{{name: {name}, context: {{cluster: {name}, user: {name}}}}}]\n"
+        f"clusters: [{{name: {name}, cluster: {{server: '{server}'}}}}]\nusers: [{{name: {name}, user: {{}}}}]\n"
+    )
+
+
+# (kube context the stack installs into, mesh.cni settings, the platform the node agents get). Istio 1.30.3
+# manifests/helm-profiles/platform-k3d.yaml and platform-minikube.yaml hold each one's CNI paths; kind has none.
+DETECTED = [
+    ("k3d-mesh", {}, "k3d"),
+    ("minikube", {}, "minikube"),
+    ("kind-mesh", {}, None),
+    ("k3d-mesh", {"platform": "k3s"}, "k3s"),  # set: as set
+    ("docker-desktop", {}, None),
+]
+
+
+@pytest.mark.parametrize(("context", "cni", "platform"), DETECTED)
+def test_the_shipped_ambient_stack_takes_its_platform_from_the_kube_context(run_stack, context, cni, platform):
+    shipped = harness.stack_config("ambient")
+    config = {**shipped, "mesh": {**shipped["mesh"], "cni": cni}}
+    result = run_stack(config, kubeconfig=kube_context(context))
+    for chart in ("cni", "ztunnel"):
+        assert values(result, chart).get("global") == ({"platform": platform} if platform else None)
+
+
+def test_a_named_context_decides_the_platform_not_the_current_one(run_stack):
+    config = {**harness.stack_config("ambient"), "kubernetes": {"context": "k3d-mesh"}}
+    result = run_stack(config, kubeconfig=kube_context("kind-other"))
+    assert values(result, "cni")["global"] == {"platform": "k3d"}

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests import harness
 from tests.harness import Run, assert_refused
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -31,8 +32,10 @@ class Address:
 
 
 OUTSIDE = None  # not a pod: the API server on a managed control plane, a load balancer, a browser
-# The source address of the kubelet's probes of an ambient pod (ztunnel's SNAT, Istio 1.30 ambient docs).
+# The source addresses of the kubelet's probes of an ambient pod, per IP family (the CNI agent's SNAT: istio/istio
+# 1.30.3 cni/pkg/nodeagent/options.go DefaultHostProbeSNATIP, DefaultHostProbeSNATIPV6).
 AMBIENT_PROBE = Address("169.254.7.127")
+AMBIENT_PROBE_V6 = Address("fd16:9254:7127:1337:ffff:ffff:ffff:ffff")
 
 # Labels as each chart renders them on its pods (templates read at the pinned tags).
 ISTIOD = Pod(
@@ -143,7 +146,6 @@ def private():
 NEEDED = [
     # every proxy's xDS and certificates
     (APP, ISTIOD, 15012, "a sidecar's xDS and certificate"),
-    (APP, ISTIOD, 15010, "plain-text xDS"),
     (GATEWAY, ISTIOD, 15012, "the gateway's xDS"),
     (DEMO, ISTIOD, 15012, "the demo's sidecar"),
     (OUTSIDE, ISTIOD, 15017, "the API server calls the injection and validation webhooks"),
@@ -168,7 +170,6 @@ NEEDED = [
     (KIALI, PROMETHEUS, 9090, "Kiali's metrics"),
     (KIALI, GRAFANA, 3000, "Kiali's dashboards links"),
     (KIALI, JAEGER, 16685, "Kiali's traces over gRPC"),
-    (KIALI, ISTIOD, 15014, "Kiali's istiod queries"),
     # spans
     (APP, JAEGER, 9411, "a sidecar's spans"),
     (GATEWAY, JAEGER, 9411, "the gateway's spans"),
@@ -191,6 +192,9 @@ NOT_NEEDED = [
     (OUTSIDE, PROMETHEUS, 9090, "Prometheus from outside"),
     (OUTSIDE, DEMO, 8080, "the demo from outside, around the gateway"),
     (DEMO, ISTIOD, 15014, "the demo on istiod's debug endpoints"),
+    (APP, ISTIOD, 15010, "plain-text xDS: nothing in the stack dials it (every proxy uses 15012)"),
+    (KIALI, ISTIOD, 15014, "Kiali reads istiod through a port-forward over the API server, not the network"),
+    (OUTSIDE, GRAFANA, 3000, "Grafana from outside, around the gateway"),
     (VERIFY, KIALI, 20001, "the verification reaching Kiali"),
     (GRAFANA, JAEGER, 16686, "Grafana reading traces (no such datasource)"),
 ]
@@ -293,6 +297,7 @@ def ambient():
 AMBIENT_NEEDED = [
     (GATEWAY, AMBIENT_DEMO, 15008, "HBONE from the gateway"),
     (AMBIENT_PROBE, AMBIENT_DEMO, 8080, "the kubelet's probes, SNATed by ztunnel"),
+    (AMBIENT_PROBE_V6, AMBIENT_DEMO, 8080, "the kubelet's probes on an IPv6 or dual-stack cluster"),
     (VERIFY, AMBIENT_DEMO, 8080, "plaintext-refused: ztunnel, not the network, must refuse it"),
     (PROMETHEUS, ZTUNNEL_POD, 15020, "mtls-ztunnel-to-demo reads ztunnel's metrics"),
     (VERIFY, PROMETHEUS, 9090, "mtls-ztunnel-to-demo queries Prometheus"),
@@ -306,6 +311,9 @@ AMBIENT_NOT_NEEDED = [
     (VERIFY, ZTUNNEL_POD, 15020, "the verification reading ztunnel itself (it asks Prometheus)"),
     (GATEWAY, ZTUNNEL_POD, 15008, "HBONE to ztunnel's own pod (it listens inside the ambient pods)"),
     (AMBIENT_PROBE, GRAFANA, 3000, "the probe address reaching a dashboard"),
+    (AMBIENT_PROBE_V6, GRAFANA, 3000, "the IPv6 probe address reaching a dashboard"),
+    (Address("fd16:9254:7127:1337:ffff:ffff:ffff:fffe"), AMBIENT_DEMO, 8080, "the address next to the probes'"),
+    (APP, ISTIOD, 15010, "plain-text xDS in ambient too"),
 ]
 
 
@@ -351,3 +359,60 @@ def test_every_address_the_verification_uses_is_reachable_from_its_pod(request, 
         pod, port = BEHIND[address]
         destination = AMBIENT_DEMO if stack == "ambient" and pod is DEMO else pod
         assert allowed(run, VERIFY, destination, port), address
+
+
+# The demo's namespace in ambient with a waypoint: the waypoint's pods (istio/istio 1.30.3 istiod
+# files/waypoint.yaml: gateway.networking.k8s.io/gateway-name is the Gateway's name, `waypoint` as istioctl names it;
+# containerPorts 15020, 15021, 15090; HBONE on 15008, the Gateway's listener).
+WAYPOINT_POD = Pod(
+    "demo",
+    {
+        "gateway.networking.k8s.io/gateway-name": "waypoint",
+        "gateway.networking.k8s.io/gateway-class-name": "istio-waypoint",
+        "istio.io/dataplane-mode": "none",
+        "sidecar.istio.io/inject": "false",
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def demo_waypoint():
+    from tests.test_ambient import run
+
+    mesh = {
+        **harness.stack_config("ambient")["mesh"],
+        "injectedNamespaces": ["apps", {"name": "demo", "waypoint": True}],
+    }
+    return run({"security": {"networkPolicies": True}, "mesh": mesh}, base="ambient")
+
+
+WAYPOINT_NEEDED = [
+    (APP, WAYPOINT_POD, 15008, "a client's ztunnel sends HBONE to the waypoint of the Service it calls"),
+    (GATEWAY, WAYPOINT_POD, 15008, "the gateway, for a Service with istio.io/ingress-use-waypoint"),
+    (WAYPOINT_POD, AMBIENT_DEMO, 15008, "the waypoint forwards to the demo over HBONE"),
+    (GATEWAY, AMBIENT_DEMO, 15008, "the gateway straight to the demo (skips service waypoints by default)"),
+    (PROMETHEUS, WAYPOINT_POD, 15020, "the waypoint's metrics (prometheus.io/port 15020): istio_requests_total"),
+]
+WAYPOINT_NOT_NEEDED = [
+    (APP, WAYPOINT_POD, 15020, "an application reading the waypoint's metrics"),
+    (APP, WAYPOINT_POD, 15090, "Envoy's own stats port"),
+    (APP, AMBIENT_DEMO, 15008, "another namespace's HBONE straight to the demo, around its waypoint"),
+    (OUTSIDE, WAYPOINT_POD, 15021, "the waypoint's status port from outside (the kubelet probes it from the node)"),
+]
+
+
+@pytest.mark.parametrize(("source", "destination", "port", "why"), WAYPOINT_NEEDED, ids=[n[3] for n in WAYPOINT_NEEDED])
+def test_a_waypoint_in_the_demo_namespace_gets_its_flows(demo_waypoint, source, destination, port, why):
+    assert allowed(demo_waypoint, source, destination, port), why
+
+
+@pytest.mark.parametrize(
+    ("source", "destination", "port", "why"), WAYPOINT_NOT_NEEDED, ids=[n[3] for n in WAYPOINT_NOT_NEEDED]
+)
+def test_a_waypoint_is_closed_but_for_its_flows(demo_waypoint, source, destination, port, why):
+    assert not allowed(demo_waypoint, source, destination, port), why
+
+
+def test_no_waypoint_no_waypoint_flows(ambient):
+    assert not allowed(ambient, APP, WAYPOINT_POD, 15008)
+    assert not allowed(ambient, WAYPOINT_POD, AMBIENT_DEMO, 15008)

@@ -367,3 +367,11 @@ BAD_INPUTS = [
 def test_bad_sizing_input_is_refused_before_any_resource(run_stack, case, config, key, words):
     # the same check as every other bad input: one problem, naming the key, nothing registered
     test_settings.test_bad_input_is_refused_before_any_resource(run_stack, config, key, words)
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws"])
+def test_the_cloud_examples_footprint_with_the_demo(shared_run, stack):
+    """docs/sizing.md's row for the cloud examples: production with external-dns (50m/64Mi), cert-manager, the CNI
+    agent, and the demo they publish (httpbin 50m/64Mi, its sidecar 100m/128Mi, the verification Job 10m/32Mi)."""
+    result = footprint(shared_run(stack, stack=stack))
+    assert (result.cpu_millicores, result.memory_mib) == (2940, 6628)

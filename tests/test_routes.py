@@ -373,18 +373,22 @@ def test_dev_publishes_the_demo(run_stack):
     assert run.outputs["demo"] == {
         "url": "https://demo.mesh.localhost/",
         "curl": "pulumi stack output tls --json | jq -r .rootCertificate > mesh-root-ca.pem && "
-        "kubectl -n istio-ingress port-forward svc/istio-ingressgateway 8443:443 & "
-        "curl -s --cacert mesh-root-ca.pem --resolve demo.mesh.localhost:8443:127.0.0.1 "
-        "https://demo.mesh.localhost:8443/headers | grep -iE 'x-b3-traceid|x-forwarded-client-cert'",
+        "(kubectl -n istio-ingress port-forward svc/istio-ingressgateway 8443:443 >/dev/null & "
+        'trap "kill $!" EXIT; '
+        "curl --fail --no-progress-meter --retry 30 --retry-delay 1 --retry-connrefused "
+        "--cacert mesh-root-ca.pem --resolve demo.mesh.localhost:8443:127.0.0.1 "
+        "https://demo.mesh.localhost:8443/headers | grep -iE 'x-b3-traceid|x-forwarded-client-cert')",
     }
 
 
 def test_dev_demo_over_plain_http_with_tls_off(run_stack):
     assert run_stack("dev", tls={"mode": "off"}).outputs["demo"] == {
         "url": "http://demo.mesh.localhost/",
-        "curl": "kubectl -n istio-ingress port-forward svc/istio-ingressgateway 8080:80 & "
-        "curl -s -H 'Host: demo.mesh.localhost' http://localhost:8080/headers "
-        "| grep -iE 'x-b3-traceid|x-forwarded-client-cert'",
+        "curl": "(kubectl -n istio-ingress port-forward svc/istio-ingressgateway 8080:80 >/dev/null & "
+        'trap "kill $!" EXIT; '
+        "curl --fail --no-progress-meter --retry 30 --retry-delay 1 --retry-connrefused "
+        "-H 'Host: demo.mesh.localhost' http://localhost:8080/headers "
+        "| grep -iE 'x-b3-traceid|x-forwarded-client-cert')",
     }
 
 
@@ -402,7 +406,8 @@ def test_demo_curl_goes_straight_to_the_load_balancer_on_a_cloud(run_stack):
         "tls": {"mode": "secret", "secret": "cert"},
     }
     assert run_stack(config).outputs["demo"]["curl"] == (
-        "curl -s https://demo.mesh.example.com/headers | grep -iE 'x-b3-traceid|x-forwarded-client-cert'"
+        "curl --fail --no-progress-meter --retry 30 --retry-delay 1 --retry-connrefused "
+        "https://demo.mesh.example.com/headers | grep -iE 'x-b3-traceid|x-forwarded-client-cert'"
     )
 
 

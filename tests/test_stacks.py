@@ -3,11 +3,13 @@ another cloud."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.harness import shipped_stacks
+from tests.harness import PROJECT_DIR, shipped_stacks
 
 MESH_CHARTS = {"base", "istiod", "gateway", "prometheus", "grafana", "jaeger", "kiali-server", "cert-manager"}
 MESH_KINDS = {
@@ -72,7 +74,15 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "gcp": {
         "cloud": "gcp",
         "charts": MESH_CHARTS | {"external-dns", "cni"},  # production: the CNI agent instead of istio-init
-        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "external-dns", "cert-manager"},
+        "namespaces": {
+            "istio-system",
+            "istio-node-agents",
+            "istio-ingress",
+            "apps",
+            "external-dns",
+            "cert-manager",
+            "demo",
+        },
         "kinds": {
             **MESH_KINDS,
             "kubernetes:yaml/v2:ConfigFile": 0,  # GKE installs and manages the Gateway API CRDs (gatewayApi.install)
@@ -83,21 +93,39 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": 2,
             "gcp:serviceaccount/iAMMember:IAMMember": 2,
             "kubernetes:cert-manager.io/v1:Certificate": 1,
+            # the demo, published and verified (README, the cloud quick starts)
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's and the https redirect
+            "kubernetes:batch/v1:Job": 3,  # the API check, the certificate's wait, the verification
+            "kubernetes:apps/v1:Deployment": 1,
+            "kubernetes:core/v1:Service": 1,
         },
-        "outputs": {"dns", "tls"},
+        "outputs": {"dns", "tls", "demo", "routes", "verification"},
     },
     "aws": {
         "cloud": "aws",
         "charts": MESH_CHARTS | {"external-dns", "cni"},
-        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "external-dns", "cert-manager"},
+        "namespaces": {
+            "istio-system",
+            "istio-node-agents",
+            "istio-ingress",
+            "apps",
+            "external-dns",
+            "cert-manager",
+            "demo",
+        },
         "kinds": {
             **MESH_KINDS,
             "pulumi:providers:aws": 1,
             "aws:iam/role:Role": 2,  # external-dns' and cert-manager's
             "aws:iam/rolePolicy:RolePolicy": 2,
             "kubernetes:cert-manager.io/v1:Certificate": 1,
+            # the demo, published and verified (README, the cloud quick starts)
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's and the https redirect
+            "kubernetes:batch/v1:Job": 3,  # the API check, the certificate's wait, the verification
+            "kubernetes:apps/v1:Deployment": 1,
+            "kubernetes:core/v1:Service": 1,
         },
-        "outputs": {"dns", "tls"},
+        "outputs": {"dns", "tls", "demo", "routes", "verification"},
     },
 }
 OTHER_CLOUDS = {"local": ("gcp", "aws"), "gcp": ("aws",), "aws": ("gcp",)}
@@ -121,3 +149,24 @@ def test_shipped_stack_builds_what_its_readme_promises(shared_run, stack):
     others = OTHER_CLOUDS[expected["cloud"]]
     foreign = [r.type for r in run.resources if r.type.split(":")[0] in others or r.type.split(":")[-1] in others]
     assert foreign == []
+
+
+@pytest.mark.parametrize("stack", ["gcp", "aws"])
+def test_the_cloud_examples_publish_the_demo_and_verify_it(shared_run, stack):
+    """README, cloud quick starts: `routes` gives the demo's URL, the `up` ends with the in-cluster checks, and
+    `demo` gives a curl straight to the load balancer's DNS name."""
+    run = shared_run(stack, stack=stack)
+    assert run.outputs["routes"] == {"demo": "https://demo.mesh.example.com/"}
+    checks = run.outputs["verification"]["checks"]
+    assert {"demo-through-gateway", "mtls-gateway-to-demo", "https-redirect"} <= set(checks)
+    assert run.outputs["demo"]["curl"].startswith("curl --fail ")
+    assert "https://demo.mesh.example.com/headers" in run.outputs["demo"]["curl"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "ambient", "airgapped"])
+def test_local_stacks_carry_a_passphrase_salt_so_pulumi_writes_nothing_into_them(stack):
+    """README, "Quick start: local": the CLI writes a salt into a stack's file only when it has none
+    (pulumi/pulumi pkg/secrets/passphrase/manager.go, NewPromptingPassphraseSecretsManager); the e2e's clean-tree
+    scenario proves the shipped one unlocks with the empty passphrase and keeps the tree clean."""
+    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    assert re.fullmatch(r"v1:[A-Za-z0-9+/]{11}=:v1:[A-Za-z0-9+/]{16}:[A-Za-z0-9+/=]{32}", document["encryptionsalt"])
