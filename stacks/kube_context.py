@@ -45,21 +45,22 @@ class KubeContext:
 def read_context(
     settings: KubernetesSettings, environ: Mapping[str, str] | None = None, home: Path | None = None
 ) -> KubeContext:
-    """The current context of the kubeconfig the provider would load, and its cluster's server."""
+    """The context the provider would use (`kubernetes.context`, else the kubeconfig's current one) and its
+    cluster's server."""
     environ = os.environ if environ is None else environ
     home = Path.home() if home is None else home
     if settings.kubeconfig:
-        return _parse(settings.kubeconfig, "kubernetes.kubeconfig", home)
+        return _parse(settings.kubeconfig, "kubernetes.kubeconfig", home, settings.context)
     if environ.get("KUBECONFIG"):
-        return _parse(environ["KUBECONFIG"], f"$KUBECONFIG ({environ['KUBECONFIG']})", home)
+        return _parse(environ["KUBECONFIG"], f"$KUBECONFIG ({environ['KUBECONFIG']})", home, settings.context)
     default = home / ".kube" / "config"
     if not default.is_file():
         missing = "no kubeconfig: $KUBECONFIG is not set and ~/.kube/config does not exist"
         return KubeContext(str(default), problem=missing)
-    return _parse(str(default), str(default), home)
+    return _parse(str(default), str(default), home, settings.context)
 
 
-def _parse(path_or_contents: str, source: str, home: Path) -> KubeContext:
+def _parse(path_or_contents: str, source: str, home: Path, context: str | None = None) -> KubeContext:
     path = Path(home, path_or_contents[2:]) if path_or_contents.startswith("~/") else Path(path_or_contents)
     try:
         is_file = path.is_file()
@@ -75,7 +76,7 @@ def _parse(path_or_contents: str, source: str, home: Path) -> KubeContext:
         document = None
     if not isinstance(document, dict):
         return KubeContext(source, problem="neither a kubeconfig file nor kubeconfig contents")
-    name = document.get("current-context") or None
+    name = context or document.get("current-context") or None
     return KubeContext(source, name=name, server=_server(document, name) if name else None)
 
 
