@@ -13,8 +13,9 @@ The role is the chart's istio-reader ClusterRole (istio-discovery templates/read
 `secrets`: that role reads every Secret of the cluster, so each token in another cluster would be a key to all of
 them. Without it, istiod cannot look up gateway credentials (credentialName) in a remote cluster, which only a
 proxy served by a remote istiod needs (primary-remote); in multi-primary every proxy is served by its own
-cluster's istiod. This rests on reading istiod (pilot/pkg/credentials/kube/multicluster.go), not on running it:
-no istiod runs here.
+cluster's istiod. The cost: istiod's Secrets informer on the remote cluster never syncs, so istiod marks that
+cluster synced after PILOT_REMOTE_CLUSTER_TIMEOUT (30 s) and logs the timeout (pkg/kube/multicluster/cluster.go).
+This rests on reading istiod (pilot/pkg/credentials/kube/), not on running it: no istiod runs here.
 """
 
 from __future__ import annotations
