@@ -211,6 +211,36 @@ def check_state_keeps_secrets(context: Context, stack: PulumiStack, clusters: di
     context.report.check("multicluster: no private key or reader token in plain text in the state", plain == [], plain)
 
 
+def check_third_cluster_only_adds(
+    context: Context, stack: PulumiStack, config: dict[str, Any], third: LoopbackCluster
+) -> None:
+    """One more entry in `clusters` (a third API server): its preview only adds, among it the remote secrets between
+    it and the two clusters already there. Previewed, never applied: the stack goes back to its two clusters."""
+    with context.report.step("multicluster: third cluster start"):
+        third.start()
+    bigger = copy.deepcopy(config)
+    entry: dict[str, Any] = {"name": "asia", "cloud": "local", "kubeconfig": str(third.kubeconfig), "network": "asia"}
+    entry["eastWestAnnotations"] = {"pulumi.com/skipAwait": "true"}
+    bigger[f"{PROJECT}:multicluster"]["clusters"].append(entry)
+    stack.set_config(bigger)
+    try:
+        with context.report.step("multicluster: preview with a third cluster"):
+            preview = stack.preview()
+    finally:
+        stack.set_config(config)
+        third.stop()
+    planned = [s for s in preview.json().get("steps") or [] if s["op"] not in ("same", "read")]
+    ops = {s["op"] for s in planned}
+    names = {s["urn"].split("::")[-1] for s in planned}
+    pairs = {"europe-reads-asia", "asia-reads-europe", "us-reads-asia", "asia-reads-us"}
+    context.report.check("multicluster: a third cluster's preview only creates", ops == {"create"}, ops)
+    context.report.check(
+        "multicluster: a third cluster brings its control plane and a remote secret each way",
+        {"asia-istio-istiod", *pairs} <= names,
+        sorted(names)[:20],
+    )
+
+
 def check_nothing_left(context: Context, clusters: dict[str, LoopbackCluster]) -> None:
     report = context.report
     for name, cluster in clusters.items():
@@ -227,6 +257,7 @@ def multicluster(context: Context) -> None:
     base = context.cluster.directory.parent
     bins = context.cluster.bin_dirs
     loops = [LoopbackCluster(base / f"cluster-{index}", bins) for index in range(2)]
+    third = LoopbackCluster(base / "cluster-third", bins)
     try:
         with report.step("multicluster: two clusters start"):
             for loop in loops:
@@ -265,9 +296,10 @@ def multicluster(context: Context) -> None:
             again.code == 0 and not changes(again),
             changes(again) or again.output[-2000:],
         )
+        check_third_cluster_only_adds(context, stack, config, third)
         with report.step("multicluster: destroy"):
             stack.destroy()
         check_nothing_left(context, clusters)
     finally:
-        for loop in loops:
+        for loop in [*loops, third]:
             loop.stop()
