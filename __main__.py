@@ -2,10 +2,13 @@
 
 import pulumi
 
-from stacks import aws, gcp, local
+from stacks import aws, gcp, local, multicluster
 from stacks.loader import load_from_pulumi_config
 
 STACK_BUILDERS = {"local": local.build, "gcp": gcp.build, "aws": aws.build}
 
 settings = load_from_pulumi_config(pulumi.get_project())
-STACK_BUILDERS[settings.cloud](settings)
+if settings.multicluster is not None:
+    multicluster.build(settings)  # one mesh across the clusters it lists
+else:
+    STACK_BUILDERS[settings.cloud](settings)

@@ -17,6 +17,7 @@ Object names, read in istio/istio 1.30.3 manifests/charts (unchanged at 1.31.0-r
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart
+from components.mesh_ca import PluggedCa
 from definitions import versions
 from definitions.addresses import UNREVISIONED
 from definitions.mirror import ChartMirror
@@ -72,6 +74,19 @@ class AmbientControlPlane:
 
 
 @dataclass(frozen=True)
+class MeshMember:
+    """This control plane's place in a mesh across clusters (multi-primary): global.meshID,
+    global.multiCluster.clusterName, global.network, meshConfig.trustDomain (istio-discovery values.yaml, 1.30.3)."""
+
+    mesh_id: str
+    cluster_name: str
+    network: str
+    trust_domain: str
+    # The `cacerts` Secret's files (components/mesh_ca.py): the intermediate CA istiod signs workloads with.
+    ca: PluggedCa
+
+
+@dataclass(frozen=True)
 class IstioRevision:
     name: str
     version: str
@@ -107,6 +122,11 @@ class IstioControlPlaneArgs:
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
     # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
     mirror: ChartMirror | None = None
+    # One cluster of a mesh across clusters (None: a mesh of its own cluster, istiod's self-signed CA).
+    member: MeshMember | None = None
+    # Prefixes the namespace's resource name (the charts' names carry the component's name already), so that one
+    # stack can hold the control planes of several clusters; None keeps the single-cluster stacks' names.
+    resource_prefix: str | None = None
 
     @property
     def base_version(self) -> str:
@@ -167,6 +187,15 @@ def istiod_values(args: IstioControlPlaneArgs, revision: IstioRevision) -> dict[
         values["trustedZtunnelNamespace"] = args.ambient.ztunnel_namespace
         values["trustedZtunnelName"] = args.ambient.ztunnel_name
         values["global"]["waypoint"] = {"resources": args.ambient.waypoint.values()}
+    if args.member is not None:
+        values["meshConfig"]["trustDomain"] = args.member.trust_domain
+        values["global"]["meshID"] = args.member.mesh_id
+        values["global"]["multiCluster"] = {"clusterName": args.member.cluster_name}
+        values["global"]["network"] = args.member.network
+        # The chart's istio-reader ClusterRole can read every Secret of the cluster (templates/reader-clusterrole.yaml),
+        # and the other clusters' istiod hold its token: the stack grants the reader a narrower role instead
+        # (components/remote_secret.py). `global.enableReaderRBAC` is read by the templates only (dig, default true).
+        values["global"]["enableReaderRBAC"] = False
     is_default = revision.name == args.default_revision
     if revision.name != UNREVISIONED:
         values["revision"] = revision.name
@@ -219,8 +248,23 @@ def default_tag_transform(
     return transform
 
 
+# istiod reads `cacerts` only at start (istio.io "plug in CA certificates"): this pod annotation carries the
+# certificates' digest, so new certificates change the pod template and roll istiod onto them.
+CACERTS_DIGEST_ANNOTATION = "servicemesh.dev/cacerts-sha256"
+CACERTS_SECRET = "cacerts"
+# The Secret's keys, in PluggedCa's order (istio.io "plug in CA certificates").
+CACERTS_FILES = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
+
+
+def cacerts_digest(ca_cert: str, cert_chain: str) -> str:
+    """The public half only: a new key always comes with a new certificate."""
+    return hashlib.sha256(f"{ca_cert}{cert_chain}".encode()).hexdigest()
+
+
 class IstioControlPlane(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
+    # The plugged-in CA's Secret, before istiod (None without a mesh across clusters).
+    cacerts: k8s.core.v1.Secret | None
     base: k8s.helm.v4.Chart
     # Revision name -> its istiod chart; `istiod` is the default revision's (the one the validator calls).
     revisions: dict[str, k8s.helm.v4.Chart]
@@ -228,12 +272,34 @@ class IstioControlPlane(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IstioControlPlaneArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:istio:IstioControlPlane", name, None, opts)
+        labels = dict(args.namespace_labels)
+        if args.member is not None:
+            # The network of every pod in the cluster that carries no label of its own (istio.io multi-network).
+            labels["topology.istio.io/network"] = args.member.network
         self.namespace = k8s.core.v1.Namespace(
-            args.namespace,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=dict(args.namespace_labels)),
+            f"{args.resource_prefix}-{args.namespace}" if args.resource_prefix else args.namespace,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels),
             opts=child_opts(self),
         )
         namespace = self.namespace.metadata.name
+        self.cacerts = None
+        pod_annotations: pulumi.Output[dict[str, str]] | None = None
+        if args.member is not None:
+            ca = args.member.ca
+            files: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
+                pulumi.Output.all(ca.ca_cert, ca.ca_key, ca.root_cert, ca.cert_chain).apply(
+                    lambda pems: dict(zip(CACERTS_FILES, pems, strict=True))
+                )
+            )
+            self.cacerts = k8s.core.v1.Secret(
+                f"{name}-cacerts",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=CACERTS_SECRET, namespace=namespace),
+                string_data=files,
+                opts=child_opts(self),
+            )
+            pod_annotations = pulumi.Output.all(ca.ca_cert, ca.cert_chain).apply(
+                lambda certs: {CACERTS_DIGEST_ANNOTATION: cacerts_digest(certs[0], certs[1])}
+            )
         # The whole chart goes through crd_provider: besides the CRDs (kept), base 1.30.3 renders only the
         # validating webhook `istiod-default-validator` and the ServiceAccount `istio-reader-service-account`
         # (manifests/charts/base/templates). Both are deleted on destroy, so the next `up` has nothing of
@@ -255,7 +321,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         self.revisions = {}
         for revision in ordered:
             chart_name = f"{name}-{release_name(revision)}"
-            opts = child_opts(self, [self.base, *args.wait_for])
+            opts = child_opts(self, [self.base, *args.wait_for, *([self.cacerts] if self.cacerts else [])])
             if revision.name == args.default_revision and revision.name != UNREVISIONED:
                 # The unrevisioned istiod never renders tag objects: only named revisions can lose the tag.
                 losing = {
@@ -270,7 +336,11 @@ class IstioControlPlane(pulumi.ComponentResource):
                 versions.istio_chart("istiod", revision.version),
                 release=release_name(revision),
                 namespace=namespace,
-                values=istiod_values(args, revision),
+                values=(
+                    {**istiod_values(args, revision), "podAnnotations": pod_annotations}
+                    if pod_annotations is not None
+                    else istiod_values(args, revision)
+                ),
                 opts=opts,
                 mirror=args.mirror,
             )

@@ -1,7 +1,7 @@
 """The real Pulumi CLI against a local file backend, offline.
 
 Every command runs with: a file backend and PULUMI_HOME in the run's temporary directory, the plugins found on
-PATH (the provider built by e2e/toolchain and the random test double; PULUMI_IGNORE_AMBIENT_PLUGINS unset),
+PATH (the provider built by e2e/toolchain and the random and tls test doubles; PULUMI_IGNORE_AMBIENT_PLUGINS unset),
 PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true (a missing plugin is an error, never a download),
 PULUMI_SKIP_UPDATE_CHECK=true, and the passphrase from $PULUMI_CONFIG_PASSPHRASE (a fixed throwaway one if
 unset: the state lives and dies with the run). The program runs in e2e/language_host.py, passed as `--client`.
@@ -22,6 +22,8 @@ from typing import Any
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Resource plugins no registry here serves, and the test doubles that stand in for them.
+PLUGIN_DOUBLES = {"random": "e2e.random_provider", "tls": "e2e.tls_provider"}
 # The state this passphrase protects is a temporary directory deleted with the run.
 THROWAWAY_PASSPHRASE = "e2e-loopback-only"
 
@@ -63,12 +65,13 @@ class PulumiStack:
         self.log = log
         plugins = directory / "plugins"
         plugins.mkdir(parents=True, exist_ok=True)
-        shim = plugins / "pulumi-resource-random"
-        shim.write_text(
-            f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(PROJECT_DIR)!r})\n"
-            "from e2e.random_provider import main\nmain()\n"
-        )
-        shim.chmod(0o755)
+        for plugin, module in PLUGIN_DOUBLES.items():
+            shim = plugins / f"pulumi-resource-{plugin}"
+            shim.write_text(
+                f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(PROJECT_DIR)!r})\n"
+                f"from {module} import main\nmain()\n"
+            )
+            shim.chmod(0o755)
         path = os.pathsep.join([*(str(d) for d in bin_dirs), str(plugins), os.environ.get("PATH", "")])
         self.env = {
             **os.environ,

@@ -8,17 +8,16 @@ SDK registers it in additionalSecretOutputs). What the real provider does beyond
 
 from __future__ import annotations
 
-import json
 import secrets
 import string
-import sys
-from concurrent import futures
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import struct_pb2
 from google.protobuf.json_format import MessageToDict, ParseDict
-from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
+
+from e2e.plugin_double import PluginDouble, serve
 
 # The version the locked SDK asks for (pulumi_random's pulumi-plugin.json), so the engine's plugin lookup matches.
 VERSION = "4.21.4"
@@ -42,18 +41,9 @@ def password(inputs: dict[str, Any]) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(int(inputs.get("length", 16))))
 
 
-class RandomProvider(provider_pb2_grpc.ResourceProviderServicer):
-    def GetPluginInfo(self, request: empty_pb2.Empty, context: Any) -> plugin_pb2.PluginInfo:
-        return plugin_pb2.PluginInfo(version=VERSION)
-
-    def GetSchema(self, request: Any, context: Any) -> provider_pb2.GetSchemaResponse:
-        return provider_pb2.GetSchemaResponse(schema=json.dumps({"name": "random", "version": VERSION}))
-
-    def CheckConfig(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
-        return provider_pb2.CheckResponse(inputs=request.news)
-
-    def DiffConfig(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
-        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
+class RandomProvider(PluginDouble):
+    name = "random"
+    version = VERSION
 
     def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
         return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True)
@@ -74,15 +64,6 @@ class RandomProvider(provider_pb2_grpc.ResourceProviderServicer):
         outputs = {**inputs, "result": "" if request.preview else password(inputs), "bcryptHash": ""}
         return provider_pb2.CreateResponse(id=secrets.token_hex(8), properties=struct(outputs))
 
-    def Read(self, request: Any, context: Any) -> provider_pb2.ReadResponse:
-        return provider_pb2.ReadResponse(id=request.id, properties=request.properties, inputs=request.inputs)
-
-    def Delete(self, request: Any, context: Any) -> empty_pb2.Empty:
-        return empty_pb2.Empty()
-
-    def Cancel(self, request: Any, context: Any) -> empty_pb2.Empty:
-        return empty_pb2.Empty()
-
     @staticmethod
     def _only_passwords(urn: str, context: Any) -> None:
         if not urn.split("::")[-2].endswith(PASSWORD):
@@ -90,14 +71,7 @@ class RandomProvider(provider_pb2_grpc.ResourceProviderServicer):
 
 
 def main() -> None:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(RandomProvider(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    # The engine reads the port from the plugin's first line of output.
-    sys.stdout.write(f"{port}\n")
-    sys.stdout.flush()
-    server.wait_for_termination()
+    serve(RandomProvider())
 
 
 if __name__ == "__main__":

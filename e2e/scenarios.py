@@ -18,6 +18,7 @@ from definitions import versions
 from e2e.cluster import NODE_COUNT, condition
 from e2e.context import Context
 from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_ISTIO_VERSION
+from e2e.multicluster import multicluster
 from e2e.pulumi_cli import PROJECT_DIR, Result
 
 PROJECT = "service-mesh"
@@ -457,4 +458,6 @@ ALL: dict[str, Callable[[Context], None]] = {
     "revision-runbook": revision_runbook,
     "production": production_profile,
     "ambient": ambient,
+    # Two clusters of its own, after the single-cluster scenarios (e2e/multicluster.py).
+    "multicluster": multicluster,
 }

@@ -56,22 +56,23 @@ class KubeContext:
 def read_context(
     settings: KubernetesSettings, environ: Mapping[str, str] | None = None, home: Path | None = None
 ) -> KubeContext:
-    """The current context of the kubeconfig the provider would load, and its cluster's server."""
+    """The context the provider would use (`kubernetes.context`, else the kubeconfig's current one) and its
+    cluster's server."""
     environ = os.environ if environ is None else environ
     home = Path.home() if home is None else home
     if settings.kubeconfig:
-        return _parse(settings.kubeconfig, "kubernetes.kubeconfig", home)
+        return _parse(settings.kubeconfig, "kubernetes.kubeconfig", home, settings.context)
     if environ.get("KUBECONFIG"):
         value = environ["KUBECONFIG"]
         files = _listed_files(value)
         if files is not None:
-            return _merge(files, f"$KUBECONFIG ({value})", home)
-        return _parse(value, f"$KUBECONFIG ({value})", home)
+            return _merge(files, f"$KUBECONFIG ({value})", home, settings.context)
+        return _parse(value, f"$KUBECONFIG ({value})", home, settings.context)
     default = home / ".kube" / "config"
     if not default.is_file():
         missing = "no kubeconfig: $KUBECONFIG is not set and ~/.kube/config does not exist"
         return KubeContext(str(default), problem=missing)
-    return _parse(str(default), str(default), home)
+    return _parse(str(default), str(default), home, settings.context)
 
 
 def _listed_files(value: str) -> list[str] | None:
@@ -82,7 +83,7 @@ def _listed_files(value: str) -> list[str] | None:
     return list(dict.fromkeys(name for name in value.split(os.pathsep) if name))  # kubectl skips empty names
 
 
-def _merge(files: list[str], source: str, home: Path) -> KubeContext:
+def _merge(files: list[str], source: str, home: Path, context: str | None = None) -> KubeContext:
     merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config"}
     found = []
     for name in files:
@@ -99,7 +100,7 @@ def _merge(files: list[str], source: str, home: Path) -> KubeContext:
         _merge_into(merged, document, path.resolve().parent)
     if not found:
         return KubeContext(source, problem="none of the files it lists exists")
-    current = merged.get("current-context") or None
+    current = context or merged.get("current-context") or None
     text = yaml.safe_dump(merged, sort_keys=False)
     return KubeContext(source, name=current, server=_server(merged, current) if current else None, merged=text)
 
@@ -144,7 +145,7 @@ def _expand(name: str, home: Path) -> Path:
     return Path(home, name[2:]) if name.startswith("~/") else Path(name)
 
 
-def _parse(path_or_contents: str, source: str, home: Path) -> KubeContext:
+def _parse(path_or_contents: str, source: str, home: Path, context: str | None = None) -> KubeContext:
     path = _expand(path_or_contents, home)
     try:
         is_file = path.is_file()
@@ -160,7 +161,7 @@ def _parse(path_or_contents: str, source: str, home: Path) -> KubeContext:
         document = None
     if not isinstance(document, dict):
         return KubeContext(source, problem="neither a kubeconfig file nor kubeconfig contents")
-    name = document.get("current-context") or None
+    name = context or document.get("current-context") or None
     return KubeContext(source, name=name, server=_server(document, name) if name else None)
 
 

@@ -21,6 +21,8 @@ def chart_mirror(settings: MirrorSettings | None) -> ChartMirror | None:
 def installed_charts(settings: Settings) -> tuple[str, ...]:
     """The charts the stack installs with these settings (a shipped stack's run registers exactly these)."""
     charts = ["base", "istiod", "gateway"]
+    if settings.multicluster is not None:
+        return tuple(charts)  # per cluster: Istio and the east-west gateway (stacks/multicluster.py)
     if dataplane.cni_installed(settings):
         charts.append("cni")
     if dataplane.ambient_enabled(settings):

@@ -13,6 +13,7 @@ from definitions import durations, versions
 from definitions.addresses import CERT_MANAGER_NAMESPACE, INGRESS_RELEASE, ISTIO_NAMESPACE, UNREVISIONED
 from stacks import dataplane, mirror, profiles, quantities
 from stacks.installed import InstalledIstio
+from stacks.multicluster_rules import multicluster_problems
 from stacks.settings import AWS_ZONE_ID, DNS_LABEL, RouteSettings, Settings
 
 # Istio supports a canary across at most two minor versions (1.x beside 1.x+2), and an in-place upgrade
@@ -43,6 +44,7 @@ def cross_section_problems(settings: Settings) -> list[str]:
     problems += _tls_problems(settings)
     problems += _verify_problems(settings)
     problems += _mirror_problems(settings)
+    problems += multicluster_problems(settings)
     return problems
 
 
@@ -648,12 +650,14 @@ def _mirror_problems(settings: Settings) -> list[str]:
                 f"mirror.charts.overrides: {chart!r} is not a chart this stack installs "
                 f"(installed: {', '.join(installed)})"
             )
-    if settings.gateway_api.install and settings.mirror.gateway_api is None:
+    # A multicluster stack installs Istio's charts only (stacks/multicluster.py).
+    around_the_mesh = settings.multicluster is None
+    if around_the_mesh and settings.gateway_api.install and settings.mirror.gateway_api is None:
         problems.append(
             "mirror.gatewayApi: required while gatewayApi.install is true (the bundle would come from GitHub); give "
             "the base URL or directory holding <version>/<channel>-install.yaml"
         )
-    if settings.dashboards.grafana.enabled and settings.mirror.istio_dashboards is None:
+    if around_the_mesh and settings.dashboards.grafana.enabled and settings.mirror.istio_dashboards is None:
         problems.append(
             "mirror.istioDashboards: required while Grafana is on (the dashboards would come from GitHub); give the "
             "base URL or directory holding <istio version>/<file>"

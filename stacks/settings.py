@@ -13,14 +13,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from definitions import durations, versions
 from definitions.addresses import UNREVISIONED
 from stacks import quantities
+from stacks.multicluster_settings import MultiClusterSettings
+from stacks.settings_base import DNS_LABEL, DnsName, IstioVersion, Section, check_dns_name
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 AWS_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
@@ -52,16 +52,6 @@ def _dns_label(value: str) -> str:
     return value
 
 
-def _domain(value: str) -> str:
-    labels = value.split(".")
-    if len(value) > 253 or len(labels) < 2 or not all(len(label) <= 63 and DNS_LABEL.match(label) for label in labels):
-        raise ValueError(
-            f"{value!r} is not a DNS name (lower-case labels of letters, digits and '-', separated by dots, "
-            "at least two labels, no trailing dot), e.g. mesh.example.com"
-        )
-    return value
-
-
 # Names that only resolve inside a cluster (cluster.local) or on a host or link: never a public DNS target.
 NON_PUBLIC_SUFFIXES = ("local", "localhost")
 
@@ -71,7 +61,7 @@ def _dns_target(value: str) -> str:
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
-        _domain(value)
+        check_dns_name(value)
         if any(value == suffix or value.endswith("." + suffix) for suffix in NON_PUBLIC_SUFFIXES):
             raise ValueError(
                 f"{value!r} is not reachable from outside (names under .local, such as cluster.local, and .localhost "
@@ -142,11 +132,6 @@ def _memory(value: str) -> str:
     return value
 
 
-def _istio_version(value: str) -> str:
-    versions.check_istio_version(value)
-    return value
-
-
 # A revision's istiod Service is `istiod-<revision>`, a DNS-1035 label of at most 63 characters
 # (istio/istio 1.30.3 manifests/charts/istio-control/istio-discovery/templates/service.yaml).
 REVISION_NAME_MAX = 63 - len("istiod-")
@@ -210,7 +195,6 @@ def _registry_prefix(value: str) -> str:
 
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
-DnsName = Annotated[str, AfterValidator(_domain)]
 DnsTarget = Annotated[str, AfterValidator(_dns_target)]
 Duration = Annotated[str, AfterValidator(_duration)]
 PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
@@ -220,7 +204,6 @@ GcpProject = Annotated[str, AfterValidator(_gcp_project)]
 AwsRegion = Annotated[str, AfterValidator(_aws_region)]
 Cpu = Annotated[str, AfterValidator(_cpu)]
 Memory = Annotated[str, AfterValidator(_memory)]
-IstioVersion = Annotated[str, AfterValidator(_istio_version)]
 GatewayApiVersion = Annotated[str, AfterValidator(_gateway_api_version)]
 RevisionName = Annotated[str, AfterValidator(_revision_name)]
 ChartRepository = Annotated[str, AfterValidator(_chart_repository)]
@@ -228,12 +211,6 @@ MirrorLocation = Annotated[str, AfterValidator(_mirror_location)]
 RegistryPrefix = Annotated[str, AfterValidator(_registry_prefix)]
 Cloud = Literal["local", "gcp", "aws"]
 ServiceType = Literal["LoadBalancer", "NodePort", "ClusterIP"]
-
-
-class Section(BaseModel):
-    """A block of stack config: camelCase keys, unknown keys refused, immutable once parsed."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=False)
 
 
 class KubernetesSettings(Section):
@@ -727,6 +704,7 @@ class Settings(Section):
     verify: VerifySettings = VerifySettings()
     security: SecuritySettings = SecuritySettings()
     mirror: MirrorSettings | None = None
+    multicluster: MultiClusterSettings | None = None
 
     @property
     def network_policies(self) -> bool:

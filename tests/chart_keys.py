@@ -76,6 +76,18 @@ ISTIOD_KEYS = {
     # mirror.images: templates/deployment.yaml renders `<global.hub>/pilot:<tag>`, files/injection-template.yaml
     # and gateway-injection-template.yaml `<global.hub>/proxyv2:<tag>` (values.yaml global.hub).
     "global.hub",
+    # A mesh across clusters (read at 1.30.3 and 1.31.0-rc.0): values.yaml `global.meshID`,
+    # `global.multiCluster.clusterName` (CLUSTER_ID in templates/deployment.yaml), `global.network`; `podAnnotations`
+    # (a free map on istiod's pods, templates/deployment.yaml); `global.enableReaderRBAC`, read by
+    # templates/reader-clusterrole.yaml and reader-clusterrolebinding.yaml only (dig, default true);
+    # `meshConfig.trustDomain`, a MeshConfig field (istio.io/api mesh/v1alpha1/config.proto) rendered into the mesh
+    # ConfigMap with the rest of meshConfig (templates/configmap.yaml).
+    "global.meshID",
+    "global.multiCluster.clusterName",
+    "global.network",
+    "global.enableReaderRBAC",
+    "podAnnotations.*",
+    "meshConfig.trustDomain",
 }
 GATEWAY_KEYS = {
     "service.type",
@@ -96,6 +108,9 @@ GATEWAY_KEYS = {
     "securityContext.sysctls[].name",
     "securityContext.sysctls[].value",
     "securityContext.seccompProfile.type",
+    # values.yaml and values.schema.json `networkGateway` (1.30.3, 1.31.0-rc.0): the network label and
+    # ISTIO_META_REQUESTED_NETWORK_VIEW (templates/deployment.yaml), the Service's networkGatewayPorts (service.yaml).
+    "networkGateway",
 }
 # istio/istio manifests/charts/istio-cni (published as chart `cni`), read at 1.30.3 and 1.31.0-rc.0: values.yaml
 # `resources`; templates/zzz_profile.yaml resolves `profile` and `global.platform` into files/profile-*.yaml;

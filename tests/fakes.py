@@ -73,6 +73,23 @@ def computed_fields(args: MockResourceArgs) -> dict[str, Any]:
         return {"arn": f"arn:aws:iam::{ACCOUNT}:user/{args.name}-1234567", "name": f"{args.name}-1234567"}
     if args.typ == "aws:iam/accessKey:AccessKey":
         return {"secret": AWS_SECRET_ACCESS_KEY}
+    if args.typ == "tls:index/privateKey:PrivateKey":
+        return {"privateKeyPem": f"-----BEGIN RSA PRIVATE KEY-----\n{args.name}\n-----END RSA PRIVATE KEY-----\n"}
+    if args.typ in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
+        return {"certPem": f"-----BEGIN CERTIFICATE-----\n{args.name}\n-----END CERTIFICATE-----\n"}
+    if args.typ == "tls:index/certRequest:CertRequest":
+        return {
+            "certRequestPem": f"-----BEGIN CERTIFICATE REQUEST-----\n{args.name}\n-----END CERTIFICATE REQUEST-----\n"
+        }
+    if args.typ == "kubernetes:core/v1:Secret" and inputs.get("type") == "kubernetes.io/service-account-token":
+        # What the token controller writes, returned by the provider's waitFor await.
+        token, ca = f"token-of-{args.name}", f"ca-of-{args.name}"
+        return {
+            "data": {
+                "token": base64.b64encode(token.encode()).decode(),
+                "ca.crt": base64.b64encode(ca.encode()).decode(),
+            }
+        }
     if args.typ == "random:index/randomPassword:RandomPassword":
         return {"result": f"generated-{args.name}-" + "x" * 16}
     if args.typ == "kubernetes:batch/v1:Job":

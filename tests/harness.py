@@ -241,6 +241,11 @@ def shipped_stacks() -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
 
 
+def single_cluster_stacks() -> list[str]:
+    """The shipped stacks of one cluster: what a `multicluster` stack installs is tested in test_multicluster.py."""
+    return [stack for stack in shipped_stacks() if "multicluster" not in stack_config(stack)]
+
+
 @contextmanager
 def ambient_kubeconfig(contents: str | None) -> Iterator[None]:
     """The kubeconfig the program finds as `pulumi up` would on a laptop: ~/.kube/config holding `contents`

@@ -111,7 +111,16 @@ CLOUD_CONFIG = {
     "gcp": {"cloud": "gcp", "gcp": {"project": "gke-project"}},
     "aws": {"cloud": "aws", "aws": {"region": "eu-west-1", "clusterName": "mesh"}},
 }
-SECTION_CONFIG = {
+SECTION_CONFIG: dict[str, dict[str, Any]] = {
+    "multicluster": {
+        "multicluster": {
+            "meshId": "mesh1",
+            "clusters": [
+                {"name": "a", "cloud": "gcp", "context": "a", "network": "a"},
+                {"name": "b", "cloud": "aws", "context": "b", "network": "b"},
+            ],
+        }
+    },
     "mirror": {
         "mirror": {
             "charts": {"repository": "https://mirror.internal.example/charts"},
@@ -119,7 +128,7 @@ SECTION_CONFIG = {
             "istioDashboards": "https://mirror.internal.example/dashboards",
             "images": "registry.internal.example/mesh",
         }
-    }
+    },
 }
 # Keys whose field is unset by default and resolved by a property: the value the program uses.
 RESOLVED = {

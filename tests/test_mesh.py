@@ -8,7 +8,7 @@ import pytest
 
 from components.gateway_api import retain_on_delete
 from components.ingress_gateway import load_balancer_address
-from tests.harness import shipped_stacks
+from tests.harness import single_cluster_stacks
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
@@ -89,7 +89,7 @@ EVERYTHING = {
 }
 
 
-@pytest.mark.parametrize("config", [*shipped_stacks(), "everything"])
+@pytest.mark.parametrize("config", [*single_cluster_stacks(), "everything"])
 def test_every_kubernetes_object_goes_through_the_explicit_provider(run_stack, config):
     run = run_stack(EVERYTHING, secret_keys=("dashboards",)) if config == "everything" else run_stack(config)
     # the strict one, or the one adopting kept objects (which installs use it: tests/test_teardown.py)

@@ -16,7 +16,14 @@ from definitions import mirror as definitions_mirror
 from definitions import versions
 from stacks import istio_dashboards, mirror
 from tests import fakes
-from tests.harness import assert_refused, plain_occurrences, run_program, shipped_stacks, stack_config
+from tests.harness import (
+    assert_refused,
+    plain_occurrences,
+    run_program,
+    shipped_stacks,
+    single_cluster_stacks,
+    stack_config,
+)
 
 MIRROR = {
     "charts": {"repository": "https://mirror.internal.example/charts"},
@@ -65,7 +72,7 @@ def test_the_host_scan_sees_urls_and_registry_paths():
     assert hosts_named({"topologyKey": "kubernetes.io/hostname", "n": 3}) == {"kubernetes.io"}
 
 
-@pytest.mark.parametrize("stack", shipped_stacks())
+@pytest.mark.parametrize("stack", single_cluster_stacks())
 def test_with_a_mirror_no_public_host_is_named(shared_run, stack):
     run = shared_run(mirrored_config(stack), stack=stack)
     named = set().union(*(hosts_named(r.inputs) for r in run.resources))
@@ -74,7 +81,7 @@ def test_with_a_mirror_no_public_host_is_named(shared_run, stack):
     assert named >= MIRROR_HOSTS
 
 
-@pytest.mark.parametrize("stack", shipped_stacks())
+@pytest.mark.parametrize("stack", single_cluster_stacks())
 def test_without_a_mirror_the_scan_finds_the_public_homes(shared_run, stack):
     """The scan above would see a public host: the same stacks without a mirror name the public ones."""
     config = {k: v for k, v in stack_config(stack).items() if k != "mirror"}

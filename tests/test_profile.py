@@ -10,7 +10,7 @@ import pytest
 from scripts.footprint import CHART_PODS, footprint, rows
 from stacks import profiles
 from tests import fakes, harness, test_settings
-from tests.harness import shipped_stacks
+from tests.harness import single_cluster_stacks
 from tests.test_mesh import EVERYTHING
 
 PRODUCTION = {"profile": "production"}
@@ -57,7 +57,7 @@ def _shipped(stack: str) -> Runner:
 
 
 RUNS: dict[str, Runner] = {
-    **{stack: _shipped(stack) for stack in shipped_stacks()},
+    **{stack: _shipped(stack) for stack in single_cluster_stacks()},
     "dev, production": lambda run_stack: run_stack("dev", **PRODUCTION),
     "everything": lambda run_stack: run_stack(EVERYTHING, secret_keys=("dashboards",)),
     "everything, production": lambda run_stack: run_stack(EVERYTHING, secret_keys=("dashboards",), **PRODUCTION),

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests import fakes, test_dns
-from tests.harness import Run, shipped_stacks
+from tests.harness import Run, single_cluster_stacks
 from tests.test_dns import AWS, GCP, merged
 from tests.test_mesh import EVERYTHING
 
@@ -38,7 +38,7 @@ def adopters(run: Run) -> set[str]:
     return {r.name for r in kubernetes if r.provider == ref or ref in r.providers.values()}
 
 
-@pytest.mark.parametrize("config", [*shipped_stacks(), "everything"])
+@pytest.mark.parametrize("config", [*single_cluster_stacks(), "everything"])
 def test_only_the_kept_crd_installs_adopt_existing_objects(shared, config):
     # cert-manager: HTTPS is on in every one of these (tls ca on local, acme on the clouds); crds.keep.
     # Pulumi.gcp.yaml leaves the Gateway API CRDs to GKE (gatewayApi.install false): nothing of them to adopt.
@@ -215,7 +215,7 @@ def custom_resources(run: Run, group: str):
 
 ORDER_CONFIGS = [
     "everything",
-    *shipped_stacks(),
+    *single_cluster_stacks(),
     {
         "cloud": "local",
         "gatewayApi": {"channel": "experimental", "tcpRoutes": True},
@@ -226,7 +226,7 @@ ORDER_CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("config", ORDER_CONFIGS, ids=["everything", *shipped_stacks(), "tcp-route"])
+@pytest.mark.parametrize("config", ORDER_CONFIGS, ids=["everything", *single_cluster_stacks(), "tcp-route"])
 def test_custom_resources_go_before_their_crds_and_controller_and_namespaces_after_their_contents(shared, config):
     run = shared(config)
     base, istiod = run.named("istio-base"), run.named("istio-istiod")

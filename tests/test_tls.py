@@ -10,7 +10,7 @@ import pytest
 
 from stacks.settings import SettingsError
 from tests import fakes
-from tests.harness import ProgramFailed, plain_occurrences, shipped_stacks
+from tests.harness import ProgramFailed, plain_occurrences, single_cluster_stacks
 from tests.test_chart_values import _check_every_chart
 from tests.test_dns import merged
 
@@ -583,7 +583,7 @@ MODE_SETTINGS = {
 
 
 @pytest.mark.parametrize("mode", sorted(MODE_SETTINGS))
-@pytest.mark.parametrize("stack", shipped_stacks())
+@pytest.mark.parametrize("stack", single_cluster_stacks())
 def test_every_mode_on_every_shipped_stack(shared_run, stack, mode):
     # no DNS on local: refused, before anything is registered
     if stack in ("dev", "ambient", "airgapped") and mode == "acme":

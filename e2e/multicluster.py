@@ -1,0 +1,305 @@
+"""The e2e's mesh across clusters: the shipped `Pulumi.multicluster.yaml` on two loopback clusters of its own (two
+API servers on free ports, fresh, so nothing of the single-cluster scenarios is in them), in one stack.
+
+The clusters' connection settings are replaced by the loopback ones (cloud `local`, each its kubeconfig, the API
+server read from it), and the east-west gateways' Services are not awaited (`pulumi.com/skipAwait`, through the
+cluster's `eastWestAnnotations`): no load balancer controller runs here. Then checks that a defect would make
+false: each istiod's values carry its mesh ID, cluster name and network; both `cacerts` hold an intermediate that
+`openssl verify` chains to the same root; each remote secret's kubeconfig, used as istiod uses it (its CA, its
+token), authenticates to the OTHER API server as the reader, lists what istiod lists there and is refused Secrets;
+a no-op preview; destroy leaves nothing of the stack in either cluster.
+
+What no test here can show (no istiod or Envoy runs: the fixture charts stand in for Istio's): that istiod reads
+`cacerts` and the remote secrets, and that traffic crosses the east-west gateways.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import ssl
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from e2e.cluster import LoopbackCluster
+from e2e.context import Context
+from e2e.pulumi_cli import PROJECT_DIR, PulumiStack, Result
+
+PROJECT = "service-mesh"
+STACK = "multicluster"
+SYSTEM = "istio-system"
+READER = "system:serviceaccount:istio-system:istio-reader-service-account"
+TOKEN_SECRET = "istio-reader-service-account-istio-remote-secret-token"
+# What istiod lists in a remote cluster (the reader's role), and what it must not read.
+LISTED = ("/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices", "/api/v1/pods", "/api/v1/namespaces")
+REFUSED = ("/api/v1/secrets", "/api/v1/namespaces/kube-system/secrets", "/api/v1/namespaces/istio-system/secrets")
+# The objects of the stack that destroy must remove (Istio's CRDs are kept by design: docs/teardown.md).
+CLUSTER_SCOPED = (
+    "/apis/rbac.authorization.k8s.io/v1/clusterroles/istio-reader-clusterrole-istio-system",
+    "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/istio-reader-clusterrole-istio-system",
+    "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/istiod-default-validator",
+    "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector",
+)
+
+
+def shipped_config(context: Context, clusters: list[LoopbackCluster]) -> dict[str, Any]:
+    shipped = yaml.safe_load((PROJECT_DIR / f"Pulumi.{STACK}.yaml").read_text())["config"]
+    config = copy.deepcopy(shipped)
+    mesh = config[f"{PROJECT}:multicluster"]
+    for entry, cluster in zip(mesh["clusters"], clusters, strict=True):
+        entry.pop("context", None)
+        entry.pop("apiServer", None)
+        entry.update(cloud="local", kubeconfig=str(cluster.kubeconfig))
+        entry["eastWestAnnotations"] = {**entry.get("eastWestAnnotations", {}), "pulumi.com/skipAwait": "true"}
+    config[f"{PROJECT}:mirror"] = context.mirror.settings()
+    return config
+
+
+def changes(result: Result) -> list[str]:
+    return [f"{s['op']} {s['urn']}" for s in result.json().get("steps") or [] if s["op"] not in ("same", "read")]
+
+
+def decoded(secret: dict[str, Any]) -> dict[str, str]:
+    return {key: base64.b64decode(value).decode() for key, value in (secret.get("data") or {}).items()}
+
+
+def openssl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["openssl", *args], capture_output=True, text=True)
+
+
+def as_istiod(kubeconfig: dict[str, Any], path: str) -> tuple[int, Any]:
+    """GET `path` with the kubeconfig's server, CA and token, verifying the server's certificate as client-go does."""
+    cluster = kubeconfig["clusters"][0]["cluster"]
+    token = kubeconfig["users"][0]["user"]["token"]
+    tls = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    request = urllib.request.Request(cluster["server"] + path, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=15, context=tls) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def whoami(kubeconfig: dict[str, Any]) -> str | None:
+    cluster = kubeconfig["clusters"][0]["cluster"]
+    tls = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    body = json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}).encode()
+    request = urllib.request.Request(
+        cluster["server"] + "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {kubeconfig['users'][0]['user']['token']}",
+            "Content-Type": "application/json",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=15, context=tls) as response:
+        username: str | None = json.loads(response.read())["status"]["userInfo"]["username"]
+        return username
+
+
+def check_values(context: Context, name: str, network: str, cluster: LoopbackCluster) -> None:
+    report = context.report
+    values = json.loads(cluster.get(f"/api/v1/namespaces/{SYSTEM}/configmaps/values")["data"]["merged-values"])
+    found = (values["global"]["meshID"], values["global"]["multiCluster"]["clusterName"], values["global"]["network"])
+    report.check(f"{name}: istiod values carry mesh1, {name}, {network}", found == ("mesh1", name, network), found)
+    labels = cluster.get(f"/api/v1/namespaces/{SYSTEM}")["metadata"].get("labels") or {}
+    report.check(
+        f"{name}: {SYSTEM} labelled with its network", labels.get("topology.istio.io/network") == network, labels
+    )
+    service = cluster.get(f"/api/v1/namespaces/{SYSTEM}/services/istio-eastwestgateway")
+    ports = sorted(p["port"] for p in service["spec"]["ports"])
+    report.check(
+        f"{name}: east-west gateway Service on 15443, labelled {network}",
+        15443 in ports and service["metadata"]["labels"].get("topology.istio.io/network") == network,
+        (ports, service["metadata"]["labels"]),
+    )
+    gateway = cluster.get(f"/apis/networking.istio.io/v1/namespaces/{SYSTEM}/gateways/cross-network-gateway")
+    server = gateway["spec"]["servers"][0]
+    report.check(
+        f"{name}: cross-network Gateway AUTO_PASSTHROUGH on 15443",
+        (server["port"]["number"], server["tls"]["mode"], server["hosts"]) == (15443, "AUTO_PASSTHROUGH", ["*.local"]),
+        server,
+    )
+
+
+def check_cacerts(context: Context, clusters: dict[str, LoopbackCluster]) -> None:
+    report = context.report
+    files = {name: decoded(c.get(f"/api/v1/namespaces/{SYSTEM}/secrets/cacerts")) for name, c in clusters.items()}
+    roots = {f["root-cert.pem"] for f in files.values()}
+    report.check("cacerts: one root in every cluster", len(roots) == 1, len(roots))
+    intermediates = {f["ca-cert.pem"] for f in files.values()}
+    report.check("cacerts: each cluster its own intermediate", len(intermediates) == len(files), len(intermediates))
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, pem in files.items():
+            root, cert = Path(scratch, f"{name}-root.pem"), Path(scratch, f"{name}-ca.pem")
+            root.write_text(next(iter(roots)))
+            cert.write_text(pem["ca-cert.pem"])
+            verified = openssl("verify", "-CAfile", str(root), str(cert))
+            report.check(
+                f"{name}: cacerts' intermediate chains to the root (openssl verify)", verified.returncode == 0, verified
+            )
+            constraints = openssl("x509", "-in", str(cert), "-noout", "-ext", "basicConstraints").stdout
+            report.check(f"{name}: the intermediate is a CA", "CA:TRUE" in constraints, constraints)
+            public = openssl("x509", "-in", str(cert), "-noout", "-pubkey").stdout
+            key = subprocess.run(
+                ["openssl", "pkey", "-pubout"], input=pem["ca-key.pem"], capture_output=True, text=True
+            )
+            report.check(f"{name}: ca-key.pem is the intermediate's key", public != "" and key.stdout == public)
+            chain = pem["cert-chain.pem"] == pem["ca-cert.pem"] + pem["root-cert.pem"]
+            report.check(f"{name}: cert-chain.pem is the intermediate then the root", chain)
+            cluster = clusters[name]
+            deployment = cluster.get(f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/istiod")
+            annotations = deployment["spec"]["template"]["metadata"].get("annotations") or {}
+            digest = hashlib.sha256((pem["ca-cert.pem"] + pem["cert-chain.pem"]).encode()).hexdigest()
+            report.check(
+                f"{name}: istiod's pods carry the certificates' digest (a new intermediate restarts istiod)",
+                annotations.get("servicemesh.dev/cacerts-sha256") == digest,
+                annotations,
+            )
+
+
+def check_remote_secrets(context: Context, clusters: dict[str, LoopbackCluster]) -> None:
+    report = context.report
+    for reading, reader_cluster in clusters.items():
+        for read, read_cluster in clusters.items():
+            if read == reading:
+                continue
+            label = f"{reading} reads {read}"
+            secret = reader_cluster.get(f"/api/v1/namespaces/{SYSTEM}/secrets/istio-remote-secret-{read}")
+            meta = secret["metadata"]
+            report.check(
+                f"{label}: remote secret labelled and annotated as istiod looks for it",
+                (meta.get("labels") or {}).get("istio/multiCluster") == "true"
+                and (meta.get("annotations") or {}).get("networking.istio.io/cluster") == read,
+                meta,
+            )
+            kubeconfig = yaml.safe_load(decoded(secret)[read])
+            server = kubeconfig["clusters"][0]["cluster"]["server"]
+            report.check(f"{label}: kubeconfig points at {read}'s API server", server == read_cluster.server, server)
+            identity = whoami(kubeconfig)
+            report.check(f"{label}: authenticates to {read} as the reader", identity == READER, identity)
+            for path in LISTED:
+                code, body = as_istiod(kubeconfig, path + "?limit=5")
+                report.check(f"{label}: can list {path}", code == 200 and body is not None, code)
+            for path in REFUSED:
+                code, _ = as_istiod(kubeconfig, path + "?limit=5")
+                report.check(f"{label}: refused {path}", code == 403, code)
+            own = copy.deepcopy(kubeconfig)
+            own["clusters"][0]["cluster"]["server"] = reader_cluster.server
+            own["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(
+                decoded(reader_cluster.get(f"/api/v1/namespaces/{SYSTEM}/secrets/{TOKEN_SECRET}"))["ca.crt"].encode()
+            ).decode()
+            code, _ = as_istiod(own, "/api/v1/namespaces")
+            report.check(f"{label}: the token is {read}'s, not valid on {reading}", code == 401, code)
+
+
+def check_state_keeps_secrets(context: Context, stack: PulumiStack, clusters: dict[str, LoopbackCluster]) -> None:
+    """No private key and no reader token in plain text in the stack's state (the file backend's checkpoint)."""
+    state = json.dumps(stack.resources())
+    tokens = [decoded(c.get(f"/api/v1/namespaces/{SYSTEM}/secrets/{TOKEN_SECRET}"))["token"] for c in clusters.values()]
+    plain = ["a private key"] if "PRIVATE KEY" in state else []
+    plain += [f"the reader token of {name}" for name, token in zip(clusters, tokens, strict=True) if token in state]
+    context.report.check("multicluster: no private key or reader token in plain text in the state", plain == [], plain)
+
+
+def check_third_cluster_only_adds(
+    context: Context, stack: PulumiStack, config: dict[str, Any], third: LoopbackCluster
+) -> None:
+    """One more entry in `clusters` (a third API server): its preview only adds, among it the remote secrets between
+    it and the two clusters already there. Previewed, never applied: the stack goes back to its two clusters."""
+    with context.report.step("multicluster: third cluster start"):
+        third.start()
+    bigger = copy.deepcopy(config)
+    entry: dict[str, Any] = {"name": "asia", "cloud": "local", "kubeconfig": str(third.kubeconfig), "network": "asia"}
+    entry["eastWestAnnotations"] = {"pulumi.com/skipAwait": "true"}
+    bigger[f"{PROJECT}:multicluster"]["clusters"].append(entry)
+    stack.set_config(bigger)
+    try:
+        with context.report.step("multicluster: preview with a third cluster"):
+            preview = stack.preview()
+    finally:
+        stack.set_config(config)
+        third.stop()
+    planned = [s for s in preview.json().get("steps") or [] if s["op"] not in ("same", "read")]
+    ops = {s["op"] for s in planned}
+    names = {s["urn"].split("::")[-1] for s in planned}
+    pairs = {"europe-reads-asia", "asia-reads-europe", "us-reads-asia", "asia-reads-us"}
+    context.report.check("multicluster: a third cluster's preview only creates", ops == {"create"}, ops)
+    context.report.check(
+        "multicluster: a third cluster brings its control plane and a remote secret each way",
+        {"asia-istio-istiod", *pairs} <= names,
+        sorted(names)[:20],
+    )
+
+
+def check_nothing_left(context: Context, clusters: dict[str, LoopbackCluster]) -> None:
+    report = context.report
+    for name, cluster in clusters.items():
+        left = [path for path in CLUSTER_SCOPED if cluster.get_or_none(path) is not None]
+        if cluster.get_or_none(f"/api/v1/namespaces/{SYSTEM}") is not None:
+            left.append(f"namespace {SYSTEM}")
+        remote = cluster.get("/api/v1/secrets?labelSelector=istio%2FmultiCluster%3Dtrue")["items"]
+        left += [item["metadata"]["name"] for item in remote]
+        report.check(f"{name}: destroy left nothing of the stack", left == [], left)
+
+
+def multicluster(context: Context) -> None:
+    report = context.report
+    base = context.cluster.directory.parent
+    bins = context.cluster.bin_dirs
+    loops = [LoopbackCluster(base / f"cluster-{index}", bins) for index in range(2)]
+    third = LoopbackCluster(base / "cluster-third", bins)
+    try:
+        with report.step("multicluster: two clusters start"):
+            for loop in loops:
+                loop.start()
+        stack = PulumiStack(
+            base / "pulumi-multicluster",
+            STACK,
+            [bins["pulumi"], bins["provider"]],
+            loops[0].kubeconfig,
+            base / "pulumi-multicluster.log",
+        )
+        stack.init()
+        config = shipped_config(context, loops)
+        stack.set_config(config)
+        entries = config[f"{PROJECT}:multicluster"]["clusters"]
+        clusters = {entry["name"]: loop for entry, loop in zip(entries, loops, strict=True)}
+        with report.step("multicluster: preview"):
+            preview = stack.preview()
+        planned = [s for s in preview.json().get("steps") or [] if s["op"] != "same"]
+        report.check(
+            "multicluster: the first preview only creates",
+            planned != [] and {s["op"] for s in planned} == {"create"},
+            {s["op"] for s in planned},
+        )
+        with report.step("multicluster: up"):
+            stack.up()
+        for entry in entries:
+            check_values(context, entry["name"], entry["network"], clusters[entry["name"]])
+        check_cacerts(context, clusters)
+        check_remote_secrets(context, clusters)
+        check_state_keeps_secrets(context, stack, clusters)
+        with report.step("multicluster: preview --expect-no-changes"):
+            again = stack.preview("--expect-no-changes", check=False)
+        report.check(
+            "multicluster: no-op preview",
+            again.code == 0 and not changes(again),
+            changes(again) or again.output[-2000:],
+        )
+        check_third_cluster_only_adds(context, stack, config, third)
+        with report.step("multicluster: destroy"):
+            stack.destroy()
+        check_nothing_left(context, clusters)
+    finally:
+        for loop in [*loops, third]:
+            loop.stop()

@@ -1,0 +1,122 @@
+"""Rules of the `multicluster` section, and of the rest of the config beside it: each problem names its key.
+
+Run by stacks/rules.py with the other cross-section rules, before any resource is registered. What needs the
+kubeconfig files (the local guard, two entries reaching one API server) is checked by stacks/multicluster.py, also
+before anything is registered.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pydantic.alias_generators import to_camel
+
+from definitions import versions
+from stacks.settings import Settings
+
+# Istio supports one minor version of skew between a control plane and the proxies it serves
+# (istio.io content/en/docs/releases/supported-releases, "Control plane/data plane skew"); across a multi-primary
+# mesh, a proxy of one cluster reaches the other clusters' workloads with what its own istiod learnt from theirs,
+# so the control planes are held to the same distance.
+MESH_MAX_MINORS = 1
+# The top-level keys a multi-cluster stack reads. The others configure what the single-cluster stacks install
+# around the mesh (DNS, HTTPS, dashboards, routes, the demo and its verification), not yet per cluster: refused
+# rather than silently ignored (docs/multicluster.md, "What is per cluster").
+MULTICLUSTER_KEYS = frozenset({"multicluster", "profile", "sizing", "istio", "mirror"})
+
+
+def multicluster_problems(settings: Settings) -> list[str]:
+    mesh = settings.multicluster
+    if mesh is None:
+        return []
+    problems = [
+        _ambient_problem()
+        if key == "mesh" and settings.mesh.dataplane == "ambient"
+        else f"{to_camel(key)}: not read by a multicluster stack, which installs the mesh in each cluster and nothing "
+        f"around it yet; remove {to_camel(key)} (accepted beside multicluster: "
+        f"{', '.join(sorted(to_camel(k) for k in MULTICLUSTER_KEYS - {'multicluster'}))})"
+        for key in sorted(settings.model_fields_set - MULTICLUSTER_KEYS)
+    ]
+    if settings.istio.revisions is not None:
+        problems.append(
+            "istio.revisions: one revision per cluster in a multicluster stack; set istio.version, or a cluster's "
+            "istioVersion to upgrade one cluster at a time"
+        )
+    clusters = mesh.clusters
+    if len(clusters) < 2:
+        problems.append(f"multicluster.clusters: {len(clusters)} given; a mesh across clusters needs two or more")
+    names = Counter(c.name for c in clusters)
+    for name in sorted(n for n, count in names.items() if count > 1):
+        problems.append(f"multicluster.clusters: the name {name!r} is used {names[name]} times; each needs its own")
+    seen: dict[tuple[str | None, str | None], int] = {}
+    for index, cluster in enumerate(clusters):
+        key = f"multicluster.clusters[{index}]"
+        if cluster.context is None and cluster.kubeconfig is None:
+            problems.append(
+                f"{key}.context: name the cluster's kubeconfig context (or its kubeconfig): the ambient current "
+                "context cannot stand for one cluster among several"
+            )
+            continue
+        where = (cluster.kubeconfig, cluster.context)
+        if where in seen:
+            problems.append(
+                f"{key}: the same cluster as multicluster.clusters[{seen[where]}] (same context and kubeconfig); "
+                "list each cluster once"
+            )
+        seen.setdefault(where, index)
+    if settings.mirror is not None:
+        problems += [
+            f"multicluster.clusters[{index}].istioVersion: with mirror set, every cluster runs istio.version (the "
+            "mirror command copies the charts of istio.version only); remove istioVersion or set istio.version"
+            for index, cluster in enumerate(clusters)
+            if cluster.istio_version not in (None, settings.istio.version)
+        ]
+    problems += _network_problems(settings)
+    problems += _version_problems(settings)
+    return problems
+
+
+def _ambient_problem() -> str:
+    return (
+        "mesh.dataplane: ambient is refused in a multicluster stack: ambient joins networks by another model "
+        "(istiod with AMBIENT_ENABLE_MULTI_NETWORK, a Gateway API east-west gateway of class istio-east-west on HBONE "
+        "port 15008: samples/multicluster/gen-eastwest-gateway.sh --ambient at 1.30.3), not the sidecars' "
+        "AUTO_PASSTHROUGH gateway on 15443 this stack builds; remove mesh (sidecars)"
+    )
+
+
+def _network_problems(settings: Settings) -> list[str]:
+    """Clusters on one network reach each other's pods directly (no east-west gateway between them): only where
+    the stack says that network is flat."""
+    assert settings.multicluster is not None
+    mesh = settings.multicluster
+    on_network = Counter(c.network for c in mesh.clusters)
+    problems = []
+    for network in sorted(n for n, count in on_network.items() if count > 1 and n not in mesh.flat_networks):
+        together = ", ".join(c.name for c in mesh.clusters if c.network == network)
+        problems.append(
+            f"multicluster.clusters: {together} are all on network {network!r}, so Istio sends traffic between them "
+            "straight to pod IPs; give each its own network (traffic then crosses east-west gateways), or list "
+            f"{network!r} in multicluster.flatNetworks if their pod IPs are routable to each other"
+        )
+    for index, network in enumerate(mesh.flat_networks):
+        if on_network.get(network, 0) < 2:
+            problems.append(
+                f"multicluster.flatNetworks[{index}]: {network!r} has {on_network.get(network, 0)} cluster(s); a flat "
+                "network joins two or more clusters on it"
+            )
+    return problems
+
+
+def _version_problems(settings: Settings) -> list[str]:
+    assert settings.multicluster is not None
+    installed = [(c.name, c.istio_version or settings.istio.version) for c in settings.multicluster.clusters]
+    minors = [versions.parse_istio_version(version)[:2] for _, version in installed]
+    oldest, newest = min(minors), max(minors)
+    if oldest[0] == newest[0] and newest[1] - oldest[1] <= MESH_MAX_MINORS:
+        return []
+    spread = ", ".join(f"{name} {version}" for name, version in installed)
+    return [
+        f"multicluster.clusters: Istio versions {spread} are more than {MESH_MAX_MINORS} minor version apart; the "
+        f"clusters of one mesh stay within {MESH_MAX_MINORS} minor of each other: upgrade one cluster a minor at a time"
+    ]
