@@ -19,7 +19,12 @@ class ChartRef:
     repository: str
 
 
-ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+# Istio's charts of every release, in a classic Helm repository, since Istio moved its release artifacts off Google
+# Cloud hosting (the old bucket publishes no 1.31+ artifacts and its charts are removed in December 2026). The same
+# charts are published as OCI under ISTIO_OCI_REPOSITORY: a stack reaches them through `mirror.charts`
+# (docs/air-gapped.md). Images stay on docker.io/istio.
+ISTIO_REPOSITORY = "https://blob.istio.io/istio-release/charts"
+ISTIO_OCI_REPOSITORY = "oci://ghcr.io/istio/release/charts"
 ISTIO_DEFAULT_VERSION = "1.30.3"
 # Istio publishes base, istiod, gateway, cni (the CNI node agent, source manifests/charts/istio-cni) and ztunnel at
 # the Istio version itself, in the same repository.

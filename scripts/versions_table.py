@@ -44,7 +44,7 @@ def table() -> str:
         (
             "Istio charts `base`, `istiod`, `gateway` (`istio.version`, `istio.revisions`)",
             f"{versions.ISTIO_DEFAULT_VERSION} by default; accepted: {istio_accepted}, newer minors",
-            versions.ISTIO_REPOSITORY,
+            f"{versions.ISTIO_REPOSITORY} (or {versions.ISTIO_OCI_REPOSITORY})",
             f"{istio_kubernetes} (a newer minor: Istio's own table)",
         ),
         (

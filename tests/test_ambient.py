@@ -96,7 +96,7 @@ def test_cni_chart_runs_ambient_redirection(ambient):
         "istio-cni",
         "istio-node-agents",
     )
-    assert cni["repositoryOpts"] == {"repo": "https://istio-release.storage.googleapis.com/charts"}
+    assert cni["repositoryOpts"] == {"repo": "https://blob.istio.io/istio-release/charts"}
     assert cni["values"] == {
         "profile": "ambient",
         "resources": {"requests": {"cpu": "2m", "memory": "12Mi"}, "limits": {"memory": "128Mi"}},

@@ -122,7 +122,7 @@ def test_istio_charts_are_pinned_to_the_istio_version(run_stack):
     for chart in ("base", "istiod", "gateway"):
         inputs = run.chart(chart).inputs
         assert inputs["version"] == "1.30.4"
-        assert inputs["repositoryOpts"] == {"repo": "https://istio-release.storage.googleapis.com/charts"}
+        assert inputs["repositoryOpts"] == {"repo": "https://blob.istio.io/istio-release/charts"}
 
 
 def test_release_names_and_namespaces(dev):

@@ -82,7 +82,7 @@ def test_without_a_mirror_the_scan_finds_the_public_homes(shared_run, stack):
     named = set().union(*(hosts_named(r.inputs) for r in run.resources))
     # The Gateway API bundle's home, unless the platform installs the CRDs (Pulumi.gcp.yaml: GKE does).
     bundle = {"github.com"} if config.get("gatewayApi", {}).get("install", True) else set()
-    assert {"istio-release.storage.googleapis.com", "quay.io", *bundle} <= named
+    assert {"blob.istio.io", "quay.io", *bundle} <= named
 
 
 def test_the_airgapped_stack_is_the_dev_stack_with_a_mirror():

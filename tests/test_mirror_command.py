@@ -173,11 +173,11 @@ def test_the_plan_for_the_shipped_stacks():
     stacks = [command.stack_settings(command.stack_config(stack)) for stack in command.shipped_stacks()]
     to_fetch = command.plan(stacks)
     assert [(r.chart, r.version, r.repository) for r in to_fetch.charts] == [
-        ("base", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
-        ("istiod", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
-        ("gateway", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
-        ("cni", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
-        ("ztunnel", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
+        ("base", "1.30.3", "https://blob.istio.io/istio-release/charts"),
+        ("istiod", "1.30.3", "https://blob.istio.io/istio-release/charts"),
+        ("gateway", "1.30.3", "https://blob.istio.io/istio-release/charts"),
+        ("cni", "1.30.3", "https://blob.istio.io/istio-release/charts"),
+        ("ztunnel", "1.30.3", "https://blob.istio.io/istio-release/charts"),
         ("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
         ("prometheus", "29.27.0", "https://prometheus-community.github.io/helm-charts"),
         ("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts"),
