@@ -89,7 +89,7 @@ def test_istios_oci_home_through_the_mirror_overrides(run_stack):
     run = run_stack(config, stack="ambient")
     for chart in ("base", "istiod", "gateway", "cni", "ztunnel"):
         inputs = run.chart(f"{oci}/{chart}").inputs
-        assert inputs["version"] == "1.30.3"
+        assert inputs["version"] == "1.31.4"
         assert "repo" not in inputs.get("repositoryOpts", {}), chart
     assert run.chart("prometheus").inputs["repositoryOpts"] == {"repo": "https://mirror.internal.example/charts"}
     assert oci == versions.ISTIO_OCI_REPOSITORY

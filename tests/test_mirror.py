@@ -100,7 +100,7 @@ def test_every_chart_comes_from_the_mirror_repository(shared_run):
     for chart in charts.values():
         assert chart.inputs["repositoryOpts"] == {"repo": "https://mirror.internal.example/charts"}
     assert run.one("kubernetes:yaml/v2:ConfigFile").inputs["file"] == (
-        "https://mirror.internal.example/gateway-api/v1.5.1/standard-install.yaml"
+        "https://mirror.internal.example/gateway-api/v1.6.1/standard-install.yaml"
     )
 
 
@@ -168,7 +168,7 @@ def test_oci_charts_and_overrides_with_secret_credentials(run_stack):
     run = run_stack("airgapped", stack="airgapped", mirror={**MIRROR, "charts": charts}, secret_keys=("mirror",))
     istiod = run.chart("oci://registry.internal.example/charts/istiod")
     assert istiod.inputs["repositoryOpts"] == {"username": "ci-reader", "password": "s3cret-reader"}
-    assert istiod.inputs["version"] == "1.30.3"
+    assert istiod.inputs["version"] == "1.31.4"
     cert_manager = run.chart("cert-manager")
     assert cert_manager.inputs["repositoryOpts"]["repo"] == "https://mirror.internal.example/jetstack"
     for chart in run.of_type("kubernetes:helm.sh/v4:Chart"):
@@ -195,8 +195,8 @@ def test_a_local_directory_serves_the_bundle_and_the_dashboards(tmp_path):
         dashboards=source,
         kubeconfig=fakes.KIND_KUBECONFIG,
     )
-    assert run.one("kubernetes:yaml/v2:ConfigFile").inputs["file"] == f"{tmp_path}/v1.5.1/standard-install.yaml"
-    assert asked == [("1.30.3", str(tmp_path))]
+    assert run.one("kubernetes:yaml/v2:ConfigFile").inputs["file"] == f"{tmp_path}/v1.6.1/standard-install.yaml"
+    assert asked == [("1.31.4", str(tmp_path))]
 
 
 @pytest.mark.parametrize("stack", shipped_stacks())
