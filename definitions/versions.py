@@ -140,6 +140,7 @@ class ChartImages:
 # fail), and an entry read at another version than the pinned one is refused, so a chart upgrade means reading
 # its images again. Adding a chart is one entry.
 CHART_IMAGES: dict[str, ChartImages] = {
+    # Istio's image templates read the same at 1.30.3 and 1.31.0-rc.0 (istiod, cni, ztunnel: hub/name:tag[-variant]).
     # base 1.30.3 renders CRDs, a webhook configuration and a ServiceAccount: no pod.
     "base": ChartImages(None, ()),
     # istio/istio manifests/charts/istio-control/istio-discovery: templates/deployment.yaml renders
@@ -343,7 +344,7 @@ def external_dns_source_problem(source: str, gateway_api_channel: str) -> str | 
 
 
 # Istio's Grafana dashboards, read from the Istio release the stack installs (istio/istio
-# manifests/addons/dashboards/ at the tag; the same seven files at 1.28.10, 1.29.6 and 1.30.3, the ones
+# manifests/addons/dashboards/ at the tag; the same seven files at 1.28.10, 1.29.6, 1.30.3 and 1.31.0-rc.0, the ones
 # manifests/addons/gen.sh packs into Istio's own addon ConfigMaps). Fetched by the program at `pulumi up` and
 # handed to Grafana as ConfigMaps, so Grafana itself never downloads them (the cluster still pulls every image
 # from its registry) and an Istio upgrade updates them.
