@@ -58,6 +58,8 @@ def external_dns_values(args: ExternalDnsArgs) -> dict[str, Any]:
         "sources": list(args.sources),
         # Explicit, always: upsert-only never deletes a record this stack did not create.
         "policy": args.policy,
+        # The prefix of the annotations the stack writes, explicit so that a chart bump keeps reading them.
+        "annotationPrefix": versions.EXTERNAL_DNS_ANNOTATION_PREFIX,
         "registry": "txt",
         "txtOwnerId": args.txt_owner_id,
         "domainFilters": [args.domain],

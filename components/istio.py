@@ -106,7 +106,8 @@ class IstioControlPlaneArgs:
     # no separate global.proxy_init.resources).
     sidecar: Resources
     highly_available: bool
-    alpha_gateway_api: bool = False
+    # TCPRoutes are published: a release that reads them only as v1alpha2 (before 1.31) needs its alpha flag.
+    tcp_routes: bool = False
     # The CNI node agent is installed: the injector adds `istio-validation` instead of the privileged
     # `istio-init` (files/injection-template.yaml reads pilot.cni.enabled, the `cni` values picked into the
     # injector's ConfigMap by templates/istiod-injector-configmap.yaml).
@@ -175,8 +176,8 @@ def istiod_values(args: IstioControlPlaneArgs, revision: IstioRevision) -> dict[
         # certificate rotation wait), and the PDB keeps a drain from taking both. Unlike the gateway, a second
         # replica left Pending for lack of room on another node would cost more than a brief co-location.
         values["topologySpreadConstraints"] = spread(istiod_pod_labels(revision), "ScheduleAnyway")
-    if args.alpha_gateway_api:
-        # TCPRoute is read only as v1alpha2, behind this flag.
+    if args.tcp_routes and not versions.istio_reads_tcproute_as_v1(revision.version):
+        # Before 1.31 TCPRoute is read only as v1alpha2, behind this flag; 1.31+ reads it as v1 without it.
         values["env"] = {"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"}
     if args.cni:
         values["cni"] = {"enabled": True}

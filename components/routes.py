@@ -12,11 +12,11 @@ import pulumi_kubernetes as k8s
 
 from components.chart import child_opts
 from components.shared_gateway import GATEWAY_API
+from definitions import versions
 from definitions.durations import protobuf
 
 ISTIO_NETWORKING = "networking.istio.io/v1"
-TCP_ROUTE_API = "gateway.networking.k8s.io/v1alpha2"  # Istio 1.30 reads TCPRoute only at v1alpha2
-EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
+EXTERNAL_DNS_HOSTNAME = f"{versions.EXTERNAL_DNS_ANNOTATION_PREFIX}hostname"
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class RouteArgs:
     # http/tcp: the shared Gateway API Gateway; istio: "<namespace>/<name>" of the Istio Gateway
     parent_ref: dict[str, Any] | None = None
     istio_gateway: str | None = None
+    # tcp: the TCPRoute version the Gateway API bundle serves and Istio reads (definitions/versions.py)
+    tcp_route_api: str | None = None
     outlier_detection: OutlierDetection | None = None
     connection_pool: ConnectionPool | None = None
     # The shared gateway, its CRDs and istiod (its webhook validates Istio objects, fail-closed).
@@ -150,7 +152,8 @@ class PublishedRoute(pulumi.ComponentResource):
         elif args.kind == "istio":
             api_version, kind, spec = ISTIO_NETWORKING, "VirtualService", virtual_service_spec(args)
         else:
-            api_version, kind, spec = TCP_ROUTE_API, "TCPRoute", tcp_route_spec(args)
+            assert args.tcp_route_api is not None, "a tcp route needs its TCPRoute version"
+            api_version, kind, spec = args.tcp_route_api, "TCPRoute", tcp_route_spec(args)
             # A TCPRoute has no hostnames: external-dns (source gateway-tcproute) reads this annotation.
             metadata = k8s.meta.v1.ObjectMetaArgs(
                 name=args.name, namespace=args.namespace, annotations={EXTERNAL_DNS_HOSTNAME: args.hostname}

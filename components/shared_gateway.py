@@ -9,11 +9,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts
+from definitions import versions
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 # external-dns (0.21, source/gateway.go and source/istio_virtualservice.go) publishes this annotation of a
 # Gateway as the target of every hostname routed through it, instead of the Gateway's status addresses.
-EXTERNAL_DNS_TARGET = "external-dns.alpha.kubernetes.io/target"
+EXTERNAL_DNS_TARGET = f"{versions.EXTERNAL_DNS_ANNOTATION_PREFIX}target"
 
 
 def dns_target_annotations(target: str | None) -> dict[str, str] | None:

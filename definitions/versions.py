@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,15 @@ class ChartRef:
     repository: str
 
 
-ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
-ISTIO_DEFAULT_VERSION = "1.30.3"
+# Istio's charts of every release, in a classic Helm repository, since Istio moved its release artifacts off Google
+# Cloud hosting (the old bucket publishes no 1.31+ artifacts and its charts are removed in December 2026). The same
+# charts are published as OCI under ISTIO_OCI_REPOSITORY: a stack reaches them through `mirror.charts`
+# (docs/air-gapped.md). Images stay on docker.io/istio.
+ISTIO_REPOSITORY = "https://blob.istio.io/istio-release/charts"
+ISTIO_OCI_REPOSITORY = "oci://ghcr.io/istio/release/charts"
+# The newest 1.31 patch (docs/supported-versions.md, "Why Istio 1.31.4": 1.30 reached its end of support about six
+# weeks after 1.32.0, 1.30.3 has known vulnerabilities, and 1.31.4 is the newest release of a supported minor).
+ISTIO_DEFAULT_VERSION = "1.31.4"
 # Istio publishes base, istiod, gateway, cni (the CNI node agent, source manifests/charts/istio-cni) and ztunnel at
 # the Istio version itself, in the same repository.
 ISTIO_CHARTS = ("base", "istiod", "gateway", "cni", "ztunnel")
@@ -32,9 +40,37 @@ ISTIO_FIRST_PATCH_WITH_FAILURE_POLICY = {(1, 28): 10, (1, 29): 6, (1, 30): 3}
 
 # The Kubernetes minors each Istio minor supports (istio/istio.io data/compatibility/supportStatus.yml,
 # k8sVersions), first and last. A newer Istio minor brings its own range: Istio's table, not this one.
-ISTIO_KUBERNETES = {(1, 28): ((1, 30), (1, 34)), (1, 29): ((1, 31), (1, 35)), (1, 30): ((1, 32), (1, 36))}
+ISTIO_KUBERNETES = {
+    (1, 28): ((1, 30), (1, 34)),
+    (1, 29): ((1, 31), (1, 35)),
+    (1, 30): ((1, 32), (1, 36)),
+    (1, 31): ((1, 32), (1, 36)),
+}
 
-GATEWAY_API_DEFAULT_VERSION = "v1.5.1"
+# Istio supports a minor until about six weeks after the minor two above it is released (istio.io "Supported
+# Releases": "until 6 weeks after the N+2 minor release"). The release dates are the commit times of the
+# `istio.io/api` release tags (module proxy, `go list -m -json istio.io/api@vX.Y.0`), which Istio tags at every
+# release: 1.30.0 is not served there, istio.io's 1.30.x page gives 2026-05-18. A minor not listed here is
+# supported: the minor two above it has not been released (1.33 for 1.31), so its end is not known yet.
+ISTIO_MINOR_RELEASED = {
+    (1, 28): date(2025, 10, 27),
+    (1, 29): date(2026, 2, 9),
+    (1, 30): date(2026, 5, 18),
+    (1, 31): date(2026, 8, 24),
+    (1, 32): date(2026, 10, 21),
+}
+ISTIO_SUPPORT_AFTER_SECOND_NEXT_MINOR = timedelta(weeks=6)
+ISTIO_SUPPORT_ENDS = {
+    (major, minor): ISTIO_MINOR_RELEASED[(major, minor + 2)] + ISTIO_SUPPORT_AFTER_SECOND_NEXT_MINOR
+    for major, minor in ISTIO_MINOR_RELEASED
+    if (major, minor + 2) in ISTIO_MINOR_RELEASED
+}
+# The newest patch of each minor the module proxy lists (istio.io/api tags, 2026-12-07): what a refusal proposes.
+ISTIO_NEWEST_PATCH = {(1, 29): 8, (1, 30): 8, (1, 31): 4, (1, 32): 0}
+
+# v1.6.1: the newest release readable at its tag here (v1.6.3 and v1.7.0 exist upstream, not verified here); Istio 1.31
+# builds against v1.6.0 and reads TCPRoute only from a v1.6+ bundle (below).
+GATEWAY_API_DEFAULT_VERSION = "v1.6.1"
 GATEWAY_API_CHANNELS = ("standard", "experimental")
 GATEWAY_API_BUNDLE_URL = (
     "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/{channel}-install.yaml"
@@ -46,6 +82,11 @@ GATEWAY_API_KUBERNETES_MINIMUM = (1, 31)
 GATEWAY_API_MINIMUM = (1, 5, 0)
 
 EXTERNAL_DNS = ChartRef("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/")
+# The prefix of the annotations external-dns reads (hostname, target), handed to it explicitly (chart value
+# `annotationPrefix`, flag `--annotation-prefix`, both in chart 1.21.1 / v0.21.0, whose default it is): external-dns
+# 0.22 (chart 1.22.0) changes the default to `external-dns.kubernetes.io/` with no fallback (v0.22.0
+# source/annotations/annotations.go), which would silently drop every annotation the stack writes.
+EXTERNAL_DNS_ANNOTATION_PREFIX = "external-dns.alpha.kubernetes.io/"
 PROMETHEUS = ChartRef("prometheus", "29.27.0", "https://prometheus-community.github.io/helm-charts")
 # Grafana's charts moved to the community repository in Jan 2026.
 GRAFANA = ChartRef("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts")
@@ -99,6 +140,7 @@ class ChartImages:
 # fail), and an entry read at another version than the pinned one is refused, so a chart upgrade means reading
 # its images again. Adding a chart is one entry.
 CHART_IMAGES: dict[str, ChartImages] = {
+    # Istio's image templates read the same at 1.30.3 and 1.31.0-rc.0 (istiod, cni, ztunnel: hub/name:tag[-variant]).
     # base 1.30.3 renders CRDs, a webhook configuration and a ServiceAccount: no pod.
     "base": ChartImages(None, ()),
     # istio/istio manifests/charts/istio-control/istio-discovery: templates/deployment.yaml renders
@@ -182,6 +224,15 @@ LETSENCRYPT_SERVERS = {
 # external-dns crash-loop ("failed to sync cache").
 EXTERNAL_DNS_SOURCES_NEEDING_EXPERIMENTAL = ("gateway-tlsroute", "gateway-tcproute", "gateway-udproute")
 
+# Istio reads TCPRoute as v1 from 1.31 on (pkg/config/schema/collections at 1.31.0-rc.0: in the stable Gateway API
+# set, no PILOT_ENABLE_ALPHA_GATEWAY_API needed), and only from a bundle of v1.6.0 or newer
+# (pkg/config/schema/gatewayapi/minimumversions.go: an older TCPRoute CRD is not watched). Before 1.31 it reads it
+# only as v1alpha2 behind PILOT_ENABLE_ALPHA_GATEWAY_API (pkg/config/schema/gvk at 1.30.3).
+ISTIO_TCPROUTE_V1_FROM = (1, 31)
+# Gateway API v1.6 graduates TCPRoute and UDPRoute to v1: the standard channel serves v1 only, experimental v1 and
+# v1alpha2 (config/crd at v1.6.1); v1.5 serves TCPRoute only in experimental, at v1alpha2.
+GATEWAY_API_TCPROUTE_V1_FROM = (1, 6, 0)
+
 _ISTIO_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _GATEWAY_API_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 
@@ -219,6 +270,21 @@ def check_istio_version(version: str) -> None:
         )
 
 
+def istio_support_problem(version: str, today: date) -> str | None:
+    """Why `version`'s minor is out of support on `today` (the date and the newest patch of a supported minor), or
+    None while it is supported."""
+    major, minor, _ = parse_istio_version(version)
+    ends = ISTIO_SUPPORT_ENDS.get((major, minor))
+    if ends is None or today <= ends:
+        return None
+    last = ISTIO_NEWEST_PATCH.get((major, minor))
+    last_patch = f", its last patch {major}.{minor}.{last} included" if last is not None else ""
+    return (
+        f"Istio {major}.{minor} is out of support since {ends.isoformat()} (six weeks after {major}.{minor + 2}.0"
+        f"{last_patch}); the newest patch of a supported minor is {ISTIO_DEFAULT_VERSION}"
+    )
+
+
 def parse_gateway_api_version(version: str) -> tuple[int, int, int]:
     match = _GATEWAY_API_VERSION.match(version)
     if not match:
@@ -238,14 +304,33 @@ def check_gateway_api_version(version: str) -> None:
         )
 
 
-def gateway_api_serves_tcproute(version: str, channel: str) -> bool:
-    """Whether Istio 1.30 can read TCPRoute from this bundle.
+def istio_reads_tcproute_as_v1(istio_version: str) -> bool:
+    return parse_istio_version(istio_version)[:2] >= ISTIO_TCPROUTE_V1_FROM
 
-    Istio reads TCPRoute only as v1alpha2 (behind PILOT_ENABLE_ALPHA_GATEWAY_API), which only the
-    experimental channel serves.
-    """
-    parse_gateway_api_version(version)
-    return channel == "experimental"
+
+def tcp_route_api_version(gateway_api_version: str) -> str:
+    """The TCPRoute version the stack writes: v1 where the bundle serves it (both channels from v1.6; the
+    experimental channel serves v1alpha2 beside it, so Istio before 1.31 still reads the object), else v1alpha2."""
+    if parse_gateway_api_version(gateway_api_version) >= GATEWAY_API_TCPROUTE_V1_FROM:
+        return "gateway.networking.k8s.io/v1"
+    return "gateway.networking.k8s.io/v1alpha2"
+
+
+def istio_tcproute_problem(istio_version: str, gateway_api_version: str, channel: str) -> str | None:
+    """Why this Istio release cannot read TCPRoute from this bundle, or None."""
+    if istio_reads_tcproute_as_v1(istio_version):
+        if parse_gateway_api_version(gateway_api_version) < GATEWAY_API_TCPROUTE_V1_FROM:
+            return (
+                f"Istio {istio_version} reads TCPRoute only as v1, from a Gateway API bundle of v1.6.0 or newer "
+                f"(it ignores the TCPRoute CRD of {gateway_api_version})"
+            )
+        return None
+    if channel != "experimental":
+        return (
+            f"Istio {istio_version} reads TCPRoute only as v1alpha2, which the {channel} channel of "
+            f"{gateway_api_version} does not serve"
+        )
+    return None
 
 
 def external_dns_source_problem(source: str, gateway_api_channel: str) -> str | None:
@@ -259,7 +344,7 @@ def external_dns_source_problem(source: str, gateway_api_channel: str) -> str | 
 
 
 # Istio's Grafana dashboards, read from the Istio release the stack installs (istio/istio
-# manifests/addons/dashboards/ at the tag; the same seven files at 1.28.10, 1.29.6 and 1.30.3, the ones
+# manifests/addons/dashboards/ at the tag; the same seven files at 1.28.10, 1.29.6, 1.30.3 and 1.31.0-rc.0, the ones
 # manifests/addons/gen.sh packs into Istio's own addon ConfigMaps). Fetched by the program at `pulumi up` and
 # handed to Grafana as ConfigMaps, so Grafana itself never downloads them (the cluster still pulls every image
 # from its registry) and an Istio upgrade updates them.
@@ -312,6 +397,30 @@ K3S_IMAGE = "rancher/k3s:v1.35.1-k3s1@sha256:634920385dc89133d80060b3a3b2b547e73
 # (hence gatewayApi.install false in Pulumi.gcp.yaml).
 QUICK_START_PLATFORMS = {"GKE": (1, 34), "EKS": (1, 34)}
 GKE_MANAGES_GATEWAY_API_FROM = "1.34.0-gke.1626000"
+
+
+# Per pin: the newest release known upstream (2026-12-07: release notes, the module proxy's istio.io/api tags,
+# third-party pins), and what of the pin was read here at its tag. The copies of the upstream repositories that can be
+# read here end around 2026-08-22, so a newer release keeps the pin until its source can be read
+# (docs/supported-versions.md writes this table, and the "newer upstream, not verified here" notes).
+PIN_STATUS: dict[str, tuple[str, str]] = {
+    "Istio charts": (
+        "1.32.0; 1.31.4; 1.30.8",
+        "charts and sources read at 1.31.0-rc.0, the closest tag readable (1.31.4's values are 1.31's)",
+    ),
+    "Gateway API CRDs": ("v1.7.0; v1.6.3", "v1.6.1 read at its tag (config/crd, CHANGELOG)"),
+    "external-dns": ("chart 1.22.0 (external-dns v0.22.0)", "chart 1.21.1 and v0.21.0 read at their tags"),
+    "Prometheus": ("29.29.0", "29.27.0 read at its tag"),
+    "Grafana": ("13.x (a major)", "12.11.1 read at its tag"),
+    "Jaeger": ("4.14.0", "4.11.1 read at its tag"),
+    "Kiali": ("2.32.0", "2.29.0 read at its tag"),
+    "cert-manager": ("v1.21.2 (fixes)", "v1.21.1 read at its tag"),
+    "cert-manager API check (image)": ("v1.21.2, with cert-manager", "digest from public pins, not pulled here"),
+    "demo: go-httpbin (image)": ("none newer known here", "2.25.0 read at its tag; digest from public pins"),
+    "verification Job (image)": ("none newer known here", "digest from public pins, not pulled here"),
+    "kind node image": ("none newer known here", "from kind v0.33.0's release notes"),
+    "k3s image for k3d": ("none newer known here", "digest from public docs, not pulled here"),
+}
 
 
 def kubernetes_range(istio_versions: list[str], cert_manager: bool) -> tuple[tuple[int, int], tuple[int, int]] | None:

@@ -19,9 +19,10 @@ import json
 import tarfile
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -29,11 +30,31 @@ from definitions import versions
 from e2e.fixtures import gateway_api
 
 FIXTURE_CHARTS = Path(__file__).resolve().parent / "fixtures" / "charts"
-# The Istio versions the scenarios install: the pin, the newer minor of the revision runbook (docs/upgrades.md), and the
-# one after it (the next upgrade, between two named revisions). Fixture charts only: `--mirror` has the pins.
-RUNBOOK_ISTIO_VERSION = "1.31.0"
+# The Istio versions the scenarios install: the pin; the release the revision runbook (docs/upgrades.md) starts from,
+# past its end of support (installed with istio.allowUnsupported, then left through a canary to the pin); and the
+# one after the pin (the next upgrade, between two named revisions). Fixture charts only: `--mirror` holds what the
+# mirror command copied (held_settings).
+RUNBOOK_OLD_ISTIO_VERSION = "1.30.3"
 NEXT_ISTIO_VERSION = "1.32.0"
-ISTIO_VERSIONS = (versions.ISTIO_DEFAULT_VERSION, RUNBOOK_ISTIO_VERSION, NEXT_ISTIO_VERSION)
+ISTIO_VERSIONS = (versions.ISTIO_DEFAULT_VERSION, RUNBOOK_OLD_ISTIO_VERSION, NEXT_ISTIO_VERSION)
+
+
+def held_settings(directory: Path, today: date | None = None) -> dict[str, Any]:
+    """Top-level settings naming what a `--mirror` directory holds where a pin has moved past it: the newest Istio
+    release whose five charts its Helm repository lists (acknowledged when out of support: the mirror's copy is
+    what can be run here), the newest Gateway API bundle under gateway-api/. Empty when it holds the pins."""
+    index = yaml.safe_load((directory / "charts" / "index.yaml").read_text())
+    listed = [{entry["version"] for entry in index["entries"].get(chart, [])} for chart in versions.ISTIO_CHARTS]
+    istio_held = set.intersection(*listed)
+    bundles = [path.name for path in (directory / "gateway-api").iterdir() if path.is_dir()]
+    settings: dict[str, Any] = {}
+    if versions.ISTIO_DEFAULT_VERSION not in istio_held and istio_held:
+        istio = max(istio_held, key=versions.parse_istio_version)
+        unsupported = versions.istio_support_problem(istio, today or date.today()) is not None
+        settings["istio"] = {"version": istio, **({"allowUnsupported": True} if unsupported else {})}
+    if versions.GATEWAY_API_DEFAULT_VERSION not in bundles and bundles:
+        settings["gatewayApi"] = {"version": max(bundles, key=versions.parse_gateway_api_version)}
+    return settings
 
 
 def pinned_charts() -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ from e2e import clean_tree_scenario, network_policy_scenarios, scenarios
 from e2e.cert_manager_double import CertManagerDouble
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context, Report
-from e2e.mirror import MirrorServer, fixture_mirror
+from e2e.mirror import MirrorServer, fixture_mirror, held_settings
 from e2e.pulumi_cli import PulumiStack
 from e2e.toolchain import build as toolchain
 from e2e.volume_double import VolumeDouble
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             cluster.start()
         mirror_dir = args.mirror.resolve() if args.mirror else fixture_mirror(directory / "mirror")
         mirror = MirrorServer(mirror_dir).start()
+        if args.mirror:
+            print(f"e2e: the mirror's versions where the pins moved past it: {held_settings(mirror_dir) or 'none'}")
         certificates = CertManagerDouble(cluster).start()
         volumes = VolumeDouble(cluster).start()
         stack = PulumiStack(

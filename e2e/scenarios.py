@@ -17,7 +17,7 @@ import yaml
 from definitions import versions
 from e2e.cluster import NODE_COUNT, condition
 from e2e.context import Context
-from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_ISTIO_VERSION
+from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_OLD_ISTIO_VERSION, held_settings
 from e2e.multicluster import multicluster
 from e2e.pulumi_cli import PROJECT_DIR, Result
 
@@ -35,6 +35,8 @@ def dev_config(context: Context, **overrides: Any) -> dict[str, Any]:
     shipped = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
     config = copy.deepcopy(shipped)
     config[f"{PROJECT}:mirror"] = context.mirror.settings()
+    if not context.fixture:  # --mirror: the versions it holds where the pins moved past them
+        config.update({f"{PROJECT}:{key}": value for key, value in held_settings(context.mirror.directory).items()})
     for key, value in overrides.items():
         config[f"{PROJECT}:{key}"] = value
     return config
@@ -356,15 +358,17 @@ def mirror_lacks(context: Context, charts: list[tuple[str, str]]) -> list[str]:
 
 def revision_runbook(context: Context) -> None:
     report = context.report
-    needed = [(c, v) for c in ("base", "istiod", "gateway") for v in (RUNBOOK_ISTIO_VERSION, NEXT_ISTIO_VERSION)]
+    old, new = RUNBOOK_OLD_ISTIO_VERSION, versions.ISTIO_DEFAULT_VERSION
+    needed = [(c, v) for c in ("base", "istiod", "gateway") for v in (old, new, NEXT_ISTIO_VERSION)]
     missing = [] if context.fixture else mirror_lacks(context, needed)
     if missing:
         # Only with --mirror: the mirror command copies the pinned versions, not the runbook's newer ones.
         print(f"e2e: revision-runbook NOT RUN: the mirror has no {', '.join(missing)}", flush=True)
         return
-    old, new = versions.ISTIO_DEFAULT_VERSION, RUNBOOK_ISTIO_VERSION
     follows = ["apps", "payments"]
-    runbook_step(context, "0 (install)", {"version": old}, follows)
+    # The old release is past its end of support: installed only with the acknowledgment (docs/upgrades.md), which
+    # no later step repeats (the canary beside a supported release is the way out).
+    runbook_step(context, "0 (install)", {"version": old, "allowUnsupported": True}, follows)
     runbook_up(context, "0 (install)")
 
     # 1. Add the new revision.
@@ -399,7 +403,7 @@ def revision_runbook(context: Context) -> None:
     report.check("runbook 3: - istio-sidecar-injector", find(ops, MWC, ":istio-sidecar-injector") == ["delete"], ops)
     report.check("runbook 3: ~ ingress-gateway", "update" in children(ops, "ingress-gateway"), ops)
     dashboards = [op for urn, op in ops.items() if urn_name(urn).startswith("grafana-") and urn_type(urn) == CONFIGMAP]
-    report.check("runbook 3: Grafana's Istio dashboards move to 1.31.0", dashboards == ["replace"] * 7, dashboards)
+    report.check(f"runbook 3: Grafana's Istio dashboards move to {new}", dashboards == ["replace"] * 7, dashboards)
     runbook_up(context, "3")
     validator = context.cluster.get(f"{WEBHOOKS}/validatingwebhookconfigurations/istiod-default-validator")
     called = validator["webhooks"][0]["clientConfig"]["service"]["name"]

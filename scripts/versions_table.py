@@ -45,7 +45,7 @@ def table() -> str:
             f"Istio charts {', '.join(f'`{chart}`' for chart in versions.ISTIO_CHARTS)} (`cni` with the CNI agent, "
             "`ztunnel` in ambient; `istio.version`, `istio.revisions`)",
             f"{versions.ISTIO_DEFAULT_VERSION} by default; accepted: {istio_accepted}, newer minors",
-            versions.ISTIO_REPOSITORY,
+            f"{versions.ISTIO_REPOSITORY} (or {versions.ISTIO_OCI_REPOSITORY})",
             f"{istio_kubernetes} (a newer minor: Istio's own table)",
         ),
         (
@@ -86,10 +86,31 @@ def table() -> str:
     return "\n".join(lines)
 
 
+def support_table() -> str:
+    """Istio's support window, as the settings rules read it (stacks/support.py)."""
+    lines = ["| Istio minor | released | supported until | newest patch |", "|---|---|---|---|"]
+    for minor_version in sorted({*versions.ISTIO_KUBERNETES, *versions.ISTIO_MINOR_RELEASED}):
+        released = versions.ISTIO_MINOR_RELEASED.get(minor_version)
+        ends = versions.ISTIO_SUPPORT_ENDS.get(minor_version)
+        patch = versions.ISTIO_NEWEST_PATCH.get(minor_version)
+        lines.append(
+            f"| {minor(minor_version)} | {released.isoformat() if released else ''} | "
+            f"{ends.isoformat() if ends else 'not known yet (the minor two above is unreleased)'} | "
+            f"{f'{minor(minor_version)}.{patch}' if patch is not None else ''} |"
+        )
+    return "\n".join(lines)
+
+
+def status_table() -> str:
+    lines = ["| pin | newest known upstream | read here |", "|---|---|---|"]
+    lines += [f"| {piece} | {newest} | {read} |" for piece, (newest, read) in versions.PIN_STATUS.items()]
+    return "\n".join(lines)
+
+
 def page_with_table(page: str) -> str:
     before, rest = page.split(START, 1)
     _, after = rest.split(END, 1)
-    return f"{before}{START}\n{table()}\n{END}{after}"
+    return f"{before}{START}\n{table()}\n\n{support_table()}\n\n{status_table()}\n{END}{after}"
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -16,6 +17,7 @@ from pydantic_core import ErrorDetails
 from stacks.installed import InstalledIstio, read_installed
 from stacks.rules import cross_section_problems, installed_istio_problems
 from stacks.settings import Settings, SettingsError
+from stacks.support import istio_support_problems
 
 # Values that must come from `pulumi config set --secret`: (top-level key, path, how to read it from settings).
 SECRET_VALUES = (
@@ -31,20 +33,24 @@ MOVED_KEYS: dict[tuple[str, ...], str] = {
 
 
 def load_settings(
-    raw: dict[str, Any], secret_keys: frozenset[str] = frozenset(), installed: InstalledIstio | None = None
+    raw: dict[str, Any],
+    secret_keys: frozenset[str] = frozenset(),
+    installed: InstalledIstio | None = None,
+    today: date | None = None,
 ) -> Settings:
     """Parse the project's config (top-level key -> value, objects as dicts or JSON strings).
 
     `secret_keys` are the top-level keys Pulumi holds encrypted; a secret value under any other key would sit
     in plain text in the stack's YAML, so it is refused. `installed` is what the previous `up` installed: the
-    upgrade steps it makes unsafe are refused too (once the config is valid on its own).
+    upgrade steps it makes unsafe are refused too (once the config is valid on its own). `today` (default: the
+    machine's date) decides which Istio minors are past their end of support.
     """
     data = {key: _decode(value) for key, value in raw.items()}
     try:
         settings = Settings.model_validate(data)
     except ValidationError as error:
         raise SettingsError([_describe(e) for e in error.errors()]) from None
-    problems = cross_section_problems(settings)
+    problems = cross_section_problems(settings) + istio_support_problems(settings, today or date.today())
     for key, path, present in SECRET_VALUES:
         if present(settings) is not None and key not in secret_keys:
             problems.append(f"{path}: stored in plain text; set it with `pulumi config set --secret --path {path} ...`")

@@ -139,7 +139,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             replicas=sizing.istiod_replicas,
             sidecar=sizing.sidecar,
             highly_available=sizing.highly_available,
-            alpha_gateway_api=settings.gateway_api.tcp_routes,
+            tcp_routes=settings.gateway_api.tcp_routes,
             cni=cni,
             ambient=(
                 AmbientControlPlane(addresses.NODE_AGENTS_NAMESPACE, ZTUNNEL_NAME, sizing.waypoint) if ambient else None

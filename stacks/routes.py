@@ -92,6 +92,7 @@ def route_args(
         retry=Retry(retry.attempts, retry.per_try_timeout, retry.conditions) if retry else None,
         parent_ref=mesh.gateway.parent_ref(listener(settings, route)),
         istio_gateway=f"{settings.ingress.namespace}/{ISTIO_GATEWAY}",
+        tcp_route_api=versions.tcp_route_api_version(settings.gateway_api.version) if route.kind == "tcp" else None,
         outlier_detection=OutlierDetection(
             outlier.consecutive5xx_errors, outlier.interval, outlier.base_ejection_time, outlier.max_ejection_percent
         )

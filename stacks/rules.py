@@ -26,12 +26,13 @@ def cross_section_problems(settings: Settings) -> list[str]:
     """Rules that span several sections; each problem names the key to change."""
     problems = []
     gateway_api = settings.gateway_api
-    if gateway_api.tcp_routes and not versions.gateway_api_serves_tcproute(gateway_api.version, gateway_api.channel):
-        problems.append(
-            "gatewayApi.tcpRoutes: Istio reads TCPRoute only as v1alpha2, which the "
-            f"{gateway_api.channel} channel of {gateway_api.version} does not serve; "
-            "set gatewayApi.channel to experimental or tcpRoutes to false"
-        )
+    for revision in settings.istio.installed if gateway_api.tcp_routes else ():
+        problem = versions.istio_tcproute_problem(revision.version, gateway_api.version, gateway_api.channel)
+        if problem:
+            problems.append(
+                f"gatewayApi.tcpRoutes: {problem}; accepted: Istio 1.31+ with Gateway API v1.6.0+ (either channel), "
+                "Istio 1.30 and older with the experimental channel; or set tcpRoutes to false"
+            )
     problems += _platform_problems(settings)
     problems += _namespace_problems(settings)
     problems += _istio_revision_problems(settings)
@@ -439,8 +440,8 @@ def _tcp_route_problems(settings: Settings, route: RouteSettings, key: str, list
     problems = []
     if not settings.gateway_api.tcp_routes:
         problems.append(
-            f"{key}.kind: tcp needs TCPRoute, which Istio 1.30 reads only as v1alpha2 from the experimental "
-            "channel: set gatewayApi.channel experimental and gatewayApi.tcpRoutes true"
+            f"{key}.kind: tcp needs TCPRoute: set gatewayApi.tcpRoutes true (Istio 1.31+ reads it as v1 from a "
+            "Gateway API v1.6+ bundle; Istio 1.30 and older as v1alpha2 from the experimental channel)"
         )
     for field_name, value in (
         ("pathPrefix", route.path_prefix),
@@ -493,6 +494,14 @@ def _retry_problems(settings: Settings, route: RouteSettings, key: str) -> list[
                 f"{key}.retries.conditions: an HTTPRoute retries on status codes only (Istio adds connection "
                 f"failures itself); {', '.join(words)} needs kind istio"
             )
+        # Gateway API v1.6's HTTPRoute CRD requires retry.attempts >= 1 and unique codes (config/crd at v1.6.1).
+        if retries.attempts == 0 and versions.parse_gateway_api_version(settings.gateway_api.version) >= (1, 6, 0):
+            problems.append(
+                f"{key}.retries.attempts: 0 is refused by the HTTPRoute CRD of Gateway API "
+                f"{settings.gateway_api.version} (at least 1); drop retries to turn them off"
+            )
+        if len(set(retries.conditions)) != len(retries.conditions):
+            problems.append(f"{key}.retries.conditions: a status code is listed twice (the HTTPRoute CRD refuses it)")
     return problems
 
 

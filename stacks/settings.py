@@ -237,7 +237,7 @@ class IstioSettings(Section):
     """
 
     shorthand_version: IstioVersion | None = Field(
-        None, alias="version", description="one revision, `default`, at this Istio release (the default: 1.30.3)"
+        None, alias="version", description="one revision, `default`, at this Istio release (the default: 1.31.4)"
     )
     revisions: tuple[IstioRevisionSettings, ...] | None = Field(
         None, description="one or two istiod revisions installed side by side (canary upgrades)"
@@ -247,6 +247,11 @@ class IstioSettings(Section):
         description="the revision behind the `default` tag: istio-injection=enabled, validation, the ingress gateway",
     )
     access_logs: bool = Field(True, description="Envoy access logs to stdout (meshConfig.accessLogFile)")
+    allow_unsupported: bool = Field(
+        False,
+        description="accept an Istio minor past its end of support as the only or the default revision (stacks/"
+        "support.py): to stand up or keep the old side of an upgrade knowingly",
+    )
 
     @property
     def installed(self) -> tuple[IstioRevisionSettings, ...]:

@@ -169,6 +169,14 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
     ("ztunnel", "1.30.3"): ZTUNNEL_KEYS,
     ("cni", "1.31.0"): CNI_KEYS,
     ("ztunnel", "1.31.0"): ZTUNNEL_KEYS,
+    # The default since 1.31.4, whose tag cannot be read here: 1.31.0-rc.0 is the closest. Its values.yaml files
+    # only add keys to 1.30.3's (base readerServiceAccount, gateway dnsPolicy/dnsConfig, ztunnel
+    # terminationMessagePolicy), none of the keys above changes, and a patch release keeps values compatible.
+    ("base", "1.31.4"): {"base.validationFailurePolicy", "defaultRevision"},
+    ("istiod", "1.31.4"): ISTIOD_KEYS,
+    ("gateway", "1.31.4"): GATEWAY_KEYS,
+    ("cni", "1.31.4"): CNI_KEYS,
+    ("ztunnel", "1.31.4"): ZTUNNEL_KEYS,
     # kubernetes-sigs/external-dns external-dns-helm-chart-1.21.1 charts/external-dns: values.yaml (schema allows
     # unknown keys); templates/deployment.yaml renders provider.name, sources, policy, registry, txtOwnerId,
     # domainFilters, logFormat, env, extraVolumes(Mounts) (Kubernetes EnvVar / Volume / VolumeMount objects),
@@ -200,6 +208,9 @@ VERIFIED_KEYS: dict[tuple[str, str], set[str]] = {
         "serviceAccount.annotations.*",
         *resources(""),  # values.yaml `resources: {}`, rendered on the external-dns container
         "image.repository",  # mirror.images: templates/_helpers.tpl external-dns.image
+        # values.yaml `annotationPrefix` ([string, null]), templates/deployment.yaml `--annotation-prefix=`; the flag
+        # is v0.21.0 pkg/apis/externaldns/types.go `annotation-prefix` (source/annotations SetAnnotationPrefix).
+        "annotationPrefix",
     },
     # prometheus-community/helm-charts prometheus-29.27.0 charts/prometheus: values.yaml (subchart conditions
     # alertmanager/kube-state-metrics/prometheus-node-exporter/prometheus-pushgateway.enabled; server.*);

@@ -92,11 +92,11 @@ def test_cni_chart_runs_ambient_redirection(ambient):
     cni = ambient.chart("cni").inputs
     assert (cni["chart"], cni["version"], cni["name"], cni["namespace"]) == (
         "cni",
-        "1.30.3",
+        "1.31.4",
         "istio-cni",
         "istio-node-agents",
     )
-    assert cni["repositoryOpts"] == {"repo": "https://istio-release.storage.googleapis.com/charts"}
+    assert cni["repositoryOpts"] == {"repo": "https://blob.istio.io/istio-release/charts"}
     assert cni["values"] == {
         "profile": "ambient",
         "resources": {"requests": {"cpu": "2m", "memory": "12Mi"}, "limits": {"memory": "128Mi"}},
@@ -105,7 +105,7 @@ def test_cni_chart_runs_ambient_redirection(ambient):
 
 def test_ztunnel_chart_at_the_istio_version_scraped_by_prometheus(ambient):
     ztunnel = ambient.chart("ztunnel").inputs
-    assert (ztunnel["chart"], ztunnel["version"], ztunnel["name"]) == ("ztunnel", "1.30.3", "ztunnel")
+    assert (ztunnel["chart"], ztunnel["version"], ztunnel["name"]) == ("ztunnel", "1.31.4", "ztunnel")
     assert ztunnel["values"] == {
         "resources": {"requests": {"cpu": "2m", "memory": "8Mi"}, "limits": {"memory": "256Mi"}},
         "resourceName": "ztunnel",
@@ -283,7 +283,7 @@ def test_labels_per_namespace_per_mode(mixed):
 def test_a_pinned_sidecar_namespace_keeps_its_revision_label_in_an_ambient_mesh():
     result = run(
         {
-            "istio": {"revisions": [{"name": "stable", "version": "1.30.3"}]},
+            "istio": {"revisions": [{"name": "stable", "version": "1.31.4"}]},
             **mesh(
                 dataplane="ambient", injectedNamespaces=[{"name": "apps", "dataplane": "sidecar", "revision": "stable"}]
             ),
@@ -321,7 +321,7 @@ def test_ambient_stack_outputs_each_namespaces_data_plane(ambient):
         "default": "ambient",
         "namespaces": {"apps": "ambient", "demo": "ambient"},
         "waypoints": ["apps"],
-        "nodeAgents": {"version": "1.30.3", "cni": True, "ztunnel": True},
+        "nodeAgents": {"version": "1.31.4", "cni": True, "ztunnel": True},
     }
 
 
@@ -364,7 +364,7 @@ def test_an_in_place_upgrade_restarts_sidecar_namespaces_only():
 
 
 def test_a_stack_from_before_ambient_moves_a_namespace_with_a_restart():
-    previous = {"versions": {"istio": "1.30.3"}, "injectedNamespaces": ["apps", "demo"]}
+    previous = {"versions": {"istio": "1.31.4"}, "injectedNamespaces": ["apps", "demo"]}
     result = run(AMBIENT_STEP, previous=previous)
     assert sorted(result.outputs["istio"]["restart"]) == ["apps"]
 
@@ -446,7 +446,7 @@ BAD_INPUTS = [
     (mesh(dataplane="ambiant"), "mesh.dataplane", ["'sidecar' or 'ambient'"]),
     (
         {
-            "istio": {"revisions": [{"name": "stable", "version": "1.30.3"}]},
+            "istio": {"revisions": [{"name": "stable", "version": "1.31.4"}]},
             **mesh(injectedNamespaces=[{"name": "apps", "dataplane": "ambient", "revision": "stable"}]),
         },
         "mesh.injectedNamespaces[0].revision",

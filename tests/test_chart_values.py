@@ -25,7 +25,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "cni-for-sidecars": {"mesh": {"injectedNamespaces": ["apps"], "cni": {"enabled": True}}},
     "ambient-k3d-waypoint-revision": {
-        "istio": {"revisions": [{"name": "stable", "version": "1.30.3"}]},
+        "istio": {"revisions": [{"name": "stable", "version": "1.31.4"}]},
         "mesh": {
             "dataplane": "ambient",
             "cni": {"platform": "k3d"},

@@ -56,13 +56,13 @@ SETTINGS_TABLE: list[tuple[str, Any]] = [
     ("sizing.gateway.maxReplicas", None),
     ("kubernetes.context", None),
     ("kubernetes.kubeconfig", None),
-    ("istio.version", "1.30.3"),
+    ("istio.version", "1.31.4"),
     ("istio.revisions", None),
     ("istio.defaultRevision", "default"),
     ("istio.accessLogs", True),
     ("ingress.namespace", "istio-ingress"),
     ("ingress.annotations", {}),
-    ("gatewayApi.version", "v1.5.1"),
+    ("gatewayApi.version", "v1.6.1"),
     ("gatewayApi.channel", "standard"),
     ("gatewayApi.install", True),
     ("gatewayApi.retainOnDelete", True),
@@ -240,7 +240,7 @@ def test_destination_defaults():
 
 def test_defaults_reach_the_cluster(run_stack):
     """What an empty config installs: the Jaeger collector as Zipkin address, 1 % sampling, STRICT mTLS, access logs,
-    the standard v1.5.1 bundle kept on destroy, a NodePort ingress in istio-ingress."""
+    the standard v1.6.1 bundle kept on destroy, a NodePort ingress in istio-ingress."""
     run = run_stack({})
     mesh_config = run.chart("istiod").inputs["values"]["meshConfig"]
     assert mesh_config == {
@@ -260,7 +260,7 @@ def test_defaults_reach_the_cluster(run_stack):
     bundle = run.one("kubernetes:yaml/v2:ConfigFile")
     assert (
         bundle.inputs["file"]
-        == "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+        == "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml"
     )
     assert bundle.retain_on_delete
     gateway = run.chart("gateway").inputs

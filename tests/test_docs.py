@@ -179,6 +179,10 @@ def pinned_versions() -> set[str]:
         pinned |= set(re.findall(r"[\w./-]+ (v\d+\.\d+\.\d+)(?: // indirect)?$", module.read_text(), re.M))
         pinned |= set(re.findall(r"^go (\d+\.\d+\.\d+)$", module.read_text(), re.M))  # the Go they need
     pinned |= {toolchain.PROVIDER_VERSION, mirror.NEXT_ISTIO_VERSION}
+    # Newer upstream releases, not pins: definitions/versions.py PIN_STATUS and ISTIO_NEWEST_PATCH, from which the
+    # supported-versions page is written.
+    pinned |= {v for newest, read in versions.PIN_STATUS.values() for v in VERSION.findall(f"{newest} {read}")}
+    pinned |= {f"{a}.{b}.{p}" for (a, b), p in versions.ISTIO_NEWEST_PATCH.items()}
     # The Python packages are pinned in the lock (requirements.lock), the one place they are.
     pinned |= set(re.findall(r"^[\w.-]+==(\d+\.\d+\.\d+)\b", (ROOT / "requirements.lock").read_text(), re.M))
     return pinned

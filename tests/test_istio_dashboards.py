@@ -32,7 +32,7 @@ def dashboard_maps(run):
 
 @pytest.mark.parametrize("version", ["1.30.3", "1.29.6"])
 def test_configmaps_hold_the_dashboards_of_the_installed_istio(run_stack, version):
-    run = run_stack("dev", istio={"version": version})
+    run = run_stack("dev", istio={"version": version, "allowUnsupported": True})
     maps = {r.inputs["metadata"]["name"]: r for r in dashboard_maps(run)}
     assert sorted(maps) == [f"grafana-{name}" for name in NAMES]
     grafana = run.chart("grafana")
@@ -70,7 +70,7 @@ def test_the_source_is_asked_once_for_the_installed_version():
         asked.append((version, mirror))
         return fakes.istio_dashboards(version)
 
-    run_with_source(source, istio={"version": "1.29.6"})
+    run_with_source(source, istio={"version": "1.29.6", "allowUnsupported": True})
     assert asked == [("1.29.6", None)]
 
 

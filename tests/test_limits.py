@@ -52,9 +52,14 @@ def tcp_route(port: int) -> dict[str, Any]:
     }
 
 
+# The limits below hold whatever Istio's support window says (tests/test_istio_support.py tests that window): their
+# out-of-support releases are acknowledged, so only the limit under test can refuse them.
+ACKNOWLEDGED = {"allowUnsupported": True}
+
+
 def revisions(*pairs: tuple[str, str]) -> dict[str, Any]:
     listed = [{"name": name, "version": version} for name, version in pairs]
-    return {"istio": {"revisions": listed, "defaultRevision": pairs[0][0]}}
+    return {"istio": {"revisions": listed, "defaultRevision": pairs[0][0], **ACKNOWLEDGED}}
 
 
 def labels(total: int) -> str:
@@ -105,11 +110,11 @@ EDGES = [
         "sizing.gateway.minReplicas",
     ),
     # Istio: the patch floors with base.validationFailurePolicy (1.28.10, 1.29.6, 1.30.3)
-    ("istio 1.28.10", dev(istio={"version": "1.28.10"}), None),
+    ("istio 1.28.10", dev(istio={"version": "1.28.10", **ACKNOWLEDGED}), None),
     ("istio 1.28.9", dev(istio={"version": "1.28.9"}), "istio.version"),
-    ("istio 1.29.6", dev(istio={"version": "1.29.6"}), None),
+    ("istio 1.29.6", dev(istio={"version": "1.29.6", **ACKNOWLEDGED}), None),
     ("istio 1.29.5", dev(istio={"version": "1.29.5"}), "istio.version"),
-    ("istio 1.30.3", dev(istio={"version": "1.30.3"}), None),
+    ("istio 1.30.3", dev(istio={"version": "1.30.3", **ACKNOWLEDGED}), None),
     ("istio 1.30.2", dev(istio={"version": "1.30.2"}), "istio.version"),
     # revisions: one or two, at most two minors apart (either listed first), names of at most 56 characters
     ("two minors apart, older first", dev(**revisions(("old", "1.28.10"), ("new", "1.30.3"))), None),
@@ -238,7 +243,9 @@ IN_PLACE = [
     ("installed", "wanted", "refused_key"), [case[1:] for case in IN_PLACE], ids=[case[0] for case in IN_PLACE]
 )
 def test_in_place_steps_at_their_edge_both_ways(installed, wanted, refused_key):
-    check(dev(istio={"version": wanted}), refused_key, InstalledIstio({"default": installed}, "default"))
+    check(
+        dev(istio={"version": wanted, **ACKNOWLEDGED}), refused_key, InstalledIstio({"default": installed}, "default")
+    )
 
 
 @pytest.mark.parametrize(

@@ -118,11 +118,11 @@ def test_provider_is_ambient_without_settings(dev):
 
 
 def test_istio_charts_are_pinned_to_the_istio_version(run_stack):
-    run = run_stack("dev", istio={"version": "1.30.4"})
+    run = run_stack("dev", istio={"version": "1.31.2"})
     for chart in ("base", "istiod", "gateway"):
         inputs = run.chart(chart).inputs
-        assert inputs["version"] == "1.30.4"
-        assert inputs["repositoryOpts"] == {"repo": "https://istio-release.storage.googleapis.com/charts"}
+        assert inputs["version"] == "1.31.2"
+        assert inputs["repositoryOpts"] == {"repo": "https://blob.istio.io/istio-release/charts"}
 
 
 def test_release_names_and_namespaces(dev):
@@ -165,10 +165,18 @@ def test_tracing_off_means_no_provider_and_no_telemetry(run_stack):
     assert run.of_type("kubernetes:telemetry.istio.io/v1:Telemetry") == []
 
 
-def test_tcp_routes_turn_on_istio_alpha_gateway_api(run_stack):
-    run = run_stack("dev", gatewayApi={"channel": "experimental", "tcpRoutes": True})
-    assert run.chart("istiod").inputs["values"]["env"] == {"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"}
-    assert run.one(CONFIG_FILE).inputs["file"].endswith("/v1.5.1/experimental-install.yaml")
+def test_tcp_routes_turn_on_the_alpha_gateway_api_of_istio_before_1_31_only(run_stack):
+    """Istio 1.30.3 reads TCPRoute only behind PILOT_ENABLE_ALPHA_GATEWAY_API; 1.31 reads it as v1 without it
+    (pkg/config/schema/collections at 1.31.0-rc.0: TCPRoute in the stable Gateway API set)."""
+    istio = {"revisions": [{"name": "old", "version": "1.30.3"}, {"name": "new", "version": "1.31.4"}]}
+    run = run_stack(
+        "dev", istio={**istio, "defaultRevision": "old"}, gatewayApi={"channel": "experimental", "tcpRoutes": True}
+    )
+    assert run.named("istio-istiod-old").inputs["values"]["env"] == {"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"}
+    assert "env" not in run.named("istio-istiod-new").inputs["values"]
+    assert run.one(CONFIG_FILE).inputs["file"].endswith("/v1.6.1/experimental-install.yaml")
+    alone = run_stack("dev", gatewayApi={"tcpRoutes": True})
+    assert "env" not in alone.chart("istiod").inputs["values"]
 
 
 def test_no_alpha_gateway_api_by_default(dev):
@@ -222,7 +230,7 @@ def test_ingress_service_type_and_annotations_from_settings(run_stack):
 def test_gateway_api_crds_are_the_pinned_release_asset(dev):
     bundle = dev.one(CONFIG_FILE)
     assert bundle.inputs["file"] == (
-        "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+        "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml"
     )
 
 
@@ -263,10 +271,10 @@ def test_retain_transform_sets_retain_on_delete_on_each_object():
 
 def test_outputs(dev):
     assert dev.outputs["versions"] == {
-        "istio": "1.30.3",
-        "gatewayApi": "v1.5.1",
+        "istio": "1.31.4",
+        "gatewayApi": "v1.6.1",
         "gatewayApiChannel": "standard",
-        "gatewayApiBundle": "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml",
+        "gatewayApiBundle": "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml",
     }
     assert dev.outputs["ingress"]["service"] == "istio-ingressgateway"
     assert dev.outputs["ingress"]["namespace"] == "istio-ingress"

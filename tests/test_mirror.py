@@ -89,7 +89,7 @@ def test_without_a_mirror_the_scan_finds_the_public_homes(shared_run, stack):
     named = set().union(*(hosts_named(r.inputs) for r in run.resources))
     # The Gateway API bundle's home, unless the platform installs the CRDs (Pulumi.gcp.yaml: GKE does).
     bundle = {"github.com"} if config.get("gatewayApi", {}).get("install", True) else set()
-    assert {"istio-release.storage.googleapis.com", "quay.io", *bundle} <= named
+    assert {"blob.istio.io", "quay.io", *bundle} <= named
 
 
 def test_the_airgapped_stack_is_the_dev_stack_with_a_mirror():
@@ -107,7 +107,7 @@ def test_every_chart_comes_from_the_mirror_repository(shared_run):
     for chart in charts.values():
         assert chart.inputs["repositoryOpts"] == {"repo": "https://mirror.internal.example/charts"}
     assert run.one("kubernetes:yaml/v2:ConfigFile").inputs["file"] == (
-        "https://mirror.internal.example/gateway-api/v1.5.1/standard-install.yaml"
+        "https://mirror.internal.example/gateway-api/v1.6.1/standard-install.yaml"
     )
 
 
@@ -175,7 +175,7 @@ def test_oci_charts_and_overrides_with_secret_credentials(run_stack):
     run = run_stack("airgapped", stack="airgapped", mirror={**MIRROR, "charts": charts}, secret_keys=("mirror",))
     istiod = run.chart("oci://registry.internal.example/charts/istiod")
     assert istiod.inputs["repositoryOpts"] == {"username": "ci-reader", "password": "s3cret-reader"}
-    assert istiod.inputs["version"] == "1.30.3"
+    assert istiod.inputs["version"] == "1.31.4"
     cert_manager = run.chart("cert-manager")
     assert cert_manager.inputs["repositoryOpts"]["repo"] == "https://mirror.internal.example/jetstack"
     for chart in run.of_type("kubernetes:helm.sh/v4:Chart"):
@@ -202,8 +202,8 @@ def test_a_local_directory_serves_the_bundle_and_the_dashboards(tmp_path):
         dashboards=source,
         kubeconfig=fakes.KIND_KUBECONFIG,
     )
-    assert run.one("kubernetes:yaml/v2:ConfigFile").inputs["file"] == f"{tmp_path}/v1.5.1/standard-install.yaml"
-    assert asked == [("1.30.3", str(tmp_path))]
+    assert run.one("kubernetes:yaml/v2:ConfigFile").inputs["file"] == f"{tmp_path}/v1.6.1/standard-install.yaml"
+    assert asked == [("1.31.4", str(tmp_path))]
 
 
 @pytest.mark.parametrize("stack", shipped_stacks())

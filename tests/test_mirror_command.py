@@ -174,11 +174,11 @@ def test_the_plan_for_the_shipped_stacks():
     stacks = [command.stack_settings(command.stack_config(stack)) for stack in command.shipped_stacks()]
     to_fetch = command.plan(stacks)
     assert [(r.chart, r.version, r.repository) for r in to_fetch.charts] == [
-        ("base", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
-        ("istiod", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
-        ("gateway", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
-        ("cni", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
-        ("ztunnel", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
+        ("base", "1.31.4", "https://blob.istio.io/istio-release/charts"),
+        ("istiod", "1.31.4", "https://blob.istio.io/istio-release/charts"),
+        ("gateway", "1.31.4", "https://blob.istio.io/istio-release/charts"),
+        ("cni", "1.31.4", "https://blob.istio.io/istio-release/charts"),
+        ("ztunnel", "1.31.4", "https://blob.istio.io/istio-release/charts"),
         ("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
         ("prometheus", "29.27.0", "https://prometheus-community.github.io/helm-charts"),
         ("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts"),
@@ -187,24 +187,24 @@ def test_the_plan_for_the_shipped_stacks():
         ("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
     ]
     assert to_fetch.files[0] == command.FileDownload(
-        "Gateway API v1.5.1 standard bundle",
-        "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml",
-        "gateway-api/v1.5.1/standard-install.yaml",
+        "Gateway API v1.6.1 standard bundle",
+        "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml",
+        "gateway-api/v1.6.1/standard-install.yaml",
     )
     dashboards = [f.path for f in to_fetch.files[1:]]
-    assert len(dashboards) == 7 and all(p.startswith("istio-dashboards/1.30.3/") for p in dashboards)
+    assert len(dashboards) == 7 and all(p.startswith("istio-dashboards/1.31.4/") for p in dashboards)
     assert to_fetch.files[1].url == (
-        "https://raw.githubusercontent.com/istio/istio/1.30.3/manifests/addons/dashboards/istio-extension-dashboard.json"
+        "https://raw.githubusercontent.com/istio/istio/1.31.4/manifests/addons/dashboards/istio-extension-dashboard.json"
     )
     assert to_fetch.images == (
         "docker.io/grafana/grafana:13.2.0",
-        "docker.io/istio/install-cni:1.30.3",
-        "docker.io/istio/install-cni:1.30.3-distroless",  # the ambient stack: its profile's variant
-        "docker.io/istio/pilot:1.30.3",
-        "docker.io/istio/pilot:1.30.3-distroless",
-        "docker.io/istio/proxyv2:1.30.3",
-        "docker.io/istio/proxyv2:1.30.3-distroless",
-        "docker.io/istio/ztunnel:1.30.3",
+        "docker.io/istio/install-cni:1.31.4",
+        "docker.io/istio/install-cni:1.31.4-distroless",  # the ambient stack: its profile's variant
+        "docker.io/istio/pilot:1.31.4",
+        "docker.io/istio/pilot:1.31.4-distroless",
+        "docker.io/istio/proxyv2:1.31.4",
+        "docker.io/istio/proxyv2:1.31.4-distroless",
+        "docker.io/istio/ztunnel:1.31.4",
         "docker.io/jaegertracing/jaeger:2.19.0",
         "docker.io/library/python:3.13.7-alpine3.22"
         "@sha256:9ba6d8cbebf0fb6546ae71f2a1c14f6ffd2fdab83af7fa5669734ef30ad48844",
@@ -223,18 +223,18 @@ def test_the_plan_for_the_shipped_stacks():
 
 
 def test_every_istio_version_a_stack_names_is_mirrored():
-    revisions = [{"name": "a", "version": "1.30.3"}, {"name": "b", "version": "1.29.6"}]
+    revisions = [{"name": "a", "version": "1.31.4"}, {"name": "b", "version": "1.30.3"}]
     canary = {**command.stack_config("dev"), "istio": {"revisions": revisions, "defaultRevision": "b"}}
     to_fetch = command.plan([command.stack_settings(canary)])
     istio_charts = [(r.chart, r.version) for r in to_fetch.charts if r.repository == versions.ISTIO_REPOSITORY]
     charts = ("base", "istiod", "gateway", "cni", "ztunnel")
-    assert istio_charts == [(chart, version) for version in ("1.29.6", "1.30.3") for chart in charts]
+    assert istio_charts == [(chart, version) for version in ("1.30.3", "1.31.4") for chart in charts]
     assert {f.path.split("/")[1] for f in to_fetch.files if f.path.startswith("istio-dashboards/")} == {
-        "1.29.6",
         "1.30.3",
+        "1.31.4",
     }
-    assert "docker.io/istio/proxyv2:1.29.6" in to_fetch.images
-    assert "docker.io/istio/proxyv2:1.29.6-distroless" not in to_fetch.images  # dev is not ambient
+    assert "docker.io/istio/proxyv2:1.30.3" in to_fetch.images
+    assert "docker.io/istio/proxyv2:1.30.3-distroless" not in to_fetch.images  # dev is not ambient
 
 
 def test_the_command_reports_a_failure_by_name(tmp_path, monkeypatch, capsys, upstream):

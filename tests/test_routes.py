@@ -17,7 +17,8 @@ GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 VIRTUAL_SERVICE = "kubernetes:networking.istio.io/v1:VirtualService"
 ISTIO_GATEWAY = "kubernetes:networking.istio.io/v1:Gateway"
 DESTINATION_RULE = "kubernetes:networking.istio.io/v1:DestinationRule"
-TCP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1alpha2:TCPRoute"
+TCP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:TCPRoute"
+TCP_ROUTE_V1ALPHA2 = "kubernetes:gateway.networking.k8s.io/v1alpha2:TCPRoute"
 
 BASE: dict[str, Any] = {
     "cloud": "local",
@@ -221,22 +222,26 @@ def test_no_istio_gateway_without_istio_routes(run_stack):
 # --- kind tcp -------------------------------------------------------------------------------------------
 
 
-def test_tcp_route(run_stack):
+TCP_DB = {"name": "db", "namespace": "shop", "kind": "tcp", "service": "postgres", "port": 5432, "listenerPort": 5432}
+
+
+def test_a_tcp_route_is_v1alpha2_where_the_bundle_serves_no_v1(run_stack):
+    """Gateway API v1.5 serves TCPRoute only at v1alpha2 (experimental); Istio 1.30 reads it there."""
     run = run_stack(
         with_routes(
-            {
-                "name": "db",
-                "namespace": "shop",
-                "kind": "tcp",
-                "service": "postgres",
-                "port": 5432,
-                "listenerPort": 5432,
-            },
-            gatewayApi={"channel": "experimental", "tcpRoutes": True},
+            TCP_DB,
+            istio={"version": "1.30.3", "allowUnsupported": True},
+            gatewayApi={"version": "v1.5.1", "channel": "experimental", "tcpRoutes": True},
         )
     )
+    assert route(run, TCP_ROUTE_V1ALPHA2, "db").inputs["apiVersion"] == "gateway.networking.k8s.io/v1alpha2"
+
+
+def test_tcp_route(run_stack):
+    run = run_stack(with_routes(TCP_DB, gatewayApi={"channel": "experimental", "tcpRoutes": True}))
     tcp = route(run, TCP_ROUTE, "db").inputs
-    assert tcp["apiVersion"] == "gateway.networking.k8s.io/v1alpha2"
+    # v1 from Gateway API v1.6 (both channels serve it), which Istio 1.31 reads.
+    assert tcp["apiVersion"] == "gateway.networking.k8s.io/v1"
     assert tcp["metadata"]["annotations"] == {"external-dns.alpha.kubernetes.io/hostname": "db.mesh.example.com"}
     assert tcp["spec"] == {
         "parentRefs": [{"name": "mesh-gateway", "namespace": "istio-ingress", "sectionName": "tcp-5432"}],

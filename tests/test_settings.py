@@ -43,7 +43,16 @@ BAD_INPUTS = [
         "ingress.serviceType",
         ["'LoadBalancer', 'NodePort' or 'ClusterIP'"],
     ),
-    ({"gatewayApi": {"tcpRoutes": True}}, "gatewayApi.tcpRoutes", ["v1alpha2", "experimental"]),
+    (
+        {"gatewayApi": {"version": "v1.5.1", "channel": "experimental", "tcpRoutes": True}},
+        "gatewayApi.tcpRoutes",
+        ["Istio 1.31.4 reads TCPRoute only as v1", "v1.6.0 or newer", "v1.5.1"],
+    ),
+    (
+        {"istio": {"version": "1.30.3", "allowUnsupported": True}, "gatewayApi": {"tcpRoutes": True}},
+        "gatewayApi.tcpRoutes",
+        ["Istio 1.30.3 reads TCPRoute only as v1alpha2", "standard channel of v1.6.1"],
+    ),
     (
         {
             "cloud": "gcp",
@@ -122,12 +131,50 @@ def test_settings_are_frozen(section, field, value):
 
 @pytest.mark.parametrize("version", ["1.28.10", "1.29.6", "1.30.3", "1.30.4", "1.31.0"])
 def test_istio_versions_with_the_failure_policy_are_accepted(version):
-    assert load_settings({"istio": {"version": version}}).istio.version == version
+    # Out-of-support minors (stacks/support.py) need the acknowledgment; the failure-policy rule is the one here.
+    assert load_settings({"istio": {"version": version, "allowUnsupported": True}}).istio.version == version
 
 
-def test_tcp_routes_are_accepted_on_the_experimental_channel():
-    settings = load_settings({"gatewayApi": {"channel": "experimental", "tcpRoutes": True}})
-    assert settings.gateway_api.tcp_routes
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"gatewayApi": {"tcpRoutes": True}},  # Istio 1.31.4 and v1.6.1 standard: TCPRoute v1
+        {"gatewayApi": {"channel": "experimental", "tcpRoutes": True}},
+        {
+            "istio": {"version": "1.30.3", "allowUnsupported": True},
+            "gatewayApi": {"channel": "experimental", "tcpRoutes": True},
+        },
+        {
+            "istio": {
+                "revisions": [{"name": "a", "version": "1.30.3"}, {"name": "b", "version": "1.31.4"}],
+                "defaultRevision": "a",
+            },
+            "gatewayApi": {"channel": "experimental", "tcpRoutes": True},
+        },
+    ],
+)
+def test_tcp_routes_where_every_istio_revision_reads_them(config):
+    assert load_settings(config).gateway_api.tcp_routes
+
+
+def test_tcp_routes_through_a_canary_need_a_bundle_both_revisions_read():
+    two = {
+        "revisions": [{"name": "a", "version": "1.30.3"}, {"name": "b", "version": "1.31.4"}],
+        "defaultRevision": "a",
+    }
+    with pytest.raises(SettingsError) as standard:
+        load_settings({"istio": two, "gatewayApi": {"tcpRoutes": True}})
+    assert standard.value.problems == [
+        "gatewayApi.tcpRoutes: Istio 1.30.3 reads TCPRoute only as v1alpha2, which the standard channel of v1.6.1 "
+        "does not serve; accepted: Istio 1.31+ with Gateway API v1.6.0+ (either channel), Istio 1.30 and older with "
+        "the experimental channel; or set tcpRoutes to false"
+    ]
+    with pytest.raises(SettingsError) as old_bundle:
+        load_settings({"istio": two, "gatewayApi": {"version": "v1.5.1", "channel": "experimental", "tcpRoutes": True}})
+    assert [p.split(";")[0] for p in old_bundle.value.problems] == [
+        "gatewayApi.tcpRoutes: Istio 1.31.4 reads TCPRoute only as v1, from a Gateway API bundle of v1.6.0 or newer "
+        "(it ignores the TCPRoute CRD of v1.5.1)"
+    ]
 
 
 def test_config_and_secret_keys_from_the_pulumi_cli_environment(monkeypatch):

@@ -154,7 +154,7 @@ def test_shipped_stack_builds_what_its_readme_promises(shared_run, stack):
     expected = EXPECTED[stack]
     run = shared_run(stack, stack=stack)
     assert run.outputs["cloud"] == expected["cloud"]
-    assert run.outputs["versions"]["istio"] == "1.30.3"
+    assert run.outputs["versions"]["istio"] == "1.31.4"
     assert set(run.charts()) == expected["charts"]
     assert {r.inputs["metadata"]["name"] for r in run.of_type("kubernetes:core/v1:Namespace")} == expected["namespaces"]
     counts = {kind: len(run.of_type(kind)) for kind in expected["kinds"]}

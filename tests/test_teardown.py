@@ -305,7 +305,7 @@ ISTIO_CRDS = (
 )
 GATEWAY_API_CRDS = (
     "kubectl --context kind-mesh delete -f "
-    "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+    "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml"
 )
 
 # cert-manager v1.21.1 deploy/charts/cert-manager/templates/_helpers.tpl, cert-manager.crd-labels

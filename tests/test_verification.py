@@ -195,7 +195,7 @@ def name_for(**overrides) -> str:
     "change",
     [
         {"mesh": {"tracing": {"sampling": 50}, "injectedNamespaces": ["apps"]}},
-        {"istio": {"version": "1.30.4"}},
+        {"istio": {"version": "1.31.3"}},
         {"routes": [SHOP]},
         {"demo": {"enabled": True, "namespace": "httpbin"}},
         {"profile": "production"},
