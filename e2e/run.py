@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from e2e import scenarios
+from e2e import convergence, drift, faults, scenarios
 from e2e.cert_manager_double import CertManagerDouble
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context, Report
@@ -30,13 +30,16 @@ from e2e.pulumi_cli import PulumiStack
 from e2e.toolchain import build as toolchain
 from e2e.volume_double import VolumeDouble
 
+# The happy path first, then the faults and the drift, each ending destroyed with nothing left behind.
+SCENARIOS: dict[str, Callable[[Context], None]] = {**scenarios.ALL, **faults.ALL, **drift.ALL}
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m e2e.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--mirror", type=Path, help="a mirror directory made by `python -m scripts.mirror DIR`")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory even when it passes")
     parser.add_argument(
-        "--only", nargs="*", default=None, help=f"scenarios to run, in order (default all: {' '.join(scenarios.ALL)})"
+        "--only", nargs="*", default=None, help=f"scenarios to run, in order (default all: {' '.join(SCENARIOS)})"
     )
     args = parser.parse_args(argv)
     report = Report()
@@ -67,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         with report.step("stack init"):
             stack.init()
         context = Context(report, cluster, stack, mirror, certificates, fixture=args.mirror is None)
-        for name in args.only or scenarios.ALL:
-            run_scenario(name, scenarios.ALL[name], context)
+        context.baseline = convergence.listing(cluster)
+        for name in args.only or SCENARIOS:
+            run_scenario(name, SCENARIOS[name], context)
     except Exception:
         failed_hard = True
         traceback.print_exc()
