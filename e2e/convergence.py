@@ -19,7 +19,8 @@ from typing import Any
 
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context
-from e2e.scenarios import CRD_GROUPS_KEPT, changes
+from e2e.pulumi_cli import Result
+from e2e.scenarios import CRD_GROUPS_KEPT, UNCHANGED, steps
 
 # (group, resource, namespace, name): an object's identity, whatever its version.
 Identity = tuple[str, str, str, str]
@@ -28,6 +29,10 @@ Listing = dict[Identity, dict[str, Any]]
 # Records, not objects: every action adds some.
 EVENTS = {("", "events"), ("events.k8s.io", "events")}
 CRDS = ("apiextensions.k8s.io", "customresourcedefinitions")
+# The API server registers an APIService for every group version its CRDs serve (labelled so), and drops it
+# with the last CRD of the group.
+API_SERVICES = ("apiregistration.k8s.io", "apiservices")
+AUTOMANAGED = "kube-aggregator.kubernetes.io/automanaged"
 # What the API server and the controllers make in every namespace, for every Service, for every Certificate
 # (cert-manager's Secret, here e2e/cert_manager_double.py's): never in a stack's state, gone with their namespace.
 PER_NAMESPACE = {(("", "serviceaccounts"), "default"), (("", "configmaps"), "kube-root-ca.crt")}
@@ -93,7 +98,7 @@ def state_objects(context: Context) -> dict[Identity, str]:
 
 def made_by_a_controller(key: Identity, metadata: dict[str, Any], state: dict[Identity, str]) -> bool:
     group, resource, namespace, name = key
-    if metadata.get("ownerReferences"):
+    if metadata.get("ownerReferences") or AUTOMANAGED in (metadata.get("labels") or {}):
         return True
     if ((group, resource), name) in PER_NAMESPACE:
         return True
@@ -110,6 +115,11 @@ def pending_operations(context: Context) -> list[dict[str, Any]]:
     return found
 
 
+def changes(result: Result) -> dict[str, str]:
+    """URN -> op for every step of a preview that changes something (a `--refresh` preview's reads aside)."""
+    return {step["urn"]: step["op"] for step in steps(result) if step["op"] not in (*UNCHANGED, "refresh")}
+
+
 def check_converged(context: Context, label: str) -> None:
     report, cluster = context.report, context.cluster
     with report.step(f"{label}: preview --expect-no-changes"):
@@ -124,26 +134,38 @@ def check_converged(context: Context, label: str) -> None:
     state = state_objects(context)
     live = listing(cluster)
     missing = sorted(urn for key, urn in state.items() if key not in live)
-    report.check(f"{label}: converged: every object of the state is live", not missing, missing[:5])
+    report.check(f"{label}: converged: every object of the state is live", not missing, missing[:10])
     orphans = sorted(
         key
         for key, metadata in live.items()
         if key not in context.baseline and key not in state and not made_by_a_controller(key, metadata, state)
     )
-    report.check(f"{label}: converged: no live object outside the state", not orphans, orphans[:5])
+    report.check(f"{label}: converged: no live object outside the state", not orphans, orphans[:10])
 
 
 def kept(key: Identity) -> bool:
-    return key[:2] == CRDS and key[3].endswith(CRD_GROUPS_KEPT)
+    """A kept CRD, or the APIService the API server keeps for its group."""
+    return key[:2] in (CRDS, API_SERVICES) and key[3].endswith(CRD_GROUPS_KEPT)
 
 
-def check_nothing_left(context: Context, label: str, seconds: float = 60) -> None:
-    """After a destroy: the listing is the one before the run's first `up`, the kept CRDs aside. Objects being
-    deleted (garbage collection of what a deleted owner owned) are given `seconds` to go."""
+# The Gateway API bundle the stack applies (its CRDs and admission policy) is kept by a destroy as a whole
+# (`gatewayApi.retainOnDelete`, docs/teardown.md): its objects are the GatewayApiCrds component's children.
+GATEWAY_API_BUNDLE = "servicemesh:gateway:GatewayApiCrds$"
+
+
+def kept_by_destroy(context: Context) -> set[Identity]:
+    """Before a destroy: the objects of the state the destroy keeps on purpose besides the CRDs (the bundle)."""
+    return {key for key, urn in state_objects(context).items() if GATEWAY_API_BUNDLE in urn}
+
+
+def check_nothing_left(context: Context, label: str, bundle: set[Identity], seconds: float = 60) -> None:
+    """After a destroy: the listing is the one before the run's first `up`, the kept CRDs and `bundle` (what
+    kept_by_destroy said before it) aside. Objects being deleted (garbage collection of what a deleted owner
+    owned) are given `seconds` to go."""
     deadline = time.monotonic() + seconds
     while True:
         live = listing(context.cluster)
-        added = sorted(key for key in live if key not in context.baseline and not kept(key))
+        added = sorted(key for key in live if key not in context.baseline and not kept(key) and key not in bundle)
         removed = sorted(key for key in context.baseline if key not in live)
         if (not added and not removed) or time.monotonic() >= deadline:
             break

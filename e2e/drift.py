@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from e2e.context import Context
-from e2e.convergence import check_converged, kinds, listing, state_objects
+from e2e.convergence import changes, check_converged, kinds, listing, state_objects
 from e2e.faults import destroy_clean, fault_row, require_empty
-from e2e.scenarios import changes, urn_name, urn_type
+from e2e.scenarios import urn_name, urn_type
 
 ISTIOD = "/apis/apps/v1/namespaces/istio-system/deployments/istiod"
 PEER_AUTHENTICATION = "/apis/security.istio.io/v1/namespaces/istio-system/peerauthentications/default"

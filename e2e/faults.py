@@ -20,7 +20,7 @@ from typing import Any
 
 from e2e.cluster import condition, fake_node
 from e2e.context import Context
-from e2e.convergence import check_converged, check_nothing_left, kinds, pending_operations
+from e2e.convergence import check_converged, check_nothing_left, kept_by_destroy, kinds, pending_operations
 from e2e.pulumi_cli import Result, Running, tail_lines
 from e2e.scenarios import kubernetes_resources, set_settings, wait_until
 from e2e.script_pod_double import ScriptPodDouble
@@ -68,9 +68,10 @@ def remedy_up(context: Context, label: str) -> bool:
 
 
 def destroy_clean(context: Context, label: str) -> None:
+    bundle = kept_by_destroy(context)
     with context.report.step(f"{label}: destroy"):
         context.stack.destroy()
-    check_nothing_left(context, label)
+    check_nothing_left(context, label, bundle)
 
 
 def start_up(context: Context) -> Running:
@@ -334,13 +335,14 @@ def no_capacity(context: Context) -> None:
             "add a node, `pulumi up`",
             converged,
         )
+        bundle = kept_by_destroy(context)
         with report.step("no capacity: destroy"):
             context.stack.destroy()
     finally:
         set_taints(context, nodes, None)
         if cluster.get_or_none(f"/api/v1/nodes/{EXTRA_NODE}") is not None:
             cluster.request("DELETE", f"/api/v1/nodes/{EXTRA_NODE}")
-    check_nothing_left(context, "no capacity")
+    check_nothing_left(context, "no capacity", bundle)
 
 
 def set_taints(context: Context, nodes: list[str], taints: list[dict[str, str]] | None) -> None:

@@ -8,10 +8,10 @@ process per CLI command, so no Python state survives from one command to the nex
 What differs from the real host: dependency installation and virtualenv selection (the e2e runs in the
 project's venv already), and the `pulumi-language-python-exec` wrapper.
 
-With E2E_AWAIT_TIMEOUT_SECONDS set, every workload (Deployment, StatefulSet, DaemonSet, the charts' children
-included) gets that create and update timeout (a `customTimeouts` resource option, which the provider's awaits
-take instead of their 10-minute default and which no diff sees): the fault scenarios (e2e/faults.py) see a
-workload that never becomes Ready fail in seconds, not minutes.
+With E2E_AWAIT_TIMEOUT_SECONDS set, every workload and Service (Deployment, StatefulSet, DaemonSet, Service, the
+charts' children included) gets that create and update timeout (a `customTimeouts` resource option, which the
+provider's awaits take instead of their 10-minute default and which no diff sees): the fault scenarios
+(e2e/faults.py) see a workload that never becomes Ready fail in seconds, not minutes.
 
 Usage: python -m e2e.language_host PROJECT_DIR   (prints the port, serves until killed)
 """
@@ -50,12 +50,18 @@ def main() -> None:
     server.wait_for_termination()
 
 
-WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet")
+AWAITED = (
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    # A Service with a selector is awaited until a ready pod backs it: an un-ready workload holds it too.
+    "kubernetes:core/v1:Service",
+)
 
 
 def workload_timeouts(timeout: str) -> pulumi.ResourceTransform:
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-        if args.type_ not in WORKLOADS:
+        if args.type_ not in AWAITED:
             return None
         timeouts = pulumi.CustomTimeouts(create=timeout, update=timeout)
         return pulumi.ResourceTransformResult(

@@ -14,10 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -152,10 +153,12 @@ class PulumiStack:
                 host.kill()
                 raise AssertionError(f"the language host did not start (see {self.log})")
             command.insert(2, f"--client=127.0.0.1:{port}")
-        process = subprocess.Popen(
-            command, cwd=self.work_dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        return Running(command, process, host, self.log, time.monotonic())
+        # Files, not pipes: a command left running while a scenario waits never blocks on a full pipe. Closed
+        # by Running.wait.
+        stdout = tempfile.TemporaryFile("w+")  # noqa: SIM115
+        stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115
+        process = subprocess.Popen(command, cwd=self.work_dir, env=self.env, stdout=stdout, stderr=stderr, text=True)
+        return Running(command, process, host, self.log, time.monotonic(), stdout, stderr)
 
 
 @dataclass
@@ -167,14 +170,17 @@ class Running:
     host: subprocess.Popen[str] | None
     log: Path
     started: float
+    stdout_file: IO[str]
+    stderr_file: IO[str]
 
     def wait(self, check: bool = True) -> Result:
         try:
-            stdout, stderr = self.process.communicate()
+            self.process.wait()
         finally:
             if self.host is not None:
                 self.host.kill()
                 self.host.wait()
+        stdout, stderr = (read_and_close(file) for file in (self.stdout_file, self.stderr_file))
         seconds = time.monotonic() - self.started
         result = Result(self.command, self.process.returncode, stdout, stderr, seconds)
         with self.log.open("a") as log:
@@ -182,3 +188,9 @@ class Running:
         if check and result.code != 0:
             raise CommandFailed(result)
         return result
+
+
+def read_and_close(file: IO[str]) -> str:
+    with file:
+        file.seek(0)
+        return file.read()

@@ -35,3 +35,10 @@ def test_a_secret_is_cert_managers_only_when_it_names_its_certificate() -> None:
     assert made_by_a_controller(("", "secrets", "istio-ingress", "mesh-wildcard-tls"), issued, STATE)
     assert not made_by_a_controller(("", "secrets", "istio-ingress", "made-by-hand"), {}, STATE)
     assert not made_by_a_controller(("", "configmaps", "istio-system", "made-by-hand"), {}, STATE)
+
+
+def test_the_api_servers_own_api_services_are_kept_with_their_crds() -> None:
+    assert kept(("apiregistration.k8s.io", "apiservices", "", "v1.networking.istio.io"))
+    assert not kept(("apiregistration.k8s.io", "apiservices", "", "v1.monitoring.coreos.com"))
+    automanaged = {"labels": {"kube-aggregator.kubernetes.io/automanaged": "true"}}
+    assert made_by_a_controller(("apiregistration.k8s.io", "apiservices", "", "v1.cert-manager.io"), automanaged, {})
