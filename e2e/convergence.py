@@ -33,12 +33,16 @@ CRDS = ("apiextensions.k8s.io", "customresourcedefinitions")
 # with the last CRD of the group.
 API_SERVICES = ("apiregistration.k8s.io", "apiservices")
 AUTOMANAGED = "kube-aggregator.kubernetes.io/automanaged"
+# And an IPAddress for every ClusterIP it allocates (networking.k8s.io/v1), freed with the Service.
+IP_ALLOCATOR = "ipaddress.kubernetes.io/managed-by"
 # What the API server and the controllers make in every namespace, for every Service, for every Certificate
 # (cert-manager's Secret, here e2e/cert_manager_double.py's): never in a stack's state, gone with their namespace.
 PER_NAMESPACE = {(("", "serviceaccounts"), "default"), (("", "configmaps"), "kube-root-ca.crt")}
 # The NodePort Service's ingress gateway and every Service: Endpoints carry no owner reference.
 ENDPOINTS = ("", "endpoints")
 SECRETS = ("", "secrets")
+# The cluster's machines are the operator's, never a stack's (a node added for capacity, e2e/faults.py).
+NODES = ("", "nodes")
 
 
 def discover(cluster: LoopbackCluster) -> dict[str, list[dict[str, Any]]]:
@@ -98,9 +102,12 @@ def state_objects(context: Context) -> dict[Identity, str]:
 
 def made_by_a_controller(key: Identity, metadata: dict[str, Any], state: dict[Identity, str]) -> bool:
     group, resource, namespace, name = key
-    if metadata.get("ownerReferences") or AUTOMANAGED in (metadata.get("labels") or {}):
+    labels = metadata.get("labels") or {}
+    if metadata.get("ownerReferences") or AUTOMANAGED in labels or IP_ALLOCATOR in labels:
         return True
     if ((group, resource), name) in PER_NAMESPACE:
+        return True
+    if (group, resource) == NODES:
         return True
     if (group, resource) == ENDPOINTS:
         return ("", "services", namespace, name) in state

@@ -42,3 +42,9 @@ def test_the_api_servers_own_api_services_are_kept_with_their_crds() -> None:
     assert not kept(("apiregistration.k8s.io", "apiservices", "", "v1.monitoring.coreos.com"))
     automanaged = {"labels": {"kube-aggregator.kubernetes.io/automanaged": "true"}}
     assert made_by_a_controller(("apiregistration.k8s.io", "apiservices", "", "v1.cert-manager.io"), automanaged, {})
+
+
+def test_a_services_cluster_ip_is_the_api_servers() -> None:
+    allocated = {"labels": {"ipaddress.kubernetes.io/managed-by": "ipallocator.k8s.io"}}
+    assert made_by_a_controller(("networking.k8s.io", "ipaddresses", "", "10.96.0.12"), allocated, {})
+    assert not made_by_a_controller(("networking.k8s.io", "ipaddresses", "", "10.96.0.13"), {}, {})
