@@ -4,8 +4,8 @@
 - converged: `preview --expect-no-changes` passes, the state holds no pending operation (`pulumi stack export`),
   and the cluster holds exactly what the state says: every Kubernetes object in the state is live, and every live
   object that was not there before the run's first `up` is in the state or made by a controller for one that is
-  (an owner reference, or one of the kinds the API server and controllers make per namespace, Service or
-  Certificate: see `made_by_a_controller`).
+  (an owner reference, or one of the kinds the API server and controllers make per namespace, Service, CRD group
+  or Certificate, or a node: see `made_by_a_controller`).
 - nothing left behind: every object of every resource the API server discovers (every group, every version it
   prefers) listed after the `destroy` is the listing taken before the run's first `up`, except the CRDs a
   destroy keeps on purpose (docs/teardown.md).

@@ -389,10 +389,18 @@ def failed_jobs(context: Context) -> None:
             with report.step("certificate refused: up"):
                 refused = stack.up(check=False)
             report.check("certificate refused: the up fails", refused.code != 0, refused.code)
+            # pulumi-kubernetes 4.25 names the Job and its condition; the pod's report (its termination message)
+            # joins the error only in later releases (components/verification.py): here it is read from the pod.
             report.check(
-                "certificate refused: the error names the wait Job and carries cert-manager's reason",
-                "certificate-wait" in refused.output and REFUSAL in refused.output,
+                "certificate refused: the error names the wait Job and its failure",
+                "Job (certificate-wait)" in refused.output and "BackoffLimitExceeded" in refused.output,
                 tail_lines(refused.output, 40),
+            )
+            messages = termination_messages(context, "certificate-wait")
+            report.check(
+                "certificate refused: the wait's report carries cert-manager's reason and the commands",
+                any(REFUSAL in m and "kubectl -n istio-ingress describe certificate" in m for m in messages),
+                messages,
             )
             report.check("certificate refused: the script ran", bool(runner.ran), runner.ran)
             del context.certificates.refuse[WILDCARD]
@@ -401,9 +409,15 @@ def failed_jobs(context: Context) -> None:
             report.check("verification fails: the certificate's wait passed", len(runner.ran) >= 2, runner.ran)
             report.check("verification fails: the up fails", failing.code != 0, failing.code)
             report.check(
-                "verification fails: the error names the verification Job and its report",
-                "mesh-verify" in failing.output and "FAIL e2e-injected" in failing.output,
+                "verification fails: the error names the verification Job and its failure",
+                "Job (verification)" in failing.output and "BackoffLimitExceeded" in failing.output,
                 tail_lines(failing.output, 40),
+            )
+            messages = termination_messages(context, "mesh-verify")
+            report.check(
+                "verification fails: its pods' report is kept",
+                any("FAIL e2e-injected" in m for m in messages),
+                messages,
             )
             context.cluster.restart_kwok([*original, STAGES / "script-pod-held.yaml"])
             converged = remedy_up(context, "failed jobs")
@@ -425,6 +439,17 @@ def failed_jobs(context: Context) -> None:
         converged,
     )
     destroy_clean(context, "failed jobs")
+
+
+def termination_messages(context: Context, app: str) -> list[str]:
+    """The termination messages of the pods of `app` (what `kubectl logs` and `describe` show of a failed Job)."""
+    pods = context.cluster.get(f"/api/v1/pods?labelSelector=app%3D{app}")["items"]
+    return [
+        status["state"]["terminated"].get("message", "")
+        for pod in pods
+        for status in pod.get("status", {}).get("containerStatuses") or []
+        if "terminated" in status.get("state", {})
+    ]
 
 
 # -- an object made by hand ------------------------------------------------------------------------------------------
