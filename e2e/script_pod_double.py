@@ -80,9 +80,15 @@ class ScriptPodDouble(ControllerDouble):
             "startedAt": pod["metadata"]["creationTimestamp"],
             "finishedAt": pod["metadata"]["creationTimestamp"],
         }
+        # The conditions a kubelet sets on a pod whose containers ended: the provider's pod checks read them.
+        conditions = [
+            {"type": kind, "status": "False", "reason": "PodCompleted" if done.returncode == 0 else "PodFailed"}
+            for kind in ("Ready", "ContainersReady")
+        ]
         status = {
             "status": {
                 "phase": "Succeeded" if done.returncode == 0 else "Failed",
+                "conditions": [{"type": "PodScheduled", "status": "True"}, *conditions],
                 "containerStatuses": [
                     {
                         "name": container["name"],
