@@ -6,6 +6,10 @@ While the e2e runs, a thread plays the controller for every Certificate: it writ
 openssl) and then sets the Ready condition at the Certificate's generation. It issues nothing real: cert-manager's
 issuers (selfSigned, ca, ACME DNS-01), its webhook and cainjector are untested here; what is tested is that the
 stack creates well-formed Certificates in order and that `up` waits for them and reads the Secret afterwards.
+
+`refuse[name] = reason` makes it give up on the Certificates of that name as cert-manager does when an issuer
+fails for good: Ready False, and Issuing False with reason `Failed` and the reason as its message (the fault
+scenario "the certificate cannot be issued", e2e/faults.py); deleting the entry lets it issue them again.
 """
 
 from __future__ import annotations
@@ -60,12 +64,15 @@ class CertManagerDouble(ControllerDouble):
     def __init__(self, cluster: LoopbackCluster, interval: float = 1.0):
         super().__init__(cluster, interval)
         self.issued: list[str] = []
+        self.refuse: dict[str, str] = {}
 
     def reconcile(self) -> None:
         for certificate in self.cluster.get(CERTIFICATES)["items"]:
-            if self._ready_at_generation(certificate):
-                continue
-            self._issue(certificate)
+            reason = self.refuse.get(certificate["metadata"]["name"])
+            if reason is not None:
+                self._give_up(certificate, reason)
+            elif not self._ready_at_generation(certificate):
+                self._issue(certificate)
 
     @staticmethod
     def _ready_at_generation(certificate: dict[str, Any]) -> bool:
@@ -98,28 +105,44 @@ class CertManagerDouble(ControllerDouble):
             },
             manager="cert-manager-double",
         )
+        self._set_conditions(certificate, [("Ready", "True", "Ready", "issued by the e2e's cert-manager test double")])
+        self.issued.append(f"{namespace}/{name}")
+
+    def _give_up(self, certificate: dict[str, Any], reason: str) -> None:
+        if condition(certificate, "Issuing") == "False":
+            return
+        self._set_conditions(
+            certificate,
+            [
+                ("Ready", "False", "DoesNotExist", "Issuing certificate as Secret does not exist"),
+                ("Issuing", "False", "Failed", reason),
+            ],
+        )
+
+    def _set_conditions(self, certificate: dict[str, Any], conditions: list[tuple[str, str, str, str]]) -> None:
+        metadata = certificate["metadata"]
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         status = {
             "status": {
                 "conditions": [
                     {
-                        "type": "Ready",
-                        "status": "True",
-                        "reason": "Ready",
-                        "message": "issued by the e2e's cert-manager test double",
+                        "type": kind,
+                        "status": value,
+                        "reason": reason,
+                        "message": message,
                         "lastTransitionTime": now,
                         "observedGeneration": metadata.get("generation"),
                     }
+                    for kind, value, reason, message in conditions
                 ]
             }
         }
         self.cluster.request(
             "PATCH",
-            f"/apis/cert-manager.io/v1/namespaces/{namespace}/certificates/{name}/status",
+            f"/apis/cert-manager.io/v1/namespaces/{metadata['namespace']}/certificates/{metadata['name']}/status",
             status,
             "application/merge-patch+json",
         )
-        self.issued.append(f"{namespace}/{name}")
 
 
 __all__ = ["CertManagerDouble", "condition"]

@@ -67,6 +67,7 @@ class Process:
     name: str
     popen: subprocess.Popen[bytes]
     log: Path
+    command: list[str]
 
 
 @dataclass
@@ -210,13 +211,49 @@ class LoopbackCluster:
     def logs(self) -> str:
         return "\n".join(f"===== {p.name} ({p.log}) =====\n{tail(p.log, 60)}" for p in self.processes)
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def _spawn(self, name: str, command: list[str], mode: str = "wb") -> None:
         log = self.directory / f"{name}.log"
-        handle = log.open("wb")
+        handle = log.open(mode)
         popen = subprocess.Popen(
             command, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
         )
-        self.processes.append(Process(name, popen, log))
+        self.processes.append(Process(name, popen, log, command))
+
+    # -- faults: one process stopped, and started again with the same flags and data ---------------------------
+
+    def stop_process(self, name: str) -> list[str]:
+        """Stops one of the cluster's processes (an API server outage, a kwok restart); returns its command."""
+        process = next(p for p in self.processes if p.name == name)
+        process.popen.terminate()
+        try:
+            process.popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # the API server drains its watches for a minute: an outage is abrupt
+            process.popen.kill()
+            process.popen.wait()
+        self.processes.remove(process)
+        return process.command
+
+    def start_process(self, name: str, command: list[str]) -> None:
+        """Starts a stopped process again (its log appended), and waits for the API server when it is that."""
+        self._spawn(name, command, mode="ab")
+        if name == "kube-apiserver":
+            self._wait(f"{self.server}/readyz", name, 120, token=self.token)
+
+    def kwok_stages(self) -> list[Path]:
+        """The stages kwok runs with (its --config files)."""
+        command = next(p.command for p in self.processes if p.name == "kwok")
+        return [Path(arg.split("=", 1)[1]) for arg in command if arg.startswith("--config=")]
+
+    def restart_kwok(self, stages: list[Path]) -> None:
+        """kwok reads its stages at start only: a fault that holds pods un-ready or fails them restarts it with
+        `stages`, every other flag unchanged."""
+        command = [arg for arg in self.stop_process("kwok") if not arg.startswith("--config=")]
+        # A kwok manages the nodes whose lease it holds: the stopped one's leases would keep the new one off the
+        # nodes (and their pods) until they expire (--node-lease-duration-seconds).
+        for lease in self.get("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases")["items"]:
+            name = lease["metadata"]["name"]
+            self.request("DELETE", f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}")
+        self.start_process("kwok", [*command, *[f"--config={stage}" for stage in stages]])
 
     def _wait(self, url: str, name: str, seconds: float, token: str | None = None) -> None:
         deadline = time.monotonic() + seconds

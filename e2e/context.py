@@ -47,3 +47,6 @@ class Context:
     mirror: MirrorServer
     certificates: CertManagerDouble
     fixture: bool
+    # Every object of the cluster before the run's first `up`, by (group, resource, namespace, name): what a
+    # destroy must leave (e2e/convergence.py).
+    baseline: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)

@@ -14,10 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -133,6 +134,11 @@ class PulumiStack:
         return found
 
     def cli(self, *args: str, check: bool = True, program: bool = True) -> Result:
+        return self.start(*args, program=program).wait(check=check)
+
+    def start(self, *args: str, program: bool = True) -> Running:
+        """The command started, not awaited: a scenario can signal it (an interrupted `up`) or run another beside it
+        (two `up`s of one stack)."""
         command = [self.pulumi, *args, "--stack", self.stack, "--non-interactive"]
         host = None
         if program:
@@ -150,16 +156,44 @@ class PulumiStack:
                 host.kill()
                 raise AssertionError(f"the language host did not start (see {self.log})")
             command.insert(2, f"--client=127.0.0.1:{port}")
-        started = time.monotonic()
+        # Files, not pipes: a command left running while a scenario waits never blocks on a full pipe. Closed
+        # by Running.wait.
+        stdout = tempfile.TemporaryFile("w+")  # noqa: SIM115
+        stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115
+        process = subprocess.Popen(command, cwd=self.work_dir, env=self.env, stdout=stdout, stderr=stderr, text=True)
+        return Running(command, process, host, self.log, time.monotonic(), stdout, stderr)
+
+
+@dataclass
+class Running:
+    """A started CLI command and the language host serving its program (None for commands without one)."""
+
+    command: list[str]
+    process: subprocess.Popen[str]
+    host: subprocess.Popen[str] | None
+    log: Path
+    started: float
+    stdout_file: IO[str]
+    stderr_file: IO[str]
+
+    def wait(self, check: bool = True) -> Result:
         try:
-            completed = subprocess.run(command, cwd=self.work_dir, env=self.env, capture_output=True, text=True)
+            self.process.wait()
         finally:
-            if host is not None:
-                host.kill()
-                host.wait()
-        result = Result(command, completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)
+            if self.host is not None:
+                self.host.kill()
+                self.host.wait()
+        stdout, stderr = (read_and_close(file) for file in (self.stdout_file, self.stderr_file))
+        seconds = time.monotonic() - self.started
+        result = Result(self.command, self.process.returncode, stdout, stderr, seconds)
         with self.log.open("a") as log:
-            log.write(f"\n$ {' '.join(command)}  # exit {result.code}, {result.seconds:.1f} s\n{result.output}\n")
+            log.write(f"\n$ {' '.join(self.command)}  # exit {result.code}, {result.seconds:.1f} s\n{result.output}\n")
         if check and result.code != 0:
             raise CommandFailed(result)
         return result
+
+
+def read_and_close(file: IO[str]) -> str:
+    with file:
+        file.seek(0)
+        return file.read()

@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from e2e import clean_tree_scenario, network_policy_scenarios, scenarios
+from e2e import clean_tree_scenario, convergence, drift, faults, network_policy_scenarios, scenarios
 from e2e.cert_manager_double import CertManagerDouble
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context, Report
@@ -31,8 +31,15 @@ from e2e.toolchain import build as toolchain
 from e2e.volume_double import VolumeDouble
 
 # Every scenario, in run order: the core ones (e2e/scenarios.py), then those in modules of their own, which run on
-# a cluster the core ones have emptied.
-SCENARIOS = {**scenarios.ALL, **network_policy_scenarios.SCENARIOS, **clean_tree_scenario.SCENARIOS}
+# a cluster the core ones have emptied: the NetworkPolicies and the clean tree, then the faults and the drift,
+# each ending destroyed with nothing left behind.
+SCENARIOS: dict[str, Callable[[Context], None]] = {
+    **scenarios.ALL,
+    **network_policy_scenarios.SCENARIOS,
+    **clean_tree_scenario.SCENARIOS,
+    **faults.ALL,
+    **drift.ALL,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         with report.step("stack init"):
             stack.init()
         context = Context(report, cluster, stack, mirror, certificates, fixture=args.mirror is None)
+        context.baseline = convergence.listing(cluster)
         for name in args.only or SCENARIOS:
             run_scenario(name, SCENARIOS[name], context)
     except Exception:
