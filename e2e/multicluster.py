@@ -31,6 +31,7 @@ import yaml
 
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context
+from e2e.mirror import held_settings
 from e2e.pulumi_cli import PROJECT_DIR, PulumiStack, Result
 
 PROJECT = "service-mesh"
@@ -60,6 +61,8 @@ def shipped_config(context: Context, clusters: list[LoopbackCluster]) -> dict[st
         entry.update(cloud="local", kubeconfig=str(cluster.kubeconfig))
         entry["eastWestAnnotations"] = {**entry.get("eastWestAnnotations", {}), "pulumi.com/skipAwait": "true"}
     config[f"{PROJECT}:mirror"] = context.mirror.settings()
+    if not context.fixture:  # --mirror: the versions it holds where the pins moved past them
+        config.update({f"{PROJECT}:{key}": value for key, value in held_settings(context.mirror.directory).items()})
     return config
 
 

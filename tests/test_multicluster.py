@@ -64,7 +64,7 @@ BAD_INPUTS = [
         ["network 'net-east'", "flatNetworks"],
     ),
     (mesh(EAST, WEST, flatNetworks=["net-east"]), "multicluster.flatNetworks[0]", ["1 cluster(s)"]),
-    (mesh(EAST, with_cluster(WEST, istioVersion="1.28.10")), "multicluster.clusters", ["east 1.30.3, west 1.28.10"]),
+    (mesh(EAST, with_cluster(WEST, istioVersion="1.29.6")), "multicluster.clusters", ["east 1.31.4, west 1.29.6"]),
     (mesh(EAST, with_cluster(WEST, name="West")), "multicluster.clusters[1].name", ["DNS-1123 label"]),
     (mesh(EAST, with_cluster(WEST, network="net_west")), "multicluster.clusters[1].network", ["DNS-1123 label"]),
     (mesh(EAST, with_cluster(WEST, cloud="azure")), "multicluster.clusters[1].cloud", ["'local', 'gcp' or 'aws'"]),
@@ -76,14 +76,14 @@ BAD_INPUTS = [
     ({**mesh(), "mesh": {"dataplane": "ambient"}}, "mesh.dataplane", ["ambient", "15008", "AUTO_PASSTHROUGH"]),
     (
         {
-            **mesh(EAST, with_cluster(WEST, istioVersion="1.29.6")),
+            **mesh(EAST, with_cluster(WEST, istioVersion="1.30.3")),
             "mirror": {"charts": {"repository": "https://m.example"}, "images": "m.example/i"},
         },
         "multicluster.clusters[1].istioVersion",
         ["mirror command"],
     ),
     (
-        {**mesh(), "istio": {"revisions": [{"name": "a", "version": "1.30.3"}]}},
+        {**mesh(), "istio": {"revisions": [{"name": "a", "version": "1.31.4"}]}},
         "istio.revisions",
         ["one revision per cluster"],
     ),
@@ -97,10 +97,10 @@ def test_bad_input_is_refused_naming_the_key_before_any_resource(run_mesh, confi
 
 NEAR_MISSES = [
     mesh(EAST, with_cluster(WEST, network="net-east"), flatNetworks=["net-east"]),
-    mesh(EAST, with_cluster(WEST, istioVersion="1.29.6")),  # one minor apart
+    mesh(EAST, with_cluster(WEST, istioVersion="1.30.3")),  # one minor apart
     mesh(EAST, with_cluster(WEST, context="prod", cloud="gcp")),  # not local: no local guard
     mesh(EAST, with_cluster(WEST, context="kind-nowhere", apiServer="https://10.0.0.7:6443")),
-    {**mesh(), "profile": "production", "istio": {"version": "1.30.3"}},
+    {**mesh(), "profile": "production", "istio": {"version": "1.31.4"}},
 ]
 
 
