@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from scripts.footprint import CHART_PODS, at
-from tests.harness import Registration, Run, assert_refused, plain_occurrences, reveal
+from stacks.settings import SettingsError
+from tests.harness import ProgramFailed, Registration, Run, assert_refused, plain_occurrences, reveal
 
 EAST = {"name": "east", "cloud": "local", "context": "kind-east", "network": "net-east"}
 WEST = {"name": "west", "cloud": "local", "context": "kind-west", "network": "net-west"}
@@ -90,6 +91,22 @@ BAD_INPUTS = [
 ]
 
 
+def test_a_mesh_on_an_unsupported_istio_only_is_refused_cluster_by_cluster(run_mesh):
+    """Istio 1.30 ended on 2026-12-02 (six weeks after 1.32.0): a mesh with no cluster on a supported release has
+    no way out but an acknowledged one; one cluster on 1.31.4 beside it is the upgrade under way (a near miss)."""
+    config = mesh(with_cluster(EAST, istioVersion="1.30.3"), with_cluster(WEST, istioVersion="1.30.8"))
+    with pytest.raises(ProgramFailed) as failure:
+        run_mesh(config)
+    assert failure.value.registered == []
+    assert isinstance(failure.value.error, SettingsError)
+    problems = failure.value.error.problems
+    assert [p.split(":")[0] for p in problems] == [
+        "multicluster.clusters[0].istioVersion",
+        "multicluster.clusters[1].istioVersion",
+    ]
+    assert all("out of support since 2026-12-02" in p and "istio.allowUnsupported" in p for p in problems)
+
+
 @pytest.mark.parametrize(("config", "key", "words"), BAD_INPUTS, ids=[f"{c[1]}:{i}" for i, c in enumerate(BAD_INPUTS)])
 def test_bad_input_is_refused_naming_the_key_before_any_resource(run_mesh, config, key, words):
     assert_refused(lambda: run_mesh(config), key, words)
@@ -101,6 +118,10 @@ NEAR_MISSES = [
     mesh(EAST, with_cluster(WEST, context="prod", cloud="gcp")),  # not local: no local guard
     mesh(EAST, with_cluster(WEST, context="kind-nowhere", apiServer="https://10.0.0.7:6443")),
     {**mesh(), "profile": "production", "istio": {"version": "1.31.4"}},
+    {
+        **mesh(with_cluster(EAST, istioVersion="1.30.3"), with_cluster(WEST, istioVersion="1.30.8")),
+        "istio": {"allowUnsupported": True},
+    },
 ]
 
 
