@@ -25,6 +25,7 @@ from e2e import scenarios
 from e2e.cert_manager_double import CertManagerDouble
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context, Report
+from e2e.helm_comparison import ratio_lines
 from e2e.mirror import MirrorServer, fixture_mirror
 from e2e.pulumi_cli import PulumiStack
 from e2e.toolchain import build as toolchain
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\ne2e: timings")
     for name, seconds in report.timings:
         print(f"e2e:   {seconds:8.1f} s  {name}")
+    print("\n".join(ratio_lines(report.timings)))
     failed = failed_hard or bool(report.failed)
     if failed:
         print(f"\ne2e: FAILED; logs kept in {directory}", flush=True)

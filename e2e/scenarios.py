@@ -17,7 +17,8 @@ import yaml
 from definitions import versions
 from e2e.cluster import NODE_COUNT, condition
 from e2e.context import Context
-from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_ISTIO_VERSION
+from e2e.helm_comparison import helm_sequence
+from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_ISTIO_VERSION, held_versions, release_order
 from e2e.pulumi_cli import PROJECT_DIR, Result
 
 PROJECT = "service-mesh"
@@ -346,22 +347,24 @@ def besides_verification(ops: dict[str, str], charts: tuple[str, ...]) -> list[s
     ]
 
 
-def mirror_lacks(context: Context, charts: list[tuple[str, str]]) -> list[str]:
-    """The (chart, version)s a `--mirror` directory's Helm repository does not hold."""
-    index = yaml.safe_load((context.mirror.directory / "charts" / "index.yaml").read_text())
-    held = {(name, entry["version"]) for name, entries in index["entries"].items() for entry in entries}
-    return [f"{name} {version}" for name, version in charts if (name, version) not in held]
+def runbook_versions(context: Context) -> tuple[str, str, str | None]:
+    """The Istio releases the runbook walks: installed, the canary it upgrades to, and the next one after it (None:
+    the next upgrade is not run). Fixture charts: the pin and the two newer fixture versions. `--mirror`: taken
+    from what the mirror's Helm repository holds (the upstream mirror: 1.29.6 -> 1.30.3, a real canary upgrade),
+    the newest three, never from the pins, which may move past what a mirror holds."""
+    if context.fixture:
+        return versions.ISTIO_DEFAULT_VERSION, RUNBOOK_ISTIO_VERSION, NEXT_ISTIO_VERSION
+    held = set.intersection(*(set(held_versions(context.mirror.directory, c)) for c in ("base", "istiod", "gateway")))
+    ordered = sorted(held, key=release_order)[-3:]
+    if len(ordered) < 2:
+        raise AssertionError(f"revision-runbook: the mirror holds Istio's base, istiod and gateway at {ordered} only")
+    return ordered[0], ordered[1], ordered[2] if len(ordered) == 3 else None
 
 
 def revision_runbook(context: Context) -> None:
     report = context.report
-    needed = [(c, v) for c in ("base", "istiod", "gateway") for v in (RUNBOOK_ISTIO_VERSION, NEXT_ISTIO_VERSION)]
-    missing = [] if context.fixture else mirror_lacks(context, needed)
-    if missing:
-        # Only with --mirror: the mirror command copies the pinned versions, not the runbook's newer ones.
-        print(f"e2e: revision-runbook NOT RUN: the mirror has no {', '.join(missing)}", flush=True)
-        return
-    old, new = versions.ISTIO_DEFAULT_VERSION, RUNBOOK_ISTIO_VERSION
+    old, new, following = runbook_versions(context)
+    print(f"e2e: revision-runbook: Istio {old} -> {new}" + (f" -> {following}" if following else ""), flush=True)
     follows = ["apps", "payments"]
     runbook_step(context, "0 (install)", {"version": old}, follows)
     runbook_up(context, "0 (install)")
@@ -398,7 +401,7 @@ def revision_runbook(context: Context) -> None:
     report.check("runbook 3: - istio-sidecar-injector", find(ops, MWC, ":istio-sidecar-injector") == ["delete"], ops)
     report.check("runbook 3: ~ ingress-gateway", "update" in children(ops, "ingress-gateway"), ops)
     dashboards = [op for urn, op in ops.items() if urn_name(urn).startswith("grafana-") and urn_type(urn) == CONFIGMAP]
-    report.check("runbook 3: Grafana's Istio dashboards move to 1.31.0", dashboards == ["replace"] * 7, dashboards)
+    report.check(f"runbook 3: Grafana's Istio dashboards move to {new}", dashboards == ["replace"] * 7, dashboards)
     runbook_up(context, "3")
     validator = context.cluster.get(f"{WEBHOOKS}/validatingwebhookconfigurations/istiod-default-validator")
     called = validator["webhooks"][0]["clientConfig"]["service"]["name"]
@@ -412,8 +415,16 @@ def revision_runbook(context: Context) -> None:
     report.check("runbook 4: its objects deleted", children(ops, "istio-istiod") == {"delete"}, ops)
     runbook_up(context, "4")
 
-    # The next upgrade, between two named revisions: the tag moves as an update, never a delete and a create.
-    two = [{"name": "canary", "version": new}, {"name": "next", "version": NEXT_ISTIO_VERSION}]
+    if following is not None:
+        next_upgrade(context, new, following, pinned)
+    owned = stack_namespaces(context)
+    destroy_and_check(context, "destroy after the runbook", owned, kept_crds(context))
+
+
+def next_upgrade(context: Context, new: str, following: str, pinned: list[Any]) -> None:
+    """The next upgrade, between two named revisions: the tag moves as an update, never a delete and a create."""
+    report = context.report
+    two = [{"name": "canary", "version": new}, {"name": "next", "version": following}]
     ops = runbook_step(context, "5 (next upgrade, add)", {"revisions": two, "defaultRevision": "canary"}, pinned)
     report.check("runbook 5: + chart istio-istiod-next", find(ops, *chart("istio-istiod-next")) == ["create"], ops)
     runbook_up(context, "5 (next upgrade, add)")
@@ -426,8 +437,6 @@ def revision_runbook(context: Context) -> None:
     live = context.cluster.get(f"{WEBHOOKS}/mutatingwebhookconfigurations/istio-revision-tag-default")
     service = live["webhooks"][0]["clientConfig"]["service"]["name"]
     report.check("runbook 6: the tag's webhook calls istiod-next", service == "istiod-next", service)
-    owned = stack_namespaces(context)
-    destroy_and_check(context, "destroy after the runbook", owned, kept_crds(context))
 
 
 def chart(name: str) -> tuple[str, str]:
@@ -449,6 +458,8 @@ def _under(urn: str, charts: tuple[str, ...]) -> bool:
 
 
 ALL: dict[str, Callable[[Context], None]] = {
+    # First, on the empty cluster, which it leaves empty: the stack's first `up` is compared with it.
+    "helm-comparison": helm_sequence,
     "bad-setting": bad_setting,
     "preview": first_preview,
     "up": up_dev,
