@@ -63,12 +63,15 @@ class PulumiStack:
         self.log = log
         plugins = directory / "plugins"
         plugins.mkdir(parents=True, exist_ok=True)
-        shim = plugins / "pulumi-resource-random"
-        shim.write_text(
-            f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(PROJECT_DIR)!r})\n"
-            "from e2e.random_provider import main\nmain()\n"
-        )
-        shim.chmod(0o755)
+        # The doubles of the plugins the module proxy does not serve (e2e/random_provider.py, e2e/cloud_provider.py).
+        for plugin, call in (
+            ("random", "from e2e.random_provider import main\nmain()"),
+            ("gcp", "from e2e.cloud_provider import main\nmain('gcp')"),
+            ("aws", "from e2e.cloud_provider import main\nmain('aws')"),
+        ):
+            shim = plugins / f"pulumi-resource-{plugin}"
+            shim.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(PROJECT_DIR)!r})\n{call}\n")
+            shim.chmod(0o755)
         path = os.pathsep.join([*(str(d) for d in bin_dirs), str(plugins), os.environ.get("PATH", "")])
         self.env = {
             **os.environ,

@@ -23,13 +23,26 @@ from pathlib import Path
 
 from e2e import scenarios
 from e2e.cert_manager_double import CertManagerDouble
+from e2e.cloud_stacks import aws, gcp
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context, Report
-from e2e.helm_comparison import ratio_lines
+from e2e.helm_comparison import helm_sequence, ratio_lines
 from e2e.mirror import MirrorServer, fixture_mirror
 from e2e.pulumi_cli import PulumiStack
+from e2e.scale import scale
 from e2e.toolchain import build as toolchain
 from e2e.volume_double import VolumeDouble
+
+# The scenarios in their order: the helm sequence first, on the empty cluster it leaves empty (the stack's first
+# `up` is compared with it), then those of e2e/scenarios.py, the shipped cloud stacks (e2e/cloud_stacks.py), then the
+# scale curve's small sizes (e2e/scale.py).
+SCENARIOS: dict[str, Callable[[Context], None]] = {
+    "helm-comparison": helm_sequence,
+    **scenarios.ALL,
+    "gcp": gcp,
+    "aws": aws,
+    "scale": scale,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirror", type=Path, help="a mirror directory made by `python -m scripts.mirror DIR`")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory even when it passes")
     parser.add_argument(
-        "--only", nargs="*", default=None, help=f"scenarios to run, in order (default all: {' '.join(scenarios.ALL)})"
+        "--only", nargs="*", default=None, help=f"scenarios to run, in order (default all: {' '.join(SCENARIOS)})"
     )
     args = parser.parse_args(argv)
     report = Report()
@@ -68,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         with report.step("stack init"):
             stack.init()
         context = Context(report, cluster, stack, mirror, certificates, fixture=args.mirror is None)
-        for name in args.only or scenarios.ALL:
-            run_scenario(name, scenarios.ALL[name], context)
+        for name in args.only or SCENARIOS:
+            run_scenario(name, SCENARIOS[name], context)
     except Exception:
         failed_hard = True
         traceback.print_exc()

@@ -17,7 +17,6 @@ import yaml
 from definitions import versions
 from e2e.cluster import NODE_COUNT, condition
 from e2e.context import Context
-from e2e.helm_comparison import helm_sequence
 from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_ISTIO_VERSION, held_versions, release_order
 from e2e.pulumi_cli import PROJECT_DIR, Result
 
@@ -458,8 +457,6 @@ def _under(urn: str, charts: tuple[str, ...]) -> bool:
 
 
 ALL: dict[str, Callable[[Context], None]] = {
-    # First, on the empty cluster, which it leaves empty: the stack's first `up` is compared with it.
-    "helm-comparison": helm_sequence,
     "bad-setting": bad_setting,
     "preview": first_preview,
     "up": up_dev,
