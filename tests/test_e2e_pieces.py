@@ -1,12 +1,16 @@
-"""The e2e's own arithmetic, which its run only prints: the versions it reads from a mirror, the ratio to the helm
-sequence, the scale curve. (The e2e itself is the test of the rest: docs/end-to-end.md.)"""
+"""The e2e's own pieces that its run only prints or relies on: the versions it reads from a mirror, the ratio to the
+helm sequence, the scale curve, the cloud plugin doubles. (The e2e itself is the test of the rest.)"""
 
 from __future__ import annotations
 
+import pytest
 import yaml
+from pulumi.runtime.proto import provider_pb2
 
+from e2e.cloud_provider import INVOKES, RESOURCES, CloudProvider
 from e2e.helm_comparison import ratio_lines, version_in
 from e2e.mirror import held_versions
+from e2e.random_provider import plain, struct
 from e2e.scale import curve, scaled_settings
 
 
@@ -67,3 +71,38 @@ def test_scale_settings_one_route_per_injected_namespace():
         ("route-1", "scale-1"),
         ("route-2", "scale-2"),
     ]
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_the_cloud_double_knows_every_cloud_resource_and_invoke_the_shipped_stack_uses(shared_run, cloud):
+    run = shared_run(cloud)
+    used = {r.type for r in run.resources if r.type.startswith(f"{cloud}:")}
+    invoked = {token for token, _, _ in run.calls if token.startswith(f"{cloud}:")}
+    assert used and used <= RESOURCES[cloud], used - RESOURCES[cloud]
+    assert invoked and invoked <= INVOKES[cloud], invoked - INVOKES[cloud]
+
+
+class Refused(Exception):
+    pass
+
+
+class RpcContext:
+    def abort(self, code, message):
+        raise Refused(message)
+
+
+def test_the_cloud_double_refuses_what_it_does_not_know():
+    double = CloudProvider("aws")
+    bucket = "urn:pulumi:aws::service-mesh::aws:s3/bucket:Bucket::b"
+    with pytest.raises(Refused, match="makes no aws:s3/bucket:Bucket"):
+        double.Check(provider_pb2.CheckRequest(urn=bucket, news=struct({})), RpcContext())
+    with pytest.raises(Refused, match="answers no gcp:dns/getManagedZone"):
+        double.Invoke(provider_pb2.InvokeRequest(tok="gcp:dns/getManagedZone:getManagedZone"), RpcContext())
+
+
+def test_the_cloud_double_computes_what_the_real_provider_does():
+    double = CloudProvider("aws")
+    key = "urn:pulumi:aws::service-mesh::aws:iam/accessKey:AccessKey::external-dns"
+    made = double.Create(provider_pb2.CreateRequest(urn=key, properties=struct({"user": "external-dns"})), RpcContext())
+    assert made.id == "AKIAIOSFODNN7EXAMPLE"
+    assert plain(made.properties) == {"user": "external-dns", "secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
