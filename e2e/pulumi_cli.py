@@ -98,6 +98,7 @@ class PulumiStack:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(PROJECT_DIR / "Pulumi.yaml", self.work_dir / "Pulumi.yaml")
         self.pulumi = shutil.which("pulumi", path=path) or "pulumi"
+        self.traced = 0
 
     # -- stack and config --------------------------------------------------------------------------------------
 
@@ -134,6 +135,11 @@ class PulumiStack:
 
     def cli(self, *args: str, check: bool = True, program: bool = True) -> Result:
         command = [self.pulumi, *args, "--stack", self.stack, "--non-interactive"]
+        traces = os.environ.get("E2E_OTEL_TRACES")
+        if traces and program:
+            # The CLI's own tracing (docs/end-to-end.md, "Where the time goes"): one file per command, in order.
+            self.traced += 1
+            command.append(f"--otel-traces=file://{Path(traces).resolve()}/{self.traced:03d}-{args[0]}.json")
         host = None
         if program:
             host = subprocess.Popen(
