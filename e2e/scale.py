@@ -50,8 +50,9 @@ def scale(context: Context) -> None:
         with report.step(step_name(size, "preview")):
             preview = stack.preview()
         routes = [urn for urn, op in changes(preview).items() if urn.split("::")[2].endswith("HTTPRoute")]
-        # The demo's route besides the `size` routes.
-        report.check(f"scale {size}: preview plans {size + 1} HTTPRoutes", len(routes) == size + 1, len(routes))
+        # Besides the `size` routes: the demo's, and the HTTP-to-HTTPS redirect (dev's tls.mode ca).
+        want = size + 2
+        report.check(f"scale {size}: preview plans {want} HTTPRoutes", len(routes) == want, len(routes))
         with report.step(step_name(size, "up")):
             stack.up()
         live = [
