@@ -8,6 +8,8 @@ manifests/charts/istio-control/istio-discovery/templates/service.yaml selects `a
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pytest
 
@@ -22,7 +24,7 @@ def _args(type_: str, props: dict) -> pulumi.ResourceTransformArgs:
     )
 
 
-ISTIOD_SERVICE = {
+ISTIOD_SERVICE: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Service",
     "metadata": {"name": "istiod", "namespace": "istio-system", "annotations": {"owner": "istio"}},
@@ -33,9 +35,10 @@ ISTIOD_SERVICE = {
 def test_a_service_with_a_selector_is_not_awaited():
     result = skip_service_await(_args(SERVICE, ISTIOD_SERVICE))
     assert isinstance(result, pulumi.ResourceTransformResult)
-    assert result.props["metadata"]["annotations"] == {"owner": "istio", "pulumi.com/skipAwait": "true"}
-    assert result.props["metadata"]["name"] == "istiod"
-    assert result.props["spec"] == ISTIOD_SERVICE["spec"]
+    props: dict[str, Any] = dict(result.props)
+    assert props["metadata"]["annotations"] == {"owner": "istio", "pulumi.com/skipAwait": "true"}
+    assert props["metadata"]["name"] == "istiod"
+    assert props["spec"] == ISTIOD_SERVICE["spec"]
     # The chart's own object is left as it was: the transform returns new props.
     assert ISTIOD_SERVICE["metadata"]["annotations"] == {"owner": "istio"}
 
