@@ -25,6 +25,14 @@ LOCKED_DOWN_CONTAINER = {
     "capabilities": {"drop": ["ALL"]},
     "readOnlyRootFilesystem": True,
 }
+# pulumi-kubernetes provider/pkg/await/service.go: a Service with a selector is Ready only once its endpoints
+# exist, and the awaiter then sleeps 10 s after every change of them before it calls them settled; every such
+# Service of a chart took 10.0-10.2 s to create, on the critical path of each chained install (docs/end-to-end.md).
+# The annotation skips that await (the provider's annotations doc). What still proves readiness: the
+# Deployment or DaemonSet behind each Service is awaited until its pods are Ready, and the endpoints follow
+# from the Service's selector, the control plane's work, not the stack's.
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+SERVICE = "kubernetes:core/v1:Service"
 
 
 def pinned_chart(
@@ -36,6 +44,7 @@ def pinned_chart(
     values: Mapping[str, Any],
     opts: pulumi.ResourceOptions,
     mirror: ChartMirror | None = None,
+    await_services: bool = False,
 ) -> k8s.helm.v4.Chart:
     """A `helm.v4.Chart`, so `pulumi preview` diffs every object the chart renders.
 
@@ -45,8 +54,13 @@ def pinned_chart(
     With a `mirror`, the chart comes from the mirror's repository (an oci:// prefix makes the chart reference
     `oci://<prefix>/<chart>`, with no repository URL), and every image the chart runs (definitions/versions.py
     CHART_IMAGES) from the mirror's registry.
+
+    The chart's Services with a selector are not awaited (`skip_service_await`) unless `await_services`: a
+    chart whose Service a later step reads (the ingress address DNS publishes) keeps the provider's await.
     """
     source = chart_source(ref, mirror)
+    if not await_services:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[skip_service_await]))
     if mirror is not None:
         values = merge_values(values, image_values(ref, mirror.images))
     return k8s.helm.v4.Chart(
@@ -65,6 +79,20 @@ def pinned_chart(
         ),
         opts=opts,
     )
+
+
+def skip_service_await(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """A chart child transform: a Service with a selector gets `pulumi.com/skipAwait: "true"` (SKIP_AWAIT).
+
+    The engine runs a chart's transforms on the objects Chart v4 registers as its children (components/istio.py
+    default_tag_transform); transforms do not run under mocks, so tests call this directly."""
+    # A chart's rendered objects arrive as plain values (no Outputs): the provider rendered them.
+    props: dict[str, Any] = dict(args.props)
+    if args.type_ != SERVICE or not (props.get("spec") or {}).get("selector"):
+        return None
+    metadata = dict(props.get("metadata") or {})
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), **SKIP_AWAIT}
+    return pulumi.ResourceTransformResult(props={**props, "metadata": metadata}, opts=args.opts)
 
 
 def child_opts(parent: pulumi.Resource, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:

@@ -112,6 +112,8 @@ class IngressGateway(pulumi.ComponentResource):
             values=gateway_values(args),
             opts=child_opts(self, args.wait_for),
             mirror=args.mirror,
+            # A LoadBalancer's await lasts until it has its address, which the stack exports and DNS publishes.
+            await_services=args.service_type == "LoadBalancer",
         )
         self.service_name = args.release
         self.address = self.chart.resources.apply(self._service_address)

@@ -57,6 +57,16 @@ def held_settings(directory: Path, today: date | None = None) -> dict[str, Any]:
     return settings
 
 
+def release_order(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.lstrip("v").split("."))
+
+
+def held_versions(directory: Path, chart: str) -> list[str]:
+    """The versions of `chart` a mirror directory's Helm repository (DIR/charts/index.yaml) holds, oldest first."""
+    index = yaml.safe_load((directory / "charts" / "index.yaml").read_text())
+    return sorted({entry["version"] for entry in index["entries"].get(chart, [])}, key=release_order)
+
+
 def pinned_charts() -> list[tuple[str, str]]:
     """(chart, version) for every chart the stack can install, as definitions/versions.py pins them."""
     refs = [

@@ -24,7 +24,13 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Resource plugins no registry here serves, and the test doubles that stand in for them.
-PLUGIN_DOUBLES = {"random": "e2e.random_provider", "tls": "e2e.tls_provider"}
+# Each plugin -> the call that serves it.
+PLUGIN_DOUBLES = {
+    "random": "from e2e.random_provider import main\nmain()",
+    "tls": "from e2e.tls_provider import main\nmain()",
+    "gcp": "from e2e.cloud_provider import main\nmain('gcp')",
+    "aws": "from e2e.cloud_provider import main\nmain('aws')",
+}
 # The state this passphrase protects is a temporary directory deleted with the run.
 THROWAWAY_PASSPHRASE = "e2e-loopback-only"
 
@@ -66,12 +72,11 @@ class PulumiStack:
         self.log = log
         plugins = directory / "plugins"
         plugins.mkdir(parents=True, exist_ok=True)
-        for plugin, module in PLUGIN_DOUBLES.items():
+        # The doubles of the plugins the module proxy does not serve (e2e/random_provider.py, e2e/tls_provider.py,
+        # e2e/cloud_provider.py).
+        for plugin, call in PLUGIN_DOUBLES.items():
             shim = plugins / f"pulumi-resource-{plugin}"
-            shim.write_text(
-                f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(PROJECT_DIR)!r})\n"
-                f"from {module} import main\nmain()\n"
-            )
+            shim.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(PROJECT_DIR)!r})\n{call}\n")
             shim.chmod(0o755)
         path = os.pathsep.join([*(str(d) for d in bin_dirs), str(plugins), os.environ.get("PATH", "")])
         self.env = {
@@ -99,6 +104,7 @@ class PulumiStack:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(PROJECT_DIR / "Pulumi.yaml", self.work_dir / "Pulumi.yaml")
         self.pulumi = shutil.which("pulumi", path=path) or "pulumi"
+        self.traced = 0
 
     # -- stack and config --------------------------------------------------------------------------------------
 
@@ -140,6 +146,11 @@ class PulumiStack:
         """The command started, not awaited: a scenario can signal it (an interrupted `up`) or run another beside it
         (two `up`s of one stack)."""
         command = [self.pulumi, *args, "--stack", self.stack, "--non-interactive"]
+        traces = os.environ.get("E2E_OTEL_TRACES")
+        if traces and program:
+            # The CLI's own tracing (docs/end-to-end.md, "Where the time goes"): one file per command, in order.
+            self.traced += 1
+            command.append(f"--otel-traces=file://{Path(traces).resolve()}/{self.traced:03d}-{args[0]}.json")
         host = None
         if program:
             host = subprocess.Popen(

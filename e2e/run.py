@@ -23,20 +23,29 @@ from pathlib import Path
 
 from e2e import clean_tree_scenario, convergence, drift, faults, network_policy_scenarios, scenarios
 from e2e.cert_manager_double import CertManagerDouble
+from e2e.cloud_stacks import aws, gcp
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context, Report
+from e2e.helm_comparison import helm_sequence, ratio_lines
 from e2e.mirror import MirrorServer, fixture_mirror, held_settings
 from e2e.pulumi_cli import PulumiStack
+from e2e.scale import scale
 from e2e.toolchain import build as toolchain
 from e2e.volume_double import VolumeDouble
 
-# Every scenario, in run order: the core ones (e2e/scenarios.py), then those in modules of their own, which run on
-# a cluster the core ones have emptied: the NetworkPolicies and the clean tree, then the faults and the drift,
-# each ending destroyed with nothing left behind.
+# The scenarios in their order: the helm sequence first, on the empty cluster it leaves empty (the stack's first
+# `up` is compared with it); the core ones (e2e/scenarios.py); then those in modules of their own, each on a
+# cluster the ones before have emptied: the NetworkPolicies, the clean tree, the shipped cloud stacks
+# (e2e/cloud_stacks.py), the scale curve's small sizes (e2e/scale.py), then the faults and the drift, each
+# ending destroyed with nothing left behind.
 SCENARIOS: dict[str, Callable[[Context], None]] = {
+    "helm-comparison": helm_sequence,
     **scenarios.ALL,
     **network_policy_scenarios.SCENARIOS,
     **clean_tree_scenario.SCENARIOS,
+    "gcp": gcp,
+    "aws": aws,
+    "scale": scale,
     **faults.ALL,
     **drift.ALL,
 }
@@ -98,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\ne2e: timings")
     for name, seconds in report.timings:
         print(f"e2e:   {seconds:8.1f} s  {name}")
+    print("\n".join(ratio_lines(report.timings)))
     failed = failed_hard or bool(report.failed)
     if failed:
         print(f"\ne2e: FAILED; logs kept in {directory}", flush=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -17,7 +17,7 @@ import yaml
 from definitions import versions
 from e2e.cluster import NODE_COUNT, condition
 from e2e.context import Context
-from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_OLD_ISTIO_VERSION, held_settings
+from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_OLD_ISTIO_VERSION, held_settings, held_versions, release_order
 from e2e.multicluster import multicluster
 from e2e.pulumi_cli import PROJECT_DIR, Result
 
@@ -349,22 +349,42 @@ def besides_verification(ops: dict[str, str], charts: tuple[str, ...]) -> list[s
     ]
 
 
-def mirror_lacks(context: Context, charts: list[tuple[str, str]]) -> list[str]:
-    """The (chart, version)s a `--mirror` directory's Helm repository does not hold."""
-    index = yaml.safe_load((context.mirror.directory / "charts" / "index.yaml").read_text())
-    held = {(name, entry["version"]) for name, entries in index["entries"].items() for entry in entries}
-    return [f"{name} {version}" for name, version in charts if (name, version) not in held]
+def runbook_versions(context: Context) -> tuple[str, str, str | None]:
+    """The Istio releases the runbook walks: installed, the canary it upgrades to, and the next one after it (None:
+    the next upgrade is not run). Fixture charts: the pin and the two newer fixture versions. `--mirror`: taken
+    from what the mirror's Helm repository holds (the upstream mirror: 1.29.6 -> 1.30.3, a real canary upgrade),
+    the newest three, never from the pins, which may move past what a mirror holds."""
+    if context.fixture:
+        return RUNBOOK_OLD_ISTIO_VERSION, versions.ISTIO_DEFAULT_VERSION, NEXT_ISTIO_VERSION
+    held = set.intersection(*(set(held_versions(context.mirror.directory, c)) for c in ("base", "istiod", "gateway")))
+    ordered = sorted(held, key=release_order)[-3:]
+    if len(ordered) < 2:
+        raise AssertionError(f"revision-runbook: the mirror holds Istio's base, istiod and gateway at {ordered} only")
+    return ordered[0], ordered[1], ordered[2] if len(ordered) == 3 else None
+
+
+def changed_dashboards(context: Context, old: str, new: str) -> int:
+    """How many of Istio's dashboard files differ between two releases: a dashboard's ConfigMap is replaced only
+    when its file changed (the fixture dashboards name their release, so all of them; the real 1.29.6 and 1.30.3
+    differ in two of seven)."""
+    if context.fixture:
+        return len(versions.ISTIO_DASHBOARD_FILES)
+    root = context.mirror.directory / "istio-dashboards"
+    return sum((root / old / f).read_bytes() != (root / new / f).read_bytes() for f in versions.ISTIO_DASHBOARD_FILES)
 
 
 def revision_runbook(context: Context) -> None:
     report = context.report
-    old, new = RUNBOOK_OLD_ISTIO_VERSION, versions.ISTIO_DEFAULT_VERSION
-    needed = [(c, v) for c in ("base", "istiod", "gateway") for v in (old, new, NEXT_ISTIO_VERSION)]
-    missing = [] if context.fixture else mirror_lacks(context, needed)
-    if missing:
-        # Only with --mirror: the mirror command copies the pinned versions, not the runbook's newer ones.
-        print(f"e2e: revision-runbook NOT RUN: the mirror has no {', '.join(missing)}", flush=True)
-        return
+    old, new, following = runbook_versions(context)
+    print(f"e2e: revision-runbook: Istio {old} -> {new}" + (f" -> {following}" if following else ""), flush=True)
+    # A release past its end of support is installed only with the acknowledgment (docs/upgrades.md); on the
+    # fixtures the canary is the supported pin and no later step repeats it, while a mirror's newest release may
+    # be out of support too (the upstream mirror's 1.30.3), and then every step acknowledges it.
+    acknowledged = versions.istio_support_problem(new, date.today()) is not None
+
+    def istio(settings: dict[str, Any]) -> dict[str, Any]:
+        return {**settings, "allowUnsupported": True} if acknowledged else settings
+
     follows = ["apps", "payments"]
     # The old release is past its end of support: installed only with the acknowledgment (docs/upgrades.md), which
     # no later step repeats (the canary beside a supported release is the way out).
@@ -373,17 +393,24 @@ def revision_runbook(context: Context) -> None:
 
     # 1. Add the new revision.
     revisions = [{"name": "default", "version": old}, {"name": "canary", "version": new}]
-    ops = runbook_step(context, "1", {"revisions": revisions, "defaultRevision": "default"}, follows)
+    ops = runbook_step(context, "1", istio({"revisions": revisions, "defaultRevision": "default"}), follows)
     report.check("runbook 1: + chart istio-istiod-canary", find(ops, *chart("istio-istiod-canary")) == ["create"], ops)
     report.check("runbook 1: + Deployment istiod-canary", find(ops, DEPLOYMENT, "istiod-canary") == ["create"], ops)
-    report.check("runbook 1: ~ istio-base (its CRDs)", children(ops, "istio-base") == {"update"}, ops)
+    # The real 1.29.6 -> 1.30.3 upgrade also creates the CRD 1.30 adds (trafficextensions.extensions.istio.io).
+    base_ops = children(ops, "istio-base")
+    added = [urn for urn, op in ops.items() if urn_name(urn).startswith("istio-base:") and op == "create"]
+    report.check(
+        "runbook 1: ~ istio-base (its CRDs; + the CRDs the new release adds)",
+        "update" in base_ops and base_ops <= {"update", "create"} and all(urn_type(u) == CRD for u in added),
+        ops,
+    )
     others = besides_verification(ops, ("istio-istiod-canary", "istio-base"))
     report.check("runbook 1: nothing else changes", not others, others)
     runbook_up(context, "1")
 
     # 2. Pin a namespace to it.
     pinned = ["apps", {"name": "payments", "revision": "canary"}]
-    ops = runbook_step(context, "2", {"revisions": revisions, "defaultRevision": "default"}, pinned)
+    ops = runbook_step(context, "2", istio({"revisions": revisions, "defaultRevision": "default"}), pinned)
     report.check("runbook 2: ~ Namespace payments", find(ops, NAMESPACE, "payments") == ["update"], ops)
     others = [name for name in besides_verification(ops, ()) if name != "update payments"]
     report.check("runbook 2: nothing else changes", not others, others)
@@ -396,33 +423,46 @@ def revision_runbook(context: Context) -> None:
     )
 
     # 3. Move the default.
-    ops = runbook_step(context, "3", {"revisions": revisions, "defaultRevision": "canary"}, pinned)
+    ops = runbook_step(context, "3", istio({"revisions": revisions, "defaultRevision": "canary"}), pinned)
     report.check("runbook 3: ~ istio-base", children(ops, "istio-base") == {"update"}, ops)
     report.check("runbook 3: + tag webhook", find(ops, MWC, "istio-revision-tag-default") == ["create"], ops)
     report.check("runbook 3: + tag Service", find(ops, SERVICE, "istiod-revision-tag-default") == ["create"], ops)
     report.check("runbook 3: - istio-sidecar-injector", find(ops, MWC, ":istio-sidecar-injector") == ["delete"], ops)
     report.check("runbook 3: ~ ingress-gateway", "update" in children(ops, "ingress-gateway"), ops)
     dashboards = [op for urn, op in ops.items() if urn_name(urn).startswith("grafana-") and urn_type(urn) == CONFIGMAP]
-    report.check(f"runbook 3: Grafana's Istio dashboards move to {new}", dashboards == ["replace"] * 7, dashboards)
+    moved = changed_dashboards(context, old, new)
+    report.check(
+        f"runbook 3: Grafana's {moved} changed Istio dashboards move to {new}",
+        dashboards == ["replace"] * moved,
+        dashboards,
+    )
     runbook_up(context, "3")
     validator = context.cluster.get(f"{WEBHOOKS}/validatingwebhookconfigurations/istiod-default-validator")
     called = validator["webhooks"][0]["clientConfig"]["service"]["name"]
     report.check("runbook 3: istiod-default-validator calls istiod-canary", called == "istiod-canary", called)
 
     # 4. Remove the old revision.
-    ops = runbook_step(context, "4", {"revisions": [{"name": "canary", "version": new}]}, pinned)
+    ops = runbook_step(context, "4", istio({"revisions": [{"name": "canary", "version": new}]}), pinned)
     report.check("runbook 4: - chart istio-istiod", find(ops, *chart("istio-istiod")) == ["delete"], ops)
     others = besides_verification(ops, ("istio-istiod",))
     report.check("runbook 4: nothing else changes", not others, others)
     report.check("runbook 4: its objects deleted", children(ops, "istio-istiod") == {"delete"}, ops)
     runbook_up(context, "4")
 
-    # The next upgrade, between two named revisions: the tag moves as an update, never a delete and a create.
-    two = [{"name": "canary", "version": new}, {"name": "next", "version": NEXT_ISTIO_VERSION}]
-    ops = runbook_step(context, "5 (next upgrade, add)", {"revisions": two, "defaultRevision": "canary"}, pinned)
+    if following is not None:
+        next_upgrade(context, new, following, pinned)
+    owned = stack_namespaces(context)
+    destroy_and_check(context, "destroy after the runbook", owned, kept_crds(context))
+
+
+def next_upgrade(context: Context, new: str, following: str, pinned: list[Any]) -> None:
+    """The next upgrade, between two named revisions: the tag moves as an update, never a delete and a create."""
+    report = context.report
+    two = [{"name": "canary", "version": new}, {"name": "next", "version": following}]
+    ops = runbook_step(context, "5 (next upgrade, istio(add)", {"revisions": two, "defaultRevision": "canary"}), pinned)
     report.check("runbook 5: + chart istio-istiod-next", find(ops, *chart("istio-istiod-next")) == ["create"], ops)
     runbook_up(context, "5 (next upgrade, add)")
-    ops = runbook_step(context, "6 (next upgrade, move)", {"revisions": two, "defaultRevision": "next"}, pinned)
+    ops = runbook_step(context, "6 (next upgrade, istio(move)", {"revisions": two, "defaultRevision": "next"}), pinned)
     for type_, name in ((MWC, "istio-revision-tag-default"), (SERVICE, "istiod-revision-tag-default")):
         report.check(
             f"runbook 6: {name} updated in place", find(ops, type_, name) == ["update"], find(ops, type_, name)
@@ -431,8 +471,6 @@ def revision_runbook(context: Context) -> None:
     live = context.cluster.get(f"{WEBHOOKS}/mutatingwebhookconfigurations/istio-revision-tag-default")
     service = live["webhooks"][0]["clientConfig"]["service"]["name"]
     report.check("runbook 6: the tag's webhook calls istiod-next", service == "istiod-next", service)
-    owned = stack_namespaces(context)
-    destroy_and_check(context, "destroy after the runbook", owned, kept_crds(context))
 
 
 def chart(name: str) -> tuple[str, str]:
@@ -445,6 +483,7 @@ SERVICE = "kubernetes:core/v1:Service"
 MWC = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration"
 WEBHOOKS = "/apis/admissionregistration.k8s.io/v1"
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 
 
 def _under(urn: str, charts: tuple[str, ...]) -> bool:

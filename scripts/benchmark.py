@@ -8,12 +8,20 @@ Certificates) until the wildcard certificate is Ready. Then what each stack requ
 memory), per workload, and `dev` under the production profile.
 
     venv/bin/python -m scripts.benchmark [--runs N]
+    venv/bin/python -m scripts.benchmark --scale [1 10 100]
+
+`--scale` measures instead how the real engine's time grows with the work: the e2e (e2e/scale.py, the toolchain
+and loopback cluster of docs/end-to-end.md) runs `dev` with each number of routes and app namespaces and prints
+the curve (docs/scale.md holds the measured one).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from functools import cache
@@ -21,6 +29,8 @@ from functools import cache
 from scripts.footprint import footprint, table
 from tests import fakes, harness
 
+# The scale curve's sizes (routes, app namespaces), docs/scale.md.
+SCALE_SIZES = (1, 10, 100)
 AWAITED_TYPES = ("kubernetes:helm.sh/v4:Chart", "kubernetes:yaml/v2:ConfigFile")
 CLOUD_PREFIXES = ("gcp:", "aws:")
 # Also awaited on the way to HTTPS: cert-manager's API-check Job (to completion) and Certificates (Ready).
@@ -107,7 +117,14 @@ def run_stack(stack: str, **overrides) -> harness.Run:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="timed runs per stack (median reported)")
+    parser.add_argument(
+        "--scale", type=int, nargs="*", help="route counts for the e2e's scale curve (default 1 10 100)"
+    )
     options = parser.parse_args()
+    if options.scale is not None:
+        sizes = " ".join(str(size) for size in options.scale or SCALE_SIZES)
+        env = {**os.environ, "E2E_SCALE_SIZES": sizes}
+        sys.exit(subprocess.run([sys.executable, "-m", "e2e.run", "--only", "scale"], env=env).returncode)
     runs: dict[str, harness.Run] = {}
     print(
         f"{'stack':<18} {'resources':>9} {'build ms':>9} {'chained installs':>16} {'tls chain':>9}"

@@ -44,6 +44,7 @@ PULUMI_VERSION = required("pulumi", "github.com/pulumi/pulumi/pkg/v3")
 # (docs/end-to-end.md).
 PROVIDER_VERSION = "4.25.0"
 PROVIDER_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4"
+HELM_VERSION = required("helm", "helm.sh/helm/v3")
 
 
 def _kube_ldflags() -> list[str]:
@@ -104,6 +105,14 @@ PIECES = {
             ("-s", "-w", f"-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version={PULUMI_VERSION}"),
             tags="osusergo,grpcnotrace",
         ),
+        # helm and kubectl for the e2e's comparison with what a user would run instead (e2e/helm_comparison.py):
+        # helm's own main from its module (a `tool` line in go.mod keeps it required), kubectl through a tiny main
+        # (kubectl/main.go) at the k8s.io/kubectl version helm requires.
+        Piece(
+            "helm",
+            ("helm.sh/helm/v3/cmd/helm", "./kubectl"),
+            ("-s", "-w", f"-X helm.sh/helm/v3/internal/version.version={HELM_VERSION}"),
+        ),
         Piece(
             "provider",
             (".",),
@@ -118,6 +127,7 @@ BINARIES = {
     "kwok": ("kwok",),
     "pulumi": ("pulumi",),
     "provider": ("pulumi-resource-kubernetes",),
+    "helm": ("helm", "kubectl"),
 }
 
 
@@ -153,9 +163,11 @@ def piece_hash(piece: Piece, go: str) -> str:
     go_version = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout
     digest.update(go_version.encode())
     digest.update(repr(piece).encode())
-    for path in sorted((HERE / piece.name).iterdir()):
+    for path in sorted((HERE / piece.name).rglob("*")):
         if path.suffix in (".mod", ".sum", ".go"):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            # The path under the piece's directory (a piece's own mains may sit in subdirectories).
+            relative = path.relative_to(HERE / piece.name).as_posix()
+            digest.update(relative.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
