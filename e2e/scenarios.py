@@ -459,10 +459,10 @@ def next_upgrade(context: Context, new: str, following: str, pinned: list[Any]) 
     """The next upgrade, between two named revisions: the tag moves as an update, never a delete and a create."""
     report = context.report
     two = [{"name": "canary", "version": new}, {"name": "next", "version": following}]
-    ops = runbook_step(context, "5 (next upgrade, istio(add)", {"revisions": two, "defaultRevision": "canary"}), pinned)
+    ops = runbook_step(context, "5 (next upgrade, add)", {"revisions": two, "defaultRevision": "canary"}, pinned)
     report.check("runbook 5: + chart istio-istiod-next", find(ops, *chart("istio-istiod-next")) == ["create"], ops)
     runbook_up(context, "5 (next upgrade, add)")
-    ops = runbook_step(context, "6 (next upgrade, istio(move)", {"revisions": two, "defaultRevision": "next"}), pinned)
+    ops = runbook_step(context, "6 (next upgrade, move)", {"revisions": two, "defaultRevision": "next"}, pinned)
     for type_, name in ((MWC, "istio-revision-tag-default"), (SERVICE, "istiod-revision-tag-default")):
         report.check(
             f"runbook 6: {name} updated in place", find(ops, type_, name) == ["update"], find(ops, type_, name)
