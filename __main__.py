@@ -2,8 +2,8 @@
 
 import pulumi
 
+from settings.loader import load_from_pulumi_config
 from stacks import aws, gcp, local, multicluster
-from stacks.loader import load_from_pulumi_config
 
 STACK_BUILDERS = {"local": local.build, "gcp": gcp.build, "aws": aws.build}
 

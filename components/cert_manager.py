@@ -37,7 +37,7 @@ class CertManagerArgs:
     namespace_name: str
     release: str
     service_account: str
-    # The profile's (stacks/profiles.py): the controller, webhook and cainjector, and the API-check Job.
+    # The profile's (settings/profiles.py): the controller, webhook and cainjector, and the API-check Job.
     controller: Resources
     webhook: Resources
     cainjector: Resources

@@ -1,6 +1,6 @@
 """The types every sized component takes: a container's requests and memory limit, an autoscaler's range, one
 profile's sizing of everything the stack runs, and topology spread. The profiles' numbers are in
-stacks/profiles.py; components receive these types and never read the profile themselves."""
+settings/profiles.py; components receive these types and never read the profile themselves."""
 
 from __future__ import annotations
 

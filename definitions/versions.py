@@ -1,6 +1,6 @@
 """Every pinned chart, CRD bundle and repository URL, and the rules for which versions fit together.
 
-This is the one place a version or a repository URL is written. Settings validation (stacks/settings.py)
+This is the one place a version or a repository URL is written. Settings validation (settings/)
 calls the rule functions below, so an incompatible combination fails before any resource exists.
 """
 

@@ -25,7 +25,7 @@ from e2e.scenarios import (
     shipped_config,
     stack_namespaces,
 )
-from stacks.loader import load_settings
+from settings.loader import load_settings
 from stacks.network_policies import flows, owned_namespaces
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stacks import quantities
+from definitions import quantities
 from tests import harness
 
 Values = dict[str, Any]

@@ -33,9 +33,9 @@ import yaml
 
 from definitions import versions
 from definitions.mirror import chart_images, split_image
-from stacks import dataplane
-from stacks.loader import load_settings
-from stacks.settings import Settings
+from settings import dataplane
+from settings.loader import load_settings
+from settings.model import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]

@@ -87,7 +87,7 @@ def table() -> str:
 
 
 def support_table() -> str:
-    """Istio's support window, as the settings rules read it (stacks/support.py)."""
+    """Istio's support window, as the settings rules read it (settings/support.py)."""
     lines = ["| Istio minor | released | supported until | newest patch |", "|---|---|---|---|"]
     for minor_version in sorted({*versions.ISTIO_KUBERNETES, *versions.ISTIO_MINOR_RELEASED}):
         released = versions.ISTIO_MINOR_RELEASED.get(minor_version)

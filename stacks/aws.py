@@ -3,10 +3,10 @@ writes it with, the mesh core behind an NLB, external-dns."""
 
 from __future__ import annotations
 
+from settings.model import Settings
 from stacks.aws_dns import aws_dns, aws_provider
 from stacks.mesh import kubernetes_provider
 from stacks.platform import build_platform
-from stacks.settings import Settings
 
 # AWS Load Balancer Controller: an internet-facing NLB targeting pod IPs.
 NLB_ANNOTATIONS = {

@@ -21,8 +21,10 @@ from components.aws_dns_identity import (
     route53_policy,
 )
 from definitions import addresses
+from settings.cloud import AwsSettings
+from settings.loader import SettingsError
+from settings.model import Settings
 from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace
-from stacks.settings import AwsSettings, Settings, SettingsError
 from stacks.tls import AcmeDns, cert_manager_namespace
 
 CERT_MANAGER_ACCESS_KEY_SECRET = "cert-manager-aws-credentials"

@@ -11,11 +11,13 @@ import pulumi_kubernetes as k8s
 
 from components.external_dns import DnsCredentials, ExternalDns, ExternalDnsArgs
 from definitions import addresses
-from stacks import pod_security, profiles
+from settings import profiles
+from settings.dns import within
+from settings.loader import SettingsError
+from settings.model import Settings
+from stacks import pod_security
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
-from stacks.rules import within
-from stacks.settings import Settings, SettingsError
 from stacks.tls import AcmeDns
 
 

@@ -3,10 +3,10 @@ it with, the mesh core, external-dns."""
 
 from __future__ import annotations
 
+from settings.model import Settings
 from stacks.gcp_dns import gcp_dns, google_provider
 from stacks.mesh import kubernetes_provider
 from stacks.platform import build_platform
-from stacks.settings import Settings
 
 
 def build(settings: Settings) -> None:

@@ -10,8 +10,10 @@ import pulumi_kubernetes as k8s
 
 from components.gcp_dns_identity import KEY_FILE, KEY_SECRET, GcpDnsIdentity, GcpDnsIdentityArgs, account_id_for
 from definitions import addresses
+from settings.cloud import GcpSettings
+from settings.loader import SettingsError
+from settings.model import Settings
 from stacks.dns import DnsAccess, DnsZone, check_zone_holds_domain, external_dns_namespace
-from stacks.settings import GcpSettings, Settings, SettingsError
 from stacks.tls import AcmeDns, cert_manager_namespace
 
 

@@ -32,7 +32,8 @@ from urllib.parse import urlsplit
 import pulumi
 import yaml
 
-from stacks.settings import KubernetesSettings, SettingsError
+from settings.cloud import KubernetesSettings
+from settings.loader import SettingsError
 
 # The context names the local cluster tools write into the kubeconfig: kind (`kind-<cluster>`), k3d
 # (`k3d-<cluster>`), minikube (the profile, `minikube` by default), Docker Desktop, Rancher Desktop, OrbStack.

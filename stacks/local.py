@@ -8,12 +8,12 @@ NodePort by default, because such clusters rarely have a load balancer and Pulum
 
 from __future__ import annotations
 
+from settings.model import Settings
 from stacks.aws_dns import aws_dns, aws_provider
 from stacks.gcp_dns import gcp_dns, google_provider
 from stacks.kube_context import check_local_context, detected_platform, read_context
 from stacks.mesh import kubernetes_provider
 from stacks.platform import build_platform
-from stacks.settings import Settings
 
 
 def build(settings: Settings) -> None:

@@ -23,10 +23,12 @@ from components.mesh_policy import InjectedNamespace, MeshPolicy, MeshPolicyArgs
 from components.node_agents import ZTUNNEL_NAME, IstioNodeAgents, NodeAgentsArgs
 from components.shared_gateway import SharedGateway, SharedGatewayArgs
 from definitions import addresses
-from stacks import dataplane, pod_security, profiles
+from settings import dataplane, profiles
+from settings.cloud import KubernetesSettings
+from settings.model import Settings
+from stacks import pod_security
 from stacks.kube_context import provider_kubeconfig
 from stacks.mirror import chart_mirror
-from stacks.settings import KubernetesSettings, Settings
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Mesh:
     adopting_provider: k8s.Provider
     gateway_api: GatewayApiCrds | None
     control_plane: IstioControlPlane
-    # The CNI agent and ztunnel, when installed (stacks/dataplane.py says when).
+    # The CNI agent and ztunnel, when installed (settings/dataplane.py says when).
     node_agents: IstioNodeAgents | None
     ingress: IngressGateway
     policy: MeshPolicy

@@ -10,7 +10,7 @@ and token; last, for every ordered pair (A, B), the remote secret in A through w
 
 Per cluster: everything above. Shared: the mesh ID, trust domain, root CA, Istio chart pins and sizing. What the
 single-cluster stacks add around the mesh (DNS, HTTPS, dashboards, routes, the demo) is not per cluster yet, and
-refused beside `multicluster` (stacks/multicluster_rules.py).
+refused beside `multicluster` (settings/multicluster.py).
 """
 
 from __future__ import annotations
@@ -26,11 +26,14 @@ from components.istio import IstioControlPlane, IstioControlPlaneArgs, IstioRevi
 from components.mesh_ca import MeshRootCa
 from components.remote_secret import MeshReader, MeshReaderArgs, RemoteSecret, RemoteSecretArgs
 from definitions import addresses
-from stacks import pod_security, profiles
+from settings import profiles
+from settings.cloud import KubernetesSettings
+from settings.loader import SettingsError
+from settings.model import Settings
+from settings.multicluster import ClusterSettings
+from stacks import pod_security
 from stacks.kube_context import looks_local, read_context
 from stacks.mirror import chart_mirror
-from stacks.multicluster_settings import ClusterSettings
-from stacks.settings import KubernetesSettings, Settings, SettingsError
 
 ISTIOD_HOST = f"istiod.{addresses.ISTIO_NAMESPACE}.svc"
 

@@ -18,10 +18,12 @@ from components.mesh_policy import WAYPOINT_NAME
 from components.network_policies import Flow, NetworkPolicies, NetworkPoliciesArgs, Peer
 from components.verification import APP_LABELS as VERIFICATION
 from definitions import addresses, versions
-from stacks import dataplane, verification
+from settings import dataplane
+from settings.model import Settings
+from settings.routes import DEMO_SERVICE
+from stacks import verification
 from stacks.mesh import tcp_listeners
 from stacks.observability import exposed_hosts
-from stacks.settings import DEMO_SERVICE, Settings
 
 # Pod labels, each read in its chart's templates at the pinned version.
 ISTIOD = {"app": "istiod"}  # istio-discovery templates/deployment.yaml, on every revision's pods

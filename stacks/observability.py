@@ -11,10 +11,11 @@ import pulumi
 from components.dashboards import Dashboards, DashboardsArgs, KialiOpenIdArgs
 from components.routes import PublishedRoute, RouteArgs
 from definitions import addresses
-from stacks import istio_dashboards, profiles
+from settings import profiles
+from settings.model import Settings
+from stacks import istio_dashboards
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
-from stacks.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pulumi
 
-from stacks import dataplane
+from settings import dataplane
+from settings.installed import InstalledIstio, read_installed
+from settings.model import Settings
 from stacks.dns import Dns
-from stacks.installed import InstalledIstio, read_installed
 from stacks.mesh import Mesh
 from stacks.observability import Observability, export_dashboards
 from stacks.routes import Published
-from stacks.settings import Settings
 from stacks.teardown import kept_on_destroy
 from stacks.tls import Tls
 
@@ -59,7 +59,7 @@ def export_mesh(settings: Settings, mesh: Mesh) -> None:
 
 
 def dataplane_output(settings: Settings) -> dict:
-    """Each injected namespace's data plane, the waypoints, and the node agents (read back by stacks/installed.py
+    """Each injected namespace's data plane, the waypoints, and the node agents (read back by settings/installed.py
     to refuse an unsafe upgrade step and to say which namespaces changed data plane)."""
     ambient = dataplane.ambient_enabled(settings)
     return {

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 
 import pulumi_kubernetes as k8s
 
+from settings.model import Settings
 from stacks.dns import DnsAccess, install_external_dns
 from stacks.mesh import build_mesh
 from stacks.network_policies import restrict_ingress
 from stacks.observability import install_dashboards
 from stacks.outputs import export_stack
 from stacks.routes import publish_routes
-from stacks.settings import Settings
 from stacks.tls import install_tls
 from stacks.verification import export_verification, verify_mesh
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from definitions import addresses
-from stacks import dataplane
-from stacks.settings import Settings
+from settings import dataplane
+from settings.model import Settings
 
 # The policy version the labels name: the Kubernetes floor of Istio 1.30 (docs/supported-versions.md). Pinned, so a
 # cluster upgrade never tightens the rules under running pods; a newer cluster evaluates these rules as 1.32 did.

@@ -20,10 +20,11 @@ from components.routes import (
 from components.shared_gateway import dns_target_annotations
 from definitions import addresses, versions
 from definitions.mirror import image_or_mirrored
-from stacks import profiles
+from settings import profiles
+from settings.model import Settings
+from settings.routes import DEMO_PORT, DEMO_SERVICE, RouteSettings
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
-from stacks.settings import DEMO_PORT, DEMO_SERVICE, RouteSettings, Settings
 from stacks.tls import Tls
 
 ISTIO_GATEWAY = "mesh-istio-gateway"

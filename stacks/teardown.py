@@ -7,9 +7,9 @@ from __future__ import annotations
 import pulumi
 
 from definitions.addresses import CERT_MANAGER_RELEASE
+from settings.model import Settings
 from stacks.dns import Dns
 from stacks.mesh import Mesh
-from stacks.settings import Settings
 
 # The labels Istio's base chart puts on every CRD it templates (istio/istio 1.30.3,
 # manifests/charts/base/templates/crds.yaml replaces the CRDs' labels with `istio.labels`, zzz_profile.yaml),

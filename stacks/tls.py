@@ -23,11 +23,13 @@ from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
 from definitions import addresses, versions
 from definitions.mirror import image_or_mirrored
-from stacks import pod_security, profiles
+from settings import profiles
+from settings.model import Settings
+from settings.tls import WILDCARD_CERTIFICATE
+from stacks import pod_security
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
 from stacks.observability import exposed_hosts
-from stacks.settings import WILDCARD_CERTIFICATE, Settings
 
 WAIT_SCRIPT = Path(__file__).resolve().parent.parent / "incluster" / "certificate_wait.py"
 # How long the wildcard certificate may take before the `up` fails with cert-manager's reasons. acme: the DNS-01

@@ -13,12 +13,13 @@ import pulumi
 from components.verification import CA_KEY, MOUNT_PATH, MeshVerification, MeshVerificationArgs
 from definitions import addresses, versions
 from definitions.mirror import image_or_mirrored
-from stacks import dataplane, profiles
+from settings import dataplane, profiles
+from settings.model import Settings
+from settings.routes import DEMO_PORT, DEMO_SERVICE
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
 from stacks.observability import Observability
 from stacks.routes import Published
-from stacks.settings import DEMO_PORT, DEMO_SERVICE, Settings
 from stacks.tls import Tls
 
 SCRIPT = Path(__file__).resolve().parent.parent / "incluster" / "verify_mesh.py"
@@ -49,7 +50,7 @@ def checks(settings: Settings) -> list[str]:
 
 def demo_ambient(settings: Settings) -> bool:
     """In ambient no proxy sits at the backend: no X-Forwarded-Client-Cert reaches it (istio/istio#54995); the
-    mTLS evidence is ztunnel's own report of the connection (stacks/rules.py requires Prometheus for it)."""
+    mTLS evidence is ztunnel's own report of the connection (settings/mesh.py requires Prometheus for it)."""
     return dataplane.namespace_dataplane(settings, settings.demo.namespace) == "ambient"
 
 

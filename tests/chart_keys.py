@@ -20,7 +20,7 @@ from typing import Any
 
 
 def resources(prefix: str) -> set[str]:
-    """A container's requests and memory limit, the three numbers every profile sets (stacks/profiles.py)."""
+    """A container's requests and memory limit, the three numbers every profile sets (settings/profiles.py)."""
     return {f"{prefix}resources.requests.cpu", f"{prefix}resources.requests.memory", f"{prefix}resources.limits.memory"}
 
 
@@ -31,7 +31,7 @@ def locked_down(prefix: str) -> set[str]:
 
 
 def spread(prefix: str) -> set[str]:
-    """Topology spread constraints as stacks/profiles.py writes them: Kubernetes core/v1
+    """Topology spread constraints as settings/profiles.py writes them: Kubernetes core/v1
     TopologySpreadConstraint fields maxSkew, topologyKey, whenUnsatisfiable, nodeTaintsPolicy, labelSelector
     (a LabelSelector, whose matchLabels is a free map of labels)."""
     items = f"{prefix}topologySpreadConstraints[]"

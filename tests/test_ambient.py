@@ -14,8 +14,8 @@ import pytest
 
 from scripts.benchmark import critical_path
 from scripts.footprint import footprint
-from stacks import dataplane
-from stacks.loader import load_settings
+from settings import dataplane
+from settings.loader import load_settings
 from tests import fakes, harness
 from tests.harness import assert_refused
 
@@ -500,7 +500,7 @@ def test_near_misses_pass():
     assert run(mesh(dataplane="ambient", cni={"enabled": True})).chart("ztunnel")
 
 
-# --- the contract with the Pod Security levels (stacks/dataplane.py) -----------------------------------
+# --- the contract with the Pod Security levels (settings/dataplane.py) -----------------------------------
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from definitions import addresses
-from stacks.settings import SettingsError
+from settings.loader import SettingsError
 from tests.harness import ProgramFailed, plain_occurrences
 
 CHART = "kubernetes:helm.sh/v4:Chart"

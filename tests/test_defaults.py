@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from stacks import dataplane
-from stacks.loader import load_settings
+from settings import dataplane
+from settings.loader import load_settings
 
 LOCAL = load_settings({})
 # tls.email: acme is the default on gcp and aws, and Let's Encrypt needs an account e-mail (no default).

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from stacks.settings import SettingsError
+from settings.loader import SettingsError
 from tests import fakes, harness
 from tests.harness import ProgramFailed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.loader import load_settings
+from settings.loader import load_settings
 from tests import test_settings
 from tests.test_dns import AWS, GCP, merged
 

@@ -16,8 +16,9 @@ from definitions import versions
 from e2e import mirror
 from e2e.toolchain import build as toolchain
 from scripts import versions_table
-from stacks.loader import load_settings
-from stacks.settings import Section, Settings, SettingsError
+from settings.fields import Section
+from settings.loader import SettingsError, load_settings
+from settings.model import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", ROOT / "CONTRIBUTING.md", *(ROOT / "docs").rglob("*.md")])
@@ -333,7 +334,7 @@ def test_every_readme_section_the_code_points_at_exists():
     headings = set(re.findall(r"^#+ (.+)$", front_page(), re.M))
     sources = [ROOT / "Pulumi.yaml", *ROOT.glob("Pulumi.*.yaml"), ROOT / ".ci" / "run", ROOT / "scripts" / "check"]
     sources += [ROOT / name for name in ("pyproject.toml", "requirements.txt", "requirements-dev.txt")]
-    for directory in ("stacks", "components", "definitions", "scripts", "tests", "e2e", "incluster"):
+    for directory in ("stacks", "settings", "components", "definitions", "scripts", "tests", "e2e", "incluster"):
         sources += (p for p in (ROOT / directory).rglob("*.py") if p != Path(__file__))
     pointers = {
         (str(p.relative_to(ROOT)), name) for p in sources for name in README_SECTION_REFERENCE.findall(p.read_text())

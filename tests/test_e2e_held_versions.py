@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from e2e.mirror import held_settings
-from stacks.loader import load_settings
+from settings.loader import load_settings
 
 ISTIO = ("base", "istiod", "gateway", "cni", "ztunnel")
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.loader import load_settings
-from stacks.settings import SettingsError
+from settings.loader import SettingsError, load_settings
 
 SHOP = {"name": "shop", "namespace": "shop"}
 

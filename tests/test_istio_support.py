@@ -1,4 +1,4 @@
-"""Istio's support window (stacks/support.py): a minor past its end of support is refused as the only or the default
+"""Istio's support window (settings/support.py): a minor past its end of support is refused as the only or the default
 revision, with the date and the release to move to, stays accepted as the old side of a canary upgrade away from it,
 and `istio.allowUnsupported` accepts it knowingly.
 
@@ -14,8 +14,7 @@ from datetime import date
 import pytest
 
 from definitions import versions
-from stacks.loader import load_settings
-from stacks.settings import SettingsError
+from settings.loader import SettingsError, load_settings
 from tests.harness import assert_refused
 
 TODAY = date(2026, 12, 7)

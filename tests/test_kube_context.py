@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from settings.cloud import KubernetesSettings
 from stacks.kube_context import read_context
-from stacks.settings import KubernetesSettings
 from tests import fakes, harness
 from tests.harness import assert_refused
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from stacks.installed import InstalledIstio
-from stacks.loader import load_settings
-from stacks.settings import SettingsError
+from settings.installed import InstalledIstio
+from settings.loader import SettingsError, load_settings
 from tests import harness
 
 DEV = harness.stack_config("dev")

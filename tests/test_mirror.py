@@ -14,7 +14,7 @@ import pytest
 
 from definitions import mirror as definitions_mirror
 from definitions import versions
-from stacks import istio_dashboards, mirror
+from stacks import istio_dashboards
 from tests import fakes
 from tests.harness import (
     assert_refused,
@@ -208,11 +208,12 @@ def test_a_local_directory_serves_the_bundle_and_the_dashboards(tmp_path):
 
 @pytest.mark.parametrize("stack", shipped_stacks())
 def test_installed_charts_are_the_charts_a_stack_registers(shared_run, stack):
-    from stacks.loader import load_settings
+    from settings.loader import load_settings
+    from settings.mirror import installed_charts
 
     config = mirrored_config(stack)
     run = shared_run(config, stack=stack)
-    assert set(mirror.installed_charts(load_settings(config))) == set(run.charts())
+    assert set(installed_charts(load_settings(config))) == set(run.charts())
 
 
 CHART_REFS = [value for value in vars(versions).values() if isinstance(value, versions.ChartRef)]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from scripts.footprint import CHART_PODS, at
-from stacks.settings import SettingsError
+from settings.loader import SettingsError
 from tests.harness import ProgramFailed, Registration, Run, assert_refused, plain_occurrences, reveal
 
 EAST = {"name": "east", "cloud": "local", "context": "kind-east", "network": "net-east"}

@@ -521,8 +521,8 @@ def test_the_charts_defaults_would_not_meet_restricted():
 
 
 def test_every_privileged_level_says_why():
+    from settings.loader import load_settings
     from stacks import pod_security
-    from stacks.loader import load_settings
 
     for raw in ({**harness.stack_config("dev")}, {**harness.stack_config("dev"), "profile": "production"}):
         for namespace, found in pod_security.namespace_levels(load_settings(raw)).items():

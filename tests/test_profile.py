@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from scripts.footprint import CHART_PODS, footprint, rows
-from stacks import profiles
+from settings import profiles
 from tests import fakes, harness, test_settings
 from tests.harness import single_cluster_stacks
 from tests.test_mesh import EVERYTHING
@@ -131,7 +131,7 @@ def test_production_footprint(production):
 
 
 def test_the_totals_written_are_the_footprints(dev, production, shared_run):
-    """stacks/profiles.py and docs/sizing.md write the totals: they are what the footprint adds up."""
+    """settings/profiles.py and docs/sizing.md write the totals: they are what the footprint adds up."""
     d, p, a = footprint(dev), footprint(production), footprint(shared_run("ambient"))
     assert f"{d.cpu_millicores}m CPU and {d.memory_mib:.0f}Mi requested for the whole `dev` stack" in profiles.__doc__
     page = (harness.PROJECT_DIR / "docs" / "sizing.md").read_text()

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.loader import load_settings
-from stacks.settings import SettingsError
+from settings.loader import SettingsError, load_settings
 from tests.harness import ProgramFailed
 from tests.test_dns import AWS, GCP, merged
 from tests.test_routes import DESTINATION_RULE, GATEWAY, VIRTUAL_SERVICE, route, with_routes
@@ -93,7 +92,7 @@ def test_names_below_the_domain_are_accepted(hostname):
 
 # --- tcp listener ports: never one the ingress gateway uses itself ----------------------------------------
 
-# Istio 1.30.3's own ports on a gateway pod (see RESERVED_INGRESS_PORTS in stacks/rules.py for where each is
+# Istio 1.30.3's own ports on a gateway pod (see RESERVED_INGRESS_PORTS in settings/ingress.py for where each is
 # read) and the shared Gateway's http/https listeners.
 GATEWAY_OWN_PORTS = [80, 443, 15000, 15001, 15002, 15003, 15004, 15006, 15008, 15020, 15021, 15053, 15090]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from definitions.durations import milliseconds, protobuf
-from stacks.settings import SettingsError
+from settings.loader import SettingsError
 from tests.harness import ProgramFailed
 
 HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"

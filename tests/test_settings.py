@@ -8,8 +8,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from stacks.loader import load_settings
-from stacks.settings import SettingsError
+from settings.loader import SettingsError, load_settings
 from tests.harness import assert_refused
 
 # (config, the key named in the error, words the message must contain)
@@ -131,7 +130,7 @@ def test_settings_are_frozen(section, field, value):
 
 @pytest.mark.parametrize("version", ["1.28.10", "1.29.6", "1.30.3", "1.30.4", "1.31.0"])
 def test_istio_versions_with_the_failure_policy_are_accepted(version):
-    # Out-of-support minors (stacks/support.py) need the acknowledgment; the failure-policy rule is the one here.
+    # Out-of-support minors (settings/support.py) need the acknowledgment; the failure-policy rule is the one here.
     assert load_settings({"istio": {"version": version, "allowUnsupported": True}}).istio.version == version
 
 
@@ -180,7 +179,7 @@ def test_tcp_routes_through_a_canary_need_a_bundle_both_revisions_read():
 def test_config_and_secret_keys_from_the_pulumi_cli_environment(monkeypatch):
     from pulumi.runtime.config import set_all_config
 
-    from stacks.loader import load_from_pulumi_config
+    from settings.loader import load_from_pulumi_config
 
     dashboards = json.dumps(
         {

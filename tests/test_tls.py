@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from stacks.settings import SettingsError
+from settings.loader import SettingsError
 from tests import fakes
 from tests.harness import ProgramFailed, plain_occurrences, single_cluster_stacks
 from tests.test_chart_values import _check_every_chart

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from stacks.loader import load_settings
+from settings.loader import load_settings
 from stacks.verification import SCRIPT, job_name, script_config
 from tests import harness
 from tests.test_settings import test_bad_input_is_refused_before_any_resource as assert_refused

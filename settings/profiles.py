@@ -9,15 +9,20 @@ latency). Where a chart ships one it stays, merged under ours: the gateway's `re
 istiod's `global.proxy.resources.limits.cpu`, 2000m each (Istio 1.30.3 values.yaml).
 
 Users override istiod's, the gateway's and the sidecars' numbers (`sizing.*`, checked against the floors below
-in stacks/rules.py); everything else follows the profile.
+in settings/sizing.py); everything else follows the profile.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from definitions.sizing import Replicas, Resources, Sizing
-from stacks.settings import ContainerSizing, Settings
+
+# Types only: the section modules import this one (their rules read the derived values).
+if TYPE_CHECKING:
+    from settings.model import Settings
+    from settings.sizing import ContainerSizing
 
 PROFILES: dict[str, Sizing] = {
     "dev": Sizing(

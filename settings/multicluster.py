@@ -1,24 +1,82 @@
-"""Rules of the `multicluster` section, and of the rest of the config beside it: each problem names its key.
-
-Run by stacks/rules.py with the other cross-section rules, before any resource is registered. What needs the
-kubeconfig files (the local guard, two entries reaching one API server) is checked by stacks/multicluster.py, also
-before anything is registered.
-"""
+"""`multicluster`: one mesh across clusters, each on its network, under one mesh ID and root of trust."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from typing import TYPE_CHECKING, Annotated, Literal
 
+from pydantic import AfterValidator, Field
 from pydantic.alias_generators import to_camel
 
 from definitions import versions
-from stacks.settings import Settings
+from settings.fields import DNS_LABEL, DnsName, Section
+from settings.istio import IstioVersion
+
+if TYPE_CHECKING:
+    from settings.model import Settings
+
+
+# A cluster's name prefixes its Pulumi resources and names its remote secret (`istio-remote-secret-<name>`) in
+# every other cluster: a DNS-1123 label short enough for that Secret name (253) and for Helm release names.
+CLUSTER_NAME_MAX = 40
+
+
+def _label(value: str) -> str:
+    if len(value) > CLUSTER_NAME_MAX or not DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not accepted: a DNS-1123 label (lower-case letters, digits and '-', starting and ending "
+            f"with a letter or digit) of at most {CLUSTER_NAME_MAX} characters"
+        )
+    return value
+
+
+def _api_server(value: str) -> str:
+    if not re.match(r"^https://[^/\s]+(/.*)?$", value):
+        raise ValueError(f"{value!r} is not an API server address; accepted an https:// URL, e.g. https://10.0.0.1:443")
+    return value.rstrip("/")
+
+
+Label = Annotated[str, AfterValidator(_label)]
+
+
+class ClusterSettings(Section):
+    """One cluster of the mesh: where to reach it, what it is called in the mesh, which network it is on."""
+
+    name: Label = Field(description="the cluster's name in the mesh (global.multiCluster.clusterName)")
+    cloud: Literal["local", "gcp", "aws"] = Field(description="where it runs (local: guarded like cloud local)")
+    context: str | None = Field(None, description="kubeconfig context (required unless kubeconfig names one)")
+    kubeconfig: str | None = Field(None, description="path to a kubeconfig file, or its contents")
+    network: Label = Field(description="the network it is on (global.network; topology.istio.io/network)")
+    istio_version: IstioVersion | None = Field(
+        None, description="this cluster's Istio release; default: istio.version (within one minor of the others)"
+    )
+    api_server: Annotated[str, AfterValidator(_api_server)] | None = Field(
+        None, description="the address the other clusters' istiod reach this API server at; default: the kubeconfig's"
+    )
+    east_west_annotations: dict[str, str] = Field(
+        default_factory=dict, description="added to the east-west gateway's Service (e.g. an internal load balancer)"
+    )
+
+
+class MultiClusterSettings(Section):
+    """Two or more clusters, each with its own istiod (multi-primary), under one mesh ID, trust domain and root CA."""
+
+    mesh_id: Label = Field(description="the mesh's ID, the same in every cluster (global.meshID)")
+    trust_domain: DnsName = Field("cluster.local", description="the SPIFFE trust domain of every cluster")
+    flat_networks: tuple[Label, ...] = Field(
+        (), description="networks whose clusters reach each other's pod IPs directly (one VPC, routable pod CIDRs)"
+    )
+    clusters: tuple[ClusterSettings, ...] = Field(description="two or more clusters")
+
 
 # Istio supports one minor version of skew between a control plane and the proxies it serves
 # (istio.io content/en/docs/releases/supported-releases, "Control plane/data plane skew"); across a multi-primary
 # mesh, a proxy of one cluster reaches the other clusters' workloads with what its own istiod learnt from theirs,
 # so the control planes are held to the same distance.
 MESH_MAX_MINORS = 1
+
+
 # The top-level keys a multi-cluster stack reads. The others configure what the single-cluster stacks install
 # around the mesh (DNS, HTTPS, dashboards, routes, the demo and its verification), not yet per cluster: refused
 # rather than silently ignored (docs/multicluster.md, "What is per cluster").
@@ -71,8 +129,8 @@ def multicluster_problems(settings: Settings) -> list[str]:
             for index, cluster in enumerate(clusters)
             if cluster.istio_version not in (None, settings.istio.version)
         ]
-    problems += _network_problems(settings)
-    problems += _version_problems(settings)
+    problems += network_problems(settings)
+    problems += version_problems(settings)
     return problems
 
 
@@ -85,7 +143,7 @@ def _ambient_problem() -> str:
     )
 
 
-def _network_problems(settings: Settings) -> list[str]:
+def network_problems(settings: Settings) -> list[str]:
     """Clusters on one network reach each other's pods directly (no east-west gateway between them): only where
     the stack says that network is flat."""
     assert settings.multicluster is not None
@@ -108,7 +166,7 @@ def _network_problems(settings: Settings) -> list[str]:
     return problems
 
 
-def _version_problems(settings: Settings) -> list[str]:
+def version_problems(settings: Settings) -> list[str]:
     assert settings.multicluster is not None
     installed = [(c.name, c.istio_version or settings.istio.version) for c in settings.multicluster.clusters]
     minors = [versions.parse_istio_version(version)[:2] for _, version in installed]

@@ -10,7 +10,13 @@ Other stack modules (and the Pod Security levels of issue 20) ask here, never re
 
 from __future__ import annotations
 
-from stacks.settings import Dataplane, Settings
+from typing import TYPE_CHECKING
+
+# Types only: the section modules import this one (their rules read the derived values).
+if TYPE_CHECKING:
+    from settings.mesh import Dataplane
+    from settings.model import Settings
+
 
 # Istio 1.30.3 `global.platform` for each cloud: GKE needs its own CNI bin dir and a ResourceQuota that lets
 # system-node-critical pods run outside kube-system (manifests/helm-profiles/platform-gke.yaml); EKS runs the

@@ -1,7 +1,8 @@
-"""Reading the stack's config: field validation of every section (stacks/settings.py), then the rules that
-span sections (stacks/rules.py), all problems reported at once before any resource is registered.
+"""Reading the stack's config: field validation of every section (settings/model.py and the section modules
+beside it), then the rules that span sections (each in the module of the section it judges), all problems
+reported at once before any resource is registered.
 
-The dependency is one-way: this loader imports the models and the rules; the rules read the models only.
+The dependency is one-way: this loader imports the model and the sections' rules; no section imports the loader.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from stacks.installed import InstalledIstio, read_installed
-from stacks.rules import cross_section_problems, installed_istio_problems
-from stacks.settings import Settings, SettingsError
-from stacks.support import istio_support_problems
+from settings import dashboards, dns, gateway_api, istio, mesh, mirror, multicluster, routes, sizing, tls, verify
+from settings.installed import InstalledIstio, read_installed
+from settings.istio import installed_istio_problems
+from settings.model import Settings
+from settings.support import istio_support_problems
 
 # Values that must come from `pulumi config set --secret`: (top-level key, path, how to read it from settings).
 SECRET_VALUES = (
@@ -30,6 +32,35 @@ MOVED_KEYS: dict[tuple[str, ...], str] = {
     ("dashboards", "profile"): "moved to the top-level key `profile` (dev or production), which now sizes the whole "
     "stack, not only the dashboards; remove dashboards.profile and set `profile`",
 }
+
+
+def cross_section_problems(settings: Settings) -> list[str]:
+    """The rules that span several sections, each in the module of the section it judges; each problem names
+    the key to change."""
+    problems: list[str] = []
+    problems += gateway_api.tcp_routes_problems(settings)
+    problems += gateway_api.platform_problems(settings)
+    problems += mesh.namespace_problems(settings)
+    problems += istio.istio_revision_problems(settings)
+    problems += mesh.dataplane_problems(settings)
+    problems += dns.dns_problems(settings)
+    problems += dns.dns_target_problems(settings)
+    problems += dashboards.dashboard_problems(settings)
+    problems += routes.route_problems(settings)
+    problems += sizing.sizing_problems(settings)
+    problems += tls.tls_problems(settings)
+    problems += verify.verify_problems(settings)
+    problems += mirror.mirror_problems(settings)
+    problems += multicluster.multicluster_problems(settings)
+    return problems
+
+
+class SettingsError(Exception):
+    """Every problem found in the stack config, one per line, each naming its key."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid stack config:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 def load_settings(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from definitions import versions
-from stacks.settings import Settings
+from settings.model import Settings
 
 
 def istio_support_problems(settings: Settings, today: date) -> list[str]:
