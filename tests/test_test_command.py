@@ -54,8 +54,10 @@ def test_the_tests_virtualenv_is_not_pulumis():
 
 
 def test_ci_runs_the_e2e_in_the_tests_virtualenv():
-    assert f"{check_venv()}/bin/python -m e2e.run" in commands(CI)
-    assert commands(CI).index("bash scripts/check") < commands(CI).index(f"{check_venv()}/bin/python -m e2e.run")
+    e2e = [i for i, line in enumerate(commands(CI)) if line.startswith(f"{check_venv()}/bin/python -m e2e.")]
+    assert e2e, "no e2e command in .ci/run"
+    assert commands(CI).index("bash scripts/check") < min(e2e)
+    assert any(commands(CI)[i].startswith(f"{check_venv()}/bin/python -m e2e.run ||") for i in e2e)
 
 
 def test_the_virtualenv_is_made_from_the_lock_and_made_again_when_the_lock_or_python_changes():
