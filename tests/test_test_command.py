@@ -57,7 +57,9 @@ def test_ci_runs_the_e2e_in_the_tests_virtualenv():
     e2e = [i for i, line in enumerate(commands(CI)) if line.startswith(f"{check_venv()}/bin/python -m e2e.")]
     assert e2e, "no e2e command in .ci/run"
     assert commands(CI).index("bash scripts/check") < min(e2e)
-    assert any(commands(CI)[i].startswith(f"{check_venv()}/bin/python -m e2e.run ||") for i in e2e)
+    runs = [commands(CI)[i] for i in e2e if commands(CI)[i].startswith(f"{check_venv()}/bin/python -m e2e.run")]
+    assert [run for run in runs if "--mirror" not in run], "no fixture run"
+    assert [run for run in runs if "--mirror ../shared/upstream-mirror" in run], "no real-chart run"
 
 
 def test_the_virtualenv_is_made_from_the_lock_and_made_again_when_the_lock_or_python_changes():
