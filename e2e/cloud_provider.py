@@ -12,16 +12,14 @@ here; what is tested is the Kubernetes side of the stacks, for real, with the cl
 
 from __future__ import annotations
 
-import json
 import sys
-from concurrent import futures
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2
 from pulumi.runtime.mocks import MockResourceArgs
-from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
+from e2e.plugin_double import PluginDouble, serve
 from e2e.random_provider import plain, struct
 from tests import fakes
 
@@ -64,22 +62,13 @@ def urn_name(urn: str) -> str:
     return urn.split("::")[3]
 
 
-class CloudProvider(provider_pb2_grpc.ResourceProviderServicer):
+class CloudProvider(PluginDouble):
+    """The protocol's plumbing is the other doubles' (e2e/plugin_double.py); this one takes provider configuration
+    (the project, the region) and answers invokes."""
+
     def __init__(self, cloud: str):
-        self.cloud = cloud
+        self.cloud = self.name = cloud
         self.version = VERSIONS[cloud]
-
-    def GetPluginInfo(self, request: empty_pb2.Empty, context: Any) -> plugin_pb2.PluginInfo:
-        return plugin_pb2.PluginInfo(version=self.version)
-
-    def GetSchema(self, request: Any, context: Any) -> provider_pb2.GetSchemaResponse:
-        return provider_pb2.GetSchemaResponse(schema=json.dumps({"name": self.cloud, "version": self.version}))
-
-    def CheckConfig(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
-        return provider_pb2.CheckResponse(inputs=request.news)
-
-    def DiffConfig(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
-        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
 
     def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
         return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True)
@@ -114,15 +103,6 @@ class CloudProvider(provider_pb2_grpc.ResourceProviderServicer):
         args = self._args(request.urn, plain(request.news))
         return provider_pb2.UpdateResponse(properties=struct({**args.inputs, **fakes.computed_fields(args)}))
 
-    def Read(self, request: Any, context: Any) -> provider_pb2.ReadResponse:
-        return provider_pb2.ReadResponse(id=request.id, properties=request.properties, inputs=request.inputs)
-
-    def Delete(self, request: Any, context: Any) -> empty_pb2.Empty:
-        return empty_pb2.Empty()
-
-    def Cancel(self, request: Any, context: Any) -> empty_pb2.Empty:
-        return empty_pb2.Empty()
-
     @staticmethod
     def _args(urn: str, inputs: dict[str, Any]) -> MockResourceArgs:
         """What the unit suite's fakes read: type, name, inputs."""
@@ -134,14 +114,7 @@ class CloudProvider(provider_pb2_grpc.ResourceProviderServicer):
 
 
 def main(cloud: str) -> None:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(CloudProvider(cloud), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    # The engine reads the port from the plugin's first line of output.
-    sys.stdout.write(f"{port}\n")
-    sys.stdout.flush()
-    server.wait_for_termination()
+    serve(CloudProvider(cloud))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""What the e2e's resource-plugin doubles (e2e/random_provider.py, e2e/tls_provider.py) share: the engine's
-ResourceProvider protocol for a plugin that has no provider configuration and keeps nothing outside the state, and
-serving it the way the engine starts a plugin (the port on the first line of output)."""
+"""What the e2e's resource-plugin doubles (e2e/random_provider.py, e2e/tls_provider.py, e2e/cloud_provider.py)
+share: the engine's ResourceProvider protocol for a plugin that keeps nothing outside the state, and serving it the
+way the engine starts a plugin (the port on the first line of output)."""
 
 from __future__ import annotations
 
