@@ -42,7 +42,8 @@ def dataplanes(settings: Settings) -> dict[str, Dataplane]:
 
 def ambient_enabled(settings: Settings) -> bool:
     """Whether the mesh runs ambient: any namespace is, or the mesh's default is (so a namespace can join later)."""
-    return settings.mesh.dataplane == "ambient" or "ambient" in dataplanes(settings).values()
+    # A namespace not listed with a data plane of its own runs mesh.dataplane: only the listed ones can differ.
+    return settings.mesh.dataplane == "ambient" or any(n.dataplane == "ambient" for n in settings.mesh.namespaces)
 
 
 def cni_installed(settings: Settings) -> bool:

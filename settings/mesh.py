@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
@@ -112,8 +113,17 @@ class MeshSettings(Section):
         """Namespace -> revision, for the pinned ones."""
         return {n.name: n.revision for n in self.namespaces if n.revision is not None}
 
+    @cached_property
+    def listed_by_name(self) -> dict[str, InjectedNamespaceSettings]:
+        """Name -> its entry (the first, if listed twice: namespace_problems refuses that), built once: asked per
+        namespace, a scan of the list made the program cubic in the namespaces (docs/scale.md)."""
+        by_name: dict[str, InjectedNamespaceSettings] = {}
+        for namespace in self.namespaces:
+            by_name.setdefault(namespace.name, namespace)
+        return by_name
+
     def listed(self, name: str) -> InjectedNamespaceSettings | None:
-        return next((n for n in self.namespaces if n.name == name), None)
+        return self.listed_by_name.get(name)
 
 
 def namespace_problems(settings: Settings) -> list[str]:

@@ -62,6 +62,14 @@ def namespace_levels(settings: Settings) -> dict[str, Level]:
     """Every namespace the stack creates -> its level. The stack's own namespaces run only pods that meet
     `restricted` (istiod, the gateway, the dashboards, cert-manager, external-dns, the stack's Jobs), but for the
     node agents' own, when they are installed."""
+    levels = own_namespace_levels(settings)
+    for namespace in settings.injected_namespaces:
+        levels[namespace] = injected_namespace_level(settings, namespace)
+    return levels
+
+
+def own_namespace_levels(settings: Settings) -> dict[str, Level]:
+    """The stack's own namespaces (not the application namespaces) -> their level."""
     levels = {addresses.ISTIO_NAMESPACE: Level(RESTRICTED), settings.ingress.namespace: Level(RESTRICTED)}
     if dataplane.cni_installed(settings):
         levels[addresses.NODE_AGENTS_NAMESPACE] = NODE_AGENTS
@@ -69,14 +77,23 @@ def namespace_levels(settings: Settings) -> dict[str, Level]:
         levels[settings.dns.namespace] = Level(RESTRICTED)
     if settings.cert_manager_installed:
         levels[addresses.CERT_MANAGER_NAMESPACE] = Level(RESTRICTED)
-    for namespace in settings.injected_namespaces:
-        levels[namespace] = injected_namespace_level(settings, namespace)
     return levels
+
+
+def namespace_level(settings: Settings, namespace: str) -> Level:
+    """One namespace's level, as namespace_levels gives it, without deriving every other namespace's: asked once
+    per namespace the stack creates, so it must not grow with their number (docs/scale.md)."""
+    own = own_namespace_levels(settings)
+    if namespace in own:
+        return own[namespace]
+    if namespace not in settings.mesh.listed_by_name and namespace not in settings.injected_namespaces:
+        raise KeyError(namespace)
+    return injected_namespace_level(settings, namespace)
 
 
 def namespace_labels(settings: Settings, namespace: str) -> dict[str, str]:
     """The Pod Security labels of one namespace the stack creates: enforce (production), or warn and audit."""
-    level = namespace_levels(settings)[namespace].level
+    level = namespace_level(settings, namespace).level
     modes = ("enforce", "warn", "audit") if settings.pod_security_mode == "enforce" else ("warn", "audit")
     labels = {}
     for mode in modes:
