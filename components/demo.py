@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts
+from components.chart import SKIP_AWAIT, child_opts
 from definitions.sizing import Resources
 
 # httpbin answers 200 on /status/200 without touching anything else (go-httpbin httpbin/httpbin.go).
@@ -92,9 +92,14 @@ class DemoApp(pulumi.ComponentResource):
             ),
             opts=child_opts(self, args.wait_for),
         )
+        # Not awaited, as the charts' Services are not (components/chart.py SKIP_AWAIT): the provider's Service await
+        # sleeps 10 s after its endpoints settle, on the way to the verification. What proves the demo ready is
+        # the Deployment's await (its pod Ready); the verification Job then polls it through the gateway.
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.name, namespace=args.namespace, labels=labels, annotations=SKIP_AWAIT
+            ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 selector=labels,
                 # The port name tells Istio the protocol.

@@ -72,3 +72,11 @@ def test_a_load_balancer_gateway_keeps_its_service_await(shared_run, stack):
     assert run.outputs["ingress"]["type"] == "LoadBalancer"
     assert skip_service_await not in run.chart("gateway").transforms
     assert skip_service_await in run.chart("istiod").transforms
+
+
+def test_the_demos_service_is_not_awaited_but_its_deployment_is(shared_run):
+    dev = shared_run("dev")
+    service = next(r for r in dev.of_type(SERVICE) if r.name == "demo-service")
+    assert service.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+    deployment = next(r for r in dev.of_type("kubernetes:apps/v1:Deployment") if r.name == "demo")
+    assert "pulumi.com/skipAwait" not in (deployment.inputs["metadata"].get("annotations") or {})
