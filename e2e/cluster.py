@@ -316,6 +316,35 @@ class LoopbackCluster:
                 return None
             raise
 
+    def requeue_stuck_crd_deletions(self) -> list[str]:
+        """Touch every CRD whose deletion the API server has given up on until its next resync, so it retries now.
+
+        Deleting a CRD makes the API server rebuild the CRD's storage; its finalizer then lists the instances and,
+        if the new watch cache is still initializing, fails ("storage is (re)initializing", the condition
+        Terminating/InstanceDeletionFailed). Its retry finds the CRD changed (that condition), takes the conflict
+        for "we'll get called again" and drops the key, and a change of that condition alone never requeues it:
+        the deletion waits for the informer's resync, up to 5 minutes (k8s.io/apiextensions-apiserver v0.37.1
+        pkg/controller/finalizer/crd_finalizer.go, sync and updateCustomResourceDefinition). Seen in this e2e on
+        a CRD deleted 21 s after it was made. Any other change requeues it: an annotation. Returns their names."""
+        stuck = [
+            crd["metadata"]["name"]
+            for crd in self.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")["items"]
+            if crd["metadata"].get("deletionTimestamp")
+            and any(
+                c["type"] == "Terminating" and c.get("reason") == "InstanceDeletionFailed"
+                for c in crd.get("status", {}).get("conditions", [])
+            )
+        ]
+        for name in stuck:
+            patch = {"metadata": {"annotations": {"e2e.service-mesh/requeued": str(time.time())}}}
+            self.request(
+                "PATCH",
+                f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}",
+                patch,
+                "application/merge-patch+json",
+            )
+        return stuck
+
     def apply(self, obj: dict[str, Any], manager: str = "e2e") -> Any:
         """Server-side apply of one cluster-scoped or namespaced object."""
         api = obj["apiVersion"]

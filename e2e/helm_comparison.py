@@ -120,13 +120,22 @@ def helm_sequence(context: Context) -> None:
         for release, _ in reversed(releases):
             run(helm, "uninstall", release.name, "--namespace", release.namespace, "--wait", "--timeout", "5m")
     with report.step("helm sequence: clean up (namespaces, CRDs; not timed against the stack)"):
-        run(kubectl, "delete", "--wait", "--ignore-not-found", "-f", bundle)  # its admission policy too
+        run(kubectl, "delete", "--wait=false", "--ignore-not-found", "-f", bundle)  # its admission policy too
         made = sorted(set(namespace_names(context)) - before_namespaces)
         if made:
-            run(kubectl, "delete", "namespace", "--wait", *made)
+            run(kubectl, "delete", "namespace", "--wait=false", *made)
         left = sorted(set(crd_names(context)) - before_crds)
         if left:
-            run(kubectl, "delete", "customresourcedefinition", "--wait", *left)
+            run(kubectl, "delete", "customresourcedefinition", "--wait=false", *left)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and (
+            set(namespace_names(context)) - before_namespaces or set(crd_names(context)) - before_crds
+        ):
+            requeued = cluster.requeue_stuck_crd_deletions()
+            if requeued:
+                print(f"e2e: helm sequence: clean up: CRD deletions requeued: {', '.join(requeued)}", flush=True)
+            time.sleep(2)
+        made = sorted(set(namespace_names(context)) - before_namespaces)
     report.check("helm sequence: the cluster is as before", set(namespace_names(context)) == before_namespaces, made)
 
 
