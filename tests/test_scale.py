@@ -31,7 +31,7 @@ def python_calls(run_stack, config: dict[str, Any]) -> tuple[int, int]:
     """(Python function calls, resources registered) of one run of the program."""
     calls = 0
 
-    def count(frame, event, arg):  # noqa: ARG001 - the profile hook's signature
+    def count(frame, event, arg):
         nonlocal calls
         if event == "call":
             calls += 1
@@ -58,9 +58,7 @@ def test_one_namespaces_level_is_its_level_among_all():
     settings = load_settings(
         {
             "cloud": "local",
-            "mesh": {
-                "injectedNamespaces": ["shop", {"name": "edge", "dataplane": "ambient"}]
-            },
+            "mesh": {"injectedNamespaces": ["shop", {"name": "edge", "dataplane": "ambient"}]},
         }
     )
     levels = pod_security.namespace_levels(settings)
