@@ -1,8 +1,8 @@
 """How the stack's time grows with the work: `dev` with N routes over N app namespaces (one route each, every
 namespace injected), timing preview on the empty cluster, first `up`, no-op preview and destroy at each size.
 
-    venv/bin/python -m e2e.run --only scale                         # the e2e's sizes (SIZES)
-    E2E_SCALE_SIZES="1 10 100" venv/bin/python -m e2e.run --only scale   # the curve of docs/scale.md
+    .venv-test/bin/python -m e2e.run --only scale                         # the e2e's sizes (SIZES)
+    E2E_SCALE_SIZES="1 10 100" .venv-test/bin/python -m e2e.run --only scale   # the curve of docs/scale.md
 
 The curve is printed as a table at the end (`curve`), one row a size; scripts/benchmark.py --scale runs this.
 """

@@ -8,7 +8,7 @@ Certificates) until the wildcard certificate is Ready. Then what each stack requ
 memory), per workload, and `dev` under the production profile.
 
     venv/bin/python -m scripts.benchmark [--runs N]
-    venv/bin/python -m scripts.benchmark --scale [1 10 100]
+    .venv-test/bin/python -m scripts.benchmark --scale [1 10 100]
 
 `--scale` measures instead how the real engine's time grows with the work: the e2e (e2e/scale.py, the toolchain
 and loopback cluster of docs/end-to-end.md) runs `dev` with each number of routes and app namespaces and prints
