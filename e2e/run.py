@@ -21,7 +21,15 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from e2e import clean_tree_scenario, convergence, drift, faults, network_policy_scenarios, scenarios
+from e2e import (
+    clean_tree_scenario,
+    convergence,
+    drift,
+    faults,
+    network_policy_scenarios,
+    scenarios,
+    skip_checkpoints,
+)
 from e2e.cert_manager_double import CertManagerDouble
 from e2e.cloud_stacks import aws, gcp
 from e2e.cluster import LoopbackCluster
@@ -35,7 +43,8 @@ from e2e.volume_double import VolumeDouble
 
 # The scenarios in their order: the helm sequence first, on the empty cluster it leaves empty (the stack's first
 # `up` is compared with it); the core ones (e2e/scenarios.py); then those in modules of their own, each on a
-# cluster the ones before have emptied: the NetworkPolicies, the clean tree, the shipped cloud stacks
+# cluster the ones before have emptied: the NetworkPolicies, the clean tree, the engine without its per-step
+# checkpoints (e2e/skip_checkpoints.py), the shipped cloud stacks
 # (e2e/cloud_stacks.py), the scale curve's small sizes (e2e/scale.py), then the faults and the drift, each
 # ending destroyed with nothing left behind.
 SCENARIOS: dict[str, Callable[[Context], None]] = {
@@ -43,6 +52,7 @@ SCENARIOS: dict[str, Callable[[Context], None]] = {
     **scenarios.ALL,
     **network_policy_scenarios.SCENARIOS,
     **clean_tree_scenario.SCENARIOS,
+    **skip_checkpoints.SCENARIOS,
     "gcp": gcp,
     "aws": aws,
     "scale": scale,
