@@ -3,14 +3,17 @@
 Before anything is registered: each `local` cluster passes the local guard (stacks/kube_context.py), each cluster's
 API server address is known, and no two entries reach the same API server.
 
-Then, in install order: the root CA (in the state only); per cluster, its providers, its intermediate CA in
-`cacerts`, Istio base and istiod with the cluster's mesh ID, name and network (components/istio.py), the
-east-west gateway and its AUTO_PASSTHROUGH Gateway where the mesh has more than one network, and the reader's role
-and token; last, for every ordered pair (A, B), the remote secret in A through which A's istiod reads B.
+Then, in install order: the root CA (in the state only); per cluster, its providers and the single-cluster mesh
+graph (stacks/mesh.py: the Gateway API CRDs, its intermediate CA in `cacerts`, Istio base and istiod with the
+cluster's mesh ID, name and network, the ingress gateway, the mesh policy, the shared Gateway), the east-west gateway
+and its AUTO_PASSTHROUGH Gateway where the mesh has more than one network, the reader's role and token, the routes and
+the demo (stacks/routes.py); then, for every ordered pair (A, B), the remote secret in A through which A's istiod
+reads B; last, per cluster, the verification (stacks/verification.py), after the other clusters' demos, the east-west
+gateways and its remote secrets, since it also requests the other clusters' demos.
 
-Per cluster: everything above. Shared: the mesh ID, trust domain, root CA, Istio chart pins and sizing. What the
-single-cluster stacks add around the mesh (DNS, HTTPS, dashboards, routes, the demo) is not per cluster yet, and
-refused beside `multicluster` (settings/multicluster.py).
+Shared: the mesh ID, trust domain, root CA, Istio chart pins, sizing, and the settings every cluster installs the
+same way (mesh, ingress, gatewayApi, dns.domain, gateway, routes, demo, verify). What is not per cluster yet
+(external-dns, HTTPS, dashboards, NetworkPolicies) is refused beside `multicluster` (settings/multicluster.py).
 """
 
 from __future__ import annotations
