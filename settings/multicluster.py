@@ -80,8 +80,8 @@ MESH_MAX_MINORS = 1
 
 # The top-level keys a multi-cluster stack reads: the mesh's own, and what every cluster installs the same way
 # (stacks/multicluster.py): the mesh policy, the ingress gateway, the Gateway API CRDs, the shared Gateway, routes,
-# the demo and its verification. The others configure what is not per cluster yet: refused rather than silently
-# ignored (docs/multicluster.md, "What is per cluster, what is shared").
+# the demo and its verification, HTTPS with a Secret of the user's. The others configure what is not per cluster
+# yet: refused rather than silently ignored (docs/multicluster.md, "What is per cluster, what is shared").
 MULTICLUSTER_KEYS = frozenset(
     {
         "multicluster",
@@ -97,6 +97,7 @@ MULTICLUSTER_KEYS = frozenset(
         "demo",
         "verify",
         "dns",
+        "tls",
     }
 )
 # Of `dns`, only the domain the routes are published under (every cluster's shared Gateway serves *.<domain>).
@@ -107,9 +108,10 @@ NOT_PER_CLUSTER = {
     "kubernetes": "each cluster's connection is multicluster.clusters[].context (or kubeconfig)",
     "gcp": "external-dns is not per cluster yet, so there is no cloud DNS identity to make",
     "aws": "external-dns is not per cluster yet, so there is no cloud DNS identity to make",
-    "tls": "HTTPS (cert-manager and the wildcard certificate) is not per cluster yet: the Gateways serve plain HTTP",
-    "dashboards": "the dashboards are not per cluster yet (one Prometheus, Jaeger, Grafana and Kiali per cluster, "
-    "or one federated set, is not decided)",
+    "dashboards": "the dashboards are not per cluster yet: a Jaeger per cluster would split every trace that crosses "
+    "clusters and a Kiali per cluster sees one cluster, while one shared set needs Prometheus federation and Kiali's "
+    "remote-cluster access (not decided); for traces, point mesh.tracing.zipkinAddress at one collector every cluster "
+    "reaches",
     "security": "NetworkPolicies are not per cluster yet (they would have to admit the east-west gateways' 15443 "
     "and the other clusters' istiod); Pod Security labels follow the profile",
 }
@@ -131,6 +133,12 @@ def multicluster_problems(settings: Settings) -> list[str]:
         f"hostnames every cluster's Gateway serves); remove dns.{to_camel(key)}"
         for key in sorted(settings.dns.model_fields_set - DNS_KEYS)
     ]
+    if settings.tls.mode in ("acme", "ca"):
+        problems.append(
+            f"tls.mode: {settings.tls.mode} is not per cluster yet (cert-manager and its issuer in every cluster; acme "
+            "also needs the DNS zone's credentials in each); accepted beside multicluster: secret (a kubernetes.io/tls "
+            "Secret of that name you put in every cluster's ingress namespace) or off"
+        )
     if dataplane.ambient_enabled(settings):
         problems.append(_ambient_problem())
     if settings.istio.revisions is not None:

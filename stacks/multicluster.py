@@ -12,8 +12,9 @@ reads B; last, per cluster, the verification (stacks/verification.py), after the
 gateways and its remote secrets, since it also requests the other clusters' demos.
 
 Shared: the mesh ID, trust domain, root CA, Istio chart pins, sizing, and the settings every cluster installs the
-same way (mesh, ingress, gatewayApi, dns.domain, gateway, routes, demo, verify). What is not per cluster yet
-(external-dns, HTTPS, dashboards, NetworkPolicies) is refused beside `multicluster` (settings/multicluster.py).
+same way (mesh, ingress, gatewayApi, dns.domain, gateway, routes, demo, verify, tls secret or off). What is not per
+cluster yet (external-dns, certificates cert-manager issues, dashboards, NetworkPolicies) is refused beside
+`multicluster` (settings/multicluster.py).
 """
 
 from __future__ import annotations

@@ -80,10 +80,14 @@ BAD_INPUTS = [
     ({**mesh(), "dns": {"domain": "mesh.example.com", "policy": "sync"}}, "dns.policy", ["dns.domain only"]),
     (
         {**mesh(), "dns": {"domain": "mesh.example.com"}, "tls": {"mode": "ca"}},
-        "tls",
-        ["HTTPS", "not per cluster yet", "plain HTTP"],
+        "tls.mode",
+        ["ca is not per cluster yet", "accepted beside multicluster: secret"],
     ),
-    ({**mesh(), "dashboards": {"jaeger": {"enabled": False}}}, "dashboards", ["not per cluster yet"]),
+    (
+        {**mesh(), "dashboards": {"jaeger": {"enabled": False}}},
+        "dashboards",
+        ["not per cluster yet", "split every trace", "zipkinAddress"],
+    ),
     ({**mesh(), "security": {"networkPolicies": False}}, "security", ["NetworkPolicies are not per cluster yet"]),
     ({**mesh(), "kubernetes": {"context": "kind-east"}}, "kubernetes", ["multicluster.clusters[].context"]),
     ({**mesh(), "cloud": "local"}, "cloud", ["multicluster.clusters[].cloud"]),
@@ -507,3 +511,38 @@ def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
         extra = footprint(Run(east_west, {}, {}))
         assert extra.pods == {"ingress gateway": (2, 250, 256.0)}  # named after the chart's pod, not the release
         assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (2260, 3396)
+
+
+def test_each_route_is_published_in_every_cluster_and_checked_there(run_mesh):
+    run = run_mesh({**APPS, "routes": [{"name": "shop", "namespace": "apps", "service": "shop", "port": 8080}]})
+    for cluster in ("east", "west"):
+        route = run.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", f"{cluster}-route-apps-shop")
+        assert route.inputs["metadata"] == {"name": "shop", "namespace": "apps"}
+        assert route.inputs["spec"]["hostnames"] == ["shop.mesh.localhost"]
+        assert route.inputs["spec"]["parentRefs"] == [{"name": "mesh-gateway", "namespace": "istio-ingress"}]
+        assert on(route, cluster)
+        assert route.depends_on(run.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", f"{cluster}-shared-gateway"))
+        assert "route-apps/shop" in checks_config(run, cluster)["checks"]
+        assert run.outputs["clusters"][cluster]["urls"] == {
+            "shop": "http://shop.mesh.localhost/",
+            "demo": "http://demo.mesh.localhost/",
+        }
+
+
+def test_https_with_a_secret_of_yours_in_every_cluster(run_mesh):
+    """tls.mode secret: the same Secret name in every cluster's ingress namespace, put there by you; the checks go
+    over HTTPS without verifying the certificate (the stack does not know its CA), and plain HTTP is redirected."""
+    run = run_mesh({**APPS, "tls": {"mode": "secret", "secret": "mesh-tls"}})
+    for cluster in ("east", "west"):
+        gateway = run.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", f"{cluster}-shared-gateway")
+        https = [listener for listener in gateway.inputs["spec"]["listeners"] if listener["protocol"] == "HTTPS"]
+        assert [listener["tls"]["certificateRefs"] for listener in https] == [[{"kind": "Secret", "name": "mesh-tls"}]]
+        redirect = run.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", f"{cluster}-https-redirect")
+        assert on(redirect, cluster)
+        config = checks_config(run, cluster)
+        assert config["gateway"] == {
+            "url": "https://istio-ingressgateway.istio-ingress.svc.cluster.local:443",
+            "trust": "unverified",
+        }
+        assert "https-redirect" in config["checks"] and "demo-across-clusters" in config["checks"]
+    assert run.of_type("kubernetes:cert-manager.io/v1:Certificate") == []
