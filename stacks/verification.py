@@ -197,7 +197,12 @@ def script_config(settings: Settings, cluster: str | None = None) -> dict[str, A
 
 
 # Settings left out of the Job's name (see job_name).
-HASH_EXCLUDES: dict[str, Any] = {"kubernetes": True, "dashboards": {"kiali": {"openid"}}, "mirror": True}
+HASH_EXCLUDES: dict[str, Any] = {
+    "kubernetes": True,
+    "dashboards": {"kiali": {"openid"}},
+    "mirror": True,
+    "multicluster": {"clusters": {"__all__": {"kubeconfig"}}},
+}
 
 
 def verify_image(settings: Settings) -> str:
@@ -209,8 +214,9 @@ def job_name(settings: Settings, script: str, config: str) -> str:
     setting changes (verify.runId among them); the same name, so no diff, otherwise.
 
     The whole settings are hashed, not only the ones the checks name: an Istio version or a mesh policy
-    changes what the checks exercise. The kubeconfig (it may be a file's contents), the OpenID client
-    secret and the mirror (its credentials; the images it moves are hashed as images) are left out.
+    changes what the checks exercise. The kubeconfig (it may be a file's contents; in a mesh across clusters,
+    each cluster's), the OpenID client secret and the mirror (its credentials; the images it moves are hashed as
+    images) are left out.
     """
     inputs = {
         "script": script,

@@ -546,3 +546,15 @@ def test_https_with_a_secret_of_yours_in_every_cluster(run_mesh):
         }
         assert "https-redirect" in config["checks"] and "demo-across-clusters" in config["checks"]
     assert run.of_type("kubernetes:cert-manager.io/v1:Certificate") == []
+
+
+def test_a_clusters_kubeconfig_does_not_rename_the_verification_job(run_mesh):
+    """A kubeconfig given as contents changes when its credentials rotate: the same checks, the same Job."""
+
+    def job_names(kubeconfig: str) -> list[str]:
+        east = with_cluster(EAST, kubeconfig=kubeconfig)
+        run = run_mesh({**APPS, "multicluster": {**APPS["multicluster"], "clusters": [east, WEST]}})
+        return [job.inputs["metadata"]["name"] for job in run.of_type("kubernetes:batch/v1:Job")]
+
+    first, rotated = job_names(TWO_CLUSTERS), job_names(TWO_CLUSTERS + "# rotated\n")
+    assert len(first) == 2 and first == rotated
