@@ -554,7 +554,7 @@ def test_a_clusters_kubeconfig_does_not_rename_the_verification_job(run_mesh):
     def job_names(kubeconfig: str) -> list[str]:
         east = with_cluster(EAST, kubeconfig=kubeconfig)
         run = run_mesh({**APPS, "multicluster": {**APPS["multicluster"], "clusters": [east, WEST]}})
-        return [job.inputs["metadata"]["name"] for job in run.of_type("kubernetes:batch/v1:Job")]
+        return sorted(job.inputs["metadata"]["name"] for job in run.of_type("kubernetes:batch/v1:Job"))
 
     first, rotated = job_names(TWO_CLUSTERS), job_names(TWO_CLUSTERS + "# rotated\n")
     assert len(first) == 2 and first == rotated
