@@ -98,3 +98,9 @@ def skip_service_await(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTra
 def child_opts(parent: pulumi.Resource, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
     """Children inherit their component's provider, not its depends_on: pass what they wait for explicitly."""
     return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on or []))
+
+
+def prefixed(prefix: str | None, name: str) -> str:
+    """A resource name in one cluster of several (`<cluster>-<name>`: URNs do not carry the parent's name, so two
+    clusters' objects of one name would collide); the name itself with no prefix (a single-cluster stack)."""
+    return f"{prefix}-{name}" if prefix else name

@@ -27,6 +27,9 @@ class DemoAppArgs:
     resources: Resources
     # Its namespace is injected only once istiod's webhook is serving.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    # Its ServiceAccount, so its SPIFFE identity (default: `name`). In a mesh across clusters each cluster's demo
+    # has its own, so the identity in X-Forwarded-Client-Cert (`By=`) says which cluster answered.
+    account: str | None = None
 
 
 class DemoApp(pulumi.ComponentResource):
@@ -38,7 +41,7 @@ class DemoApp(pulumi.ComponentResource):
         labels = {"app": args.name}
         account = k8s.core.v1.ServiceAccount(
             f"{name}-account",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.account or args.name, namespace=args.namespace),
             opts=child_opts(self, args.wait_for),
         )
         self.deployment = k8s.apps.v1.Deployment(

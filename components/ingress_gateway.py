@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart
+from components.chart import RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart, prefixed
 from definitions import versions
 from definitions.mirror import ChartMirror
 from definitions.sizing import Replicas, Resources, spread
@@ -37,6 +37,10 @@ class IngressGatewayArgs:
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
     # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
     mirror: ChartMirror | None = None
+    # Prefixes the resource names that are not the component's own (its namespace), so that one stack can hold
+    # this component in several clusters (Pulumi URNs do not carry the parent's name); None keeps the
+    # single-cluster stacks' names.
+    resource_prefix: str | None = None
 
 
 # The chart's default Service ports (manifests/charts/gateway/values.yaml): a list, replaced as a whole when
@@ -100,7 +104,7 @@ class IngressGateway(pulumi.ComponentResource):
         super().__init__("servicemesh:istio:IngressGateway", name, None, opts)
         # Not labelled istio-injection=disabled: the chart relies on injection of its own pods.
         self.namespace = k8s.core.v1.Namespace(
-            args.namespace,
+            prefixed(args.resource_prefix, args.namespace),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=dict(args.namespace_labels)),
             opts=child_opts(self),
         )

@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart
+from components.chart import RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart, prefixed
 from components.mesh_ca import PluggedCa
 from definitions import versions
 from definitions.addresses import UNREVISIONED
@@ -278,7 +278,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             # The network of every pod in the cluster that carries no label of its own (istio.io multi-network).
             labels["topology.istio.io/network"] = args.member.network
         self.namespace = k8s.core.v1.Namespace(
-            f"{args.resource_prefix}-{args.namespace}" if args.resource_prefix else args.namespace,
+            prefixed(args.resource_prefix, args.namespace),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels),
             opts=child_opts(self),
         )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts
+from components.chart import child_opts, prefixed
 
 INJECTION_LABEL = {"istio-injection": "enabled"}
 # Pinned namespaces carry only this label: istio-injection takes precedence over it in every injector webhook
@@ -72,6 +72,9 @@ class MeshPolicyArgs:
     wait_for: list[pulumi.Resource] = field(default_factory=list)
     # A waypoint is a Gateway API Gateway: it waits for their CRDs too (and for istiod, as above).
     gateway_api: list[pulumi.Resource] = field(default_factory=list)
+    # Prefixes the namespaces' and waypoints' resource names, so that one stack can hold this policy in several
+    # clusters (Pulumi URNs do not carry the parent's name); None keeps the single-cluster stacks' names.
+    resource_prefix: str | None = None
 
 
 class MeshPolicy(pulumi.ComponentResource):
@@ -111,7 +114,7 @@ class MeshPolicy(pulumi.ComponentResource):
             )
         self.namespaces = {
             namespace.name: k8s.core.v1.Namespace(
-                namespace.name,
+                prefixed(args.resource_prefix, namespace.name),
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace.name, labels=namespace.labels),
                 opts=child_opts(self, list(namespace.wait_for)),
             )
@@ -119,7 +122,7 @@ class MeshPolicy(pulumi.ComponentResource):
         }
         self.waypoints = {
             namespace.name: k8s.apiextensions.CustomResource(
-                f"{namespace.name}-waypoint",
+                prefixed(args.resource_prefix, f"{namespace.name}-waypoint"),
                 api_version="gateway.networking.k8s.io/v1",
                 kind="Gateway",
                 metadata=k8s.meta.v1.ObjectMetaArgs(

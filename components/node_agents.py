@@ -32,7 +32,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts, pinned_chart
+from components.chart import child_opts, pinned_chart, prefixed
 from components.istio import AMBIENT_PROFILE
 from definitions import versions
 from definitions.mirror import ChartMirror
@@ -67,6 +67,10 @@ class NodeAgentsArgs:
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
     # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
     mirror: ChartMirror | None = None
+    # Prefixes the resource names that are not the component's own (its namespace), so that one stack can hold
+    # this component in several clusters (Pulumi URNs do not carry the parent's name); None keeps the
+    # single-cluster stacks' names.
+    resource_prefix: str | None = None
 
 
 def cni_values(args: NodeAgentsArgs) -> dict[str, Any]:
@@ -110,7 +114,7 @@ class IstioNodeAgents(pulumi.ComponentResource):
         super().__init__("servicemesh:istio:IstioNodeAgents", name, None, opts)
         # The charts install into it through its name's output: created before them, deleted after them.
         self.namespace = k8s.core.v1.Namespace(
-            args.namespace,
+            prefixed(args.resource_prefix, args.namespace),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=dict(args.namespace_labels)),
             opts=child_opts(self),
         )

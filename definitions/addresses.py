@@ -116,5 +116,5 @@ def ingress_gateway(namespace: str) -> ServiceAddress:
     return ServiceAddress(INGRESS_RELEASE, namespace, INGRESS_HTTP_PORT)
 
 
-def spiffe_id(namespace: str, service_account: str) -> str:
-    return f"spiffe://{TRUST_DOMAIN}/ns/{namespace}/sa/{service_account}"
+def spiffe_id(namespace: str, service_account: str, trust_domain: str = TRUST_DOMAIN) -> str:
+    return f"spiffe://{trust_domain}/ns/{namespace}/sa/{service_account}"

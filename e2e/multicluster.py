@@ -7,10 +7,14 @@ cluster's `eastWestAnnotations`): no load balancer controller runs here. Then ch
 false: each istiod's values carry its mesh ID, cluster name and network; both `cacerts` hold an intermediate that
 `openssl verify` chains to the same root; each remote secret's kubeconfig, used as istiod uses it (its CA, its
 token), authenticates to the OTHER API server as the reader, lists what istiod lists there and is refused Secrets;
-a no-op preview; destroy leaves nothing of the stack in either cluster.
+what every cluster installs around the mesh from the shared settings (STRICT mTLS, the ingress gateway, the demo
+under one Service name with an identity of its own, the verification Job completed, planned to reach the other
+cluster's demo); a no-op preview; destroy leaves nothing of the stack in either cluster.
 
 What no test here can show (no istiod or Envoy runs: the fixture charts stand in for Istio's): that istiod reads
-`cacerts` and the remote secrets, and that traffic crosses the east-west gateways.
+`cacerts` and the remote secrets, and that traffic crosses the east-west gateways. The verification Job completes
+because kwok completes its pod, not because its script ran: the cross-cluster check itself is tested against a fake
+mesh (tests/test_verify_script.py).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ TOKEN_SECRET = "istio-reader-service-account-istio-remote-secret-token"
 # What istiod lists in a remote cluster (the reader's role), and what it must not read.
 LISTED = ("/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices", "/api/v1/pods", "/api/v1/namespaces")
 REFUSED = ("/api/v1/secrets", "/api/v1/namespaces/kube-system/secrets", "/api/v1/namespaces/istio-system/secrets")
+# The namespaces every cluster gets besides the system one (the shipped example's mesh.injectedNamespaces, the demo's,
+# the ingress gateway's, the CNI agent's).
+APP_NAMESPACES = ("apps", "demo", "istio-ingress", "istio-node-agents")
 # The objects of the stack that destroy must remove (Istio's CRDs are kept by design: docs/teardown.md).
 CLUSTER_SCOPED = (
     "/apis/rbac.authorization.k8s.io/v1/clusterroles/istio-reader-clusterrole-istio-system",
@@ -131,6 +138,35 @@ def check_values(context: Context, name: str, network: str, cluster: LoopbackClu
         f"{name}: cross-network Gateway AUTO_PASSTHROUGH on 15443",
         (server["port"]["number"], server["tls"]["mode"], server["hosts"]) == (15443, "AUTO_PASSTHROUGH", ["*.local"]),
         server,
+    )
+
+
+def check_apps(context: Context, name: str, cluster: LoopbackCluster, others: list[str]) -> None:
+    """What the cluster installs around the mesh from the shared settings, and its verification's plan."""
+    report = context.report
+    policy = cluster.get(f"/apis/security.istio.io/v1/namespaces/{SYSTEM}/peerauthentications/default")
+    report.check(f"{name}: STRICT mTLS mesh-wide", policy["spec"] == {"mtls": {"mode": "STRICT"}}, policy["spec"])
+    ingress = cluster.get_or_none("/api/v1/namespaces/istio-ingress/services/istio-ingressgateway")
+    report.check(f"{name}: its own ingress gateway", ingress is not None, ingress)
+    deployment = cluster.get("/apis/apps/v1/namespaces/demo/deployments/httpbin")
+    account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
+    report.check(f"{name}: the demo runs as httpbin-{name}", account == f"httpbin-{name}", account)
+    service = cluster.get_or_none("/api/v1/namespaces/demo/services/httpbin")
+    report.check(f"{name}: the demo's Service is httpbin.demo, as in every cluster", service is not None, service)
+    jobs = cluster.get(f"/apis/batch/v1/namespaces/{SYSTEM}/jobs?labelSelector=app%3Dmesh-verify")["items"]
+    done = [job["metadata"]["name"] for job in jobs if (job.get("status") or {}).get("succeeded")]
+    report.check(
+        f"{name}: the verification Job completed", len(jobs) == 1 and done != [], [j["metadata"]["name"] for j in jobs]
+    )
+    if not jobs:
+        return
+    config_map = cluster.get(f"/api/v1/namespaces/{SYSTEM}/configmaps/{jobs[0]['metadata']['name']}")
+    config = json.loads(config_map["data"]["config.json"])
+    expected = {other: f"spiffe://cluster.local/ns/demo/sa/httpbin-{other}" for other in others}
+    report.check(
+        f"{name}: the verification requests the other cluster's demo and expects its identity over mTLS",
+        "demo-across-clusters" in config["checks"] and config.get("acrossClusters") == {"clusters": expected},
+        (config["checks"], config.get("acrossClusters")),
     )
 
 
@@ -232,11 +268,19 @@ def check_third_cluster_only_adds(
     finally:
         stack.set_config(config)
         third.stop()
-    planned = [s for s in preview.json().get("steps") or [] if s["op"] not in ("same", "read")]
+    steps = [s for s in preview.json().get("steps") or [] if s["op"] not in ("same", "read")]
+    # The clusters already there re-run their verification (a new Job name: it now also reaches asia's demo).
+    rerun = {f"{c}-verification{part}" for c in ("europe", "us") for part in ("", "-checks")}
+    planned = [s for s in steps if s["urn"].split("::")[-1] not in rerun]
+    replaced = {s["urn"].split("::")[-1] for s in steps if s["urn"].split("::")[-1] in rerun}
     ops = {s["op"] for s in planned}
     names = {s["urn"].split("::")[-1] for s in planned}
     pairs = {"europe-reads-asia", "asia-reads-europe", "us-reads-asia", "asia-reads-us"}
-    context.report.check("multicluster: a third cluster's preview only creates", ops == {"create"}, ops)
+    context.report.check(
+        "multicluster: a third cluster's preview only creates, besides re-running the verification",
+        ops == {"create"} and replaced == rerun,
+        (ops, sorted(replaced)),
+    )
     context.report.check(
         "multicluster: a third cluster brings its control plane and a remote secret each way",
         {"asia-istio-istiod", *pairs} <= names,
@@ -248,8 +292,11 @@ def check_nothing_left(context: Context, clusters: dict[str, LoopbackCluster]) -
     report = context.report
     for name, cluster in clusters.items():
         left = [path for path in CLUSTER_SCOPED if cluster.get_or_none(path) is not None]
-        if cluster.get_or_none(f"/api/v1/namespaces/{SYSTEM}") is not None:
-            left.append(f"namespace {SYSTEM}")
+        left += [
+            f"namespace {namespace}"
+            for namespace in (SYSTEM, *APP_NAMESPACES)
+            if cluster.get_or_none(f"/api/v1/namespaces/{namespace}") is not None
+        ]
         remote = cluster.get("/api/v1/secrets?labelSelector=istio%2FmultiCluster%3Dtrue")["items"]
         left += [item["metadata"]["name"] for item in remote]
         report.check(f"{name}: destroy left nothing of the stack", left == [], left)
@@ -289,6 +336,8 @@ def multicluster(context: Context) -> None:
             stack.up()
         for entry in entries:
             check_values(context, entry["name"], entry["network"], clusters[entry["name"]])
+        for entry in entries:
+            check_apps(context, entry["name"], clusters[entry["name"]], [n for n in clusters if n != entry["name"]])
         check_cacerts(context, clusters)
         check_remote_secrets(context, clusters)
         check_state_keeps_secrets(context, stack, clusters)

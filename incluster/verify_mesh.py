@@ -28,6 +28,9 @@ BODY_LIMIT = 65536
 # Added by Envoy's router to every response an upstream gave; a response without it was made by the gateway
 # itself (no route: 404; no backend or no endpoint: 500/503).
 UPSTREAM_TIME = "x-envoy-upstream-service-time"
+# Between two answered requests of the cross-cluster check (each lands on any cluster's demo): short, so the
+# ready wait holds many tries, and not zero, so the check is not a flood.
+ACROSS_PAUSE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,8 @@ class Verifier:
             self.check_ztunnel_mtls(self.config["ztunnel"], demo["gatewayIdentity"])
         else:
             self.check_client_certificate(demo, echoed)
+        if "acrossClusters" in self.config:
+            self.check_across_clusters(demo, self.config["acrossClusters"])
         if "jaeger" in self.config:
             self.check_trace(self.config["jaeger"], echoed)
         if "prometheus" in self.config:
@@ -241,6 +246,53 @@ class Verifier:
             self.report(
                 name, FAIL, f"expected URI={expected}, the sidecar saw {uris or 'none'}: {short(', '.join(xfcc))}"
             )
+
+    def check_across_clusters(self, demo: dict[str, Any], across: dict[str, Any]) -> None:
+        """A mesh across clusters: the demo's Service, one name in every cluster, has endpoints in all of them
+        (Istio merges them; another network's sit behind its east-west gateway), so requests through this cluster's
+        gateway land on every cluster's demo. Each cluster's demo has an identity of its own, which its sidecar
+        writes into X-Forwarded-Client-Cert as `By=`, beside the client's `URI=` (this cluster's gateway): an answer
+        `By=` another cluster's identity crossed to that cluster, over mTLS (a sidecar writes the header only for a
+        client certificate it verified, and the two identities chain to one root)."""
+        name, wanted, gateway = "demo-across-clusters", dict(across["clusters"]), demo["gatewayIdentity"]
+        reached: dict[str, str] = {}
+        answered: set[str] = set()
+        attempts, last = 0, "no answer"
+        deadline = time.monotonic() + self.ready_wait
+        while True:
+            attempts += 1
+            pause = self.interval
+            try:
+                answer = self.through_gateway(demo["host"], demo["path"])
+            except (OSError, http.client.HTTPException) as error:
+                last = describe(error)
+            else:
+                if answer.status != 200:
+                    last = f"HTTP {answer.status}"
+                else:
+                    pause = min(self.interval, ACROSS_PAUSE_SECONDS)
+                    xfcc = echoed_headers(answer.body).get("x-forwarded-client-cert") or []
+                    answered.add(", ".join(xfcc) or "an answer without X-Forwarded-Client-Cert")
+                    for by, uri in client_certificate_pairs(xfcc):
+                        for cluster, identity in wanted.items():
+                            if by == identity and uri == gateway:
+                                reached.setdefault(cluster, f"By={by};URI={uri}")
+            if len(reached) == len(wanted) or time.monotonic() + pause > deadline:
+                break
+            time.sleep(pause)
+        where = self.gateway_where(demo["host"])
+        if len(reached) == len(wanted):
+            found = "; ".join(f"{cluster}: {evidence}" for cluster, evidence in sorted(reached.items()))
+            self.report(name, PASS, f"{attempts} requests through {where} reached the other clusters' demos: {found}")
+            return
+        missing = ", ".join(f"{cluster} (By={wanted[cluster]})" for cluster in sorted(set(wanted) - set(reached)))
+        seen = short(" | ".join(sorted(answered)), 400) if answered else last
+        self.report(
+            name,
+            FAIL,
+            f"{attempts} requests through {where} in {self.ready_wait}s, none answered over mTLS from the gateway "
+            f"({gateway}) by {missing}; answers carried: {seen}",
+        )
 
     def check_ztunnel_mtls(self, ztunnel: dict[str, Any], gateway_identity: str) -> None:
         """Ambient: the destination's ztunnel reports each connection it terminated for the demo, with the peer's
@@ -405,16 +457,34 @@ def echoed_headers(body: str) -> dict[str, list[str]]:
     return {k.lower(): v if isinstance(v, list) else [v] for k, v in headers.items()}
 
 
-def client_certificate_uris(xfcc: list[str]) -> list[str]:
-    """The URI= fields of X-Forwarded-Client-Cert: elements split by ',', fields by ';' (Envoy's format)."""
-    uris = []
+def client_certificate_elements(xfcc: list[str]) -> list[list[tuple[str, str]]]:
+    """The elements of X-Forwarded-Client-Cert, each as its (lower-case field, value) pairs: elements split by ',',
+    fields by ';' (Envoy's format; a certificate with several URI SANs gives several URI= fields)."""
+    elements = []
     for value in xfcc:
         for element in value.split(","):
+            fields = []
             for field in element.split(";"):
                 key, _, item = field.strip().partition("=")
-                if key.lower() == "uri":
-                    uris.append(item.strip('"'))
-    return uris
+                fields.append((key.lower(), item.strip('"')))
+            elements.append(fields)
+    return elements
+
+
+def client_certificate_uris(xfcc: list[str]) -> list[str]:
+    """The URI= fields: the clients' identities."""
+    return [item for element in client_certificate_elements(xfcc) for key, item in element if key == "uri"]
+
+
+def client_certificate_pairs(xfcc: list[str]) -> list[tuple[str, str]]:
+    """(By=, URI=) within each element: the identity of the proxy that verified the client's certificate, and the
+    client's."""
+    return [
+        (by, uri)
+        for element in client_certificate_elements(xfcc)
+        for by in (item for key, item in element if key == "by")
+        for uri in (item for key, item in element if key == "uri")
+    ]
 
 
 def main(argv: list[str]) -> int:

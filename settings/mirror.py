@@ -124,10 +124,12 @@ def mirror_problems(settings: Settings) -> list[str]:
 def installed_charts(settings: Settings) -> tuple[str, ...]:
     """The charts the stack installs with these settings (a shipped stack's run registers exactly these)."""
     charts = ["base", "istiod", "gateway"]
-    if settings.multicluster is not None:
-        return tuple(charts)  # per cluster: Istio and the east-west gateway (stacks/multicluster.py)
     if dataplane.cni_installed(settings):
         charts.append("cni")
+    if settings.multicluster is not None:
+        # Per cluster: Istio, the ingress and east-west gateways, the CNI agent; no ambient, external-dns, HTTPS or
+        # dashboards (settings/multicluster.py refuses them).
+        return tuple(charts)
     if dataplane.ambient_enabled(settings):
         charts.append("ztunnel")
     if settings.dns_cloud is not None:

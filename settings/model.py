@@ -88,6 +88,8 @@ class Settings(Section):
 
     @property
     def dns_enabled(self) -> bool:
+        if self.multicluster is not None:
+            return False  # external-dns is not per cluster yet (settings/multicluster.py refuses dns.enabled)
         return self.dns.enabled if self.dns.enabled is not None else self.cloud != "local"
 
     @property
@@ -105,6 +107,8 @@ class Settings(Section):
         domain (no Gateway to certify) or without DNS on a cloud (no zone to prove the domain with)."""
         if self.tls.mode is not None:
             return self.tls.mode
+        if self.multicluster is not None:
+            return "off"  # HTTPS is not per cluster yet (settings/multicluster.py refuses tls)
         if self.dns.domain is None:
             return "off"
         if self.cloud == "local":

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field
 from pydantic.alias_generators import to_camel
 
 from definitions import versions
+from settings import dataplane
 from settings.fields import DNS_LABEL, DnsName, Section
 from settings.istio import IstioVersion
 
@@ -77,24 +78,69 @@ class MultiClusterSettings(Section):
 MESH_MAX_MINORS = 1
 
 
-# The top-level keys a multi-cluster stack reads. The others configure what the single-cluster stacks install
-# around the mesh (DNS, HTTPS, dashboards, routes, the demo and its verification), not yet per cluster: refused
-# rather than silently ignored (docs/multicluster.md, "What is per cluster").
-MULTICLUSTER_KEYS = frozenset({"multicluster", "profile", "sizing", "istio", "mirror"})
+# The top-level keys a multi-cluster stack reads: the mesh's own, and what every cluster installs the same way
+# (stacks/multicluster.py): the mesh policy, the ingress gateway, the Gateway API CRDs, the shared Gateway, routes,
+# the demo and its verification, HTTPS with a Secret of the user's. The others configure what is not per cluster
+# yet: refused rather than silently ignored (docs/multicluster.md, "What is per cluster, what is shared").
+MULTICLUSTER_KEYS = frozenset(
+    {
+        "multicluster",
+        "profile",
+        "sizing",
+        "istio",
+        "mirror",
+        "mesh",
+        "ingress",
+        "gateway_api",
+        "gateway",
+        "routes",
+        "demo",
+        "verify",
+        "dns",
+        "tls",
+    }
+)
+# Of `dns`, only the domain the routes are published under (every cluster's shared Gateway serves *.<domain>).
+DNS_KEYS = frozenset({"domain"})
+# Why a key is not per cluster yet, and what to set instead.
+NOT_PER_CLUSTER = {
+    "cloud": "each cluster's cloud is multicluster.clusters[].cloud",
+    "kubernetes": "each cluster's connection is multicluster.clusters[].context (or kubeconfig)",
+    "gcp": "external-dns is not per cluster yet, so there is no cloud DNS identity to make",
+    "aws": "external-dns is not per cluster yet, so there is no cloud DNS identity to make",
+    "dashboards": "the dashboards are not per cluster yet: a Jaeger per cluster would split every trace that crosses "
+    "clusters and a Kiali per cluster sees one cluster, while one shared set needs Prometheus federation and Kiali's "
+    "remote-cluster access (not decided); for traces, point mesh.tracing.zipkinAddress at one collector every cluster "
+    "reaches",
+    "security": "NetworkPolicies are not per cluster yet (they would have to admit the east-west gateways' 15443 "
+    "and the other clusters' istiod); Pod Security labels follow the profile",
+}
 
 
 def multicluster_problems(settings: Settings) -> list[str]:
     mesh = settings.multicluster
     if mesh is None:
         return []
+    accepted = ", ".join(sorted(to_camel(k) for k in MULTICLUSTER_KEYS - {"multicluster"}))
     problems = [
-        _ambient_problem()
-        if key == "mesh" and settings.mesh.dataplane == "ambient"
-        else f"{to_camel(key)}: not read by a multicluster stack, which installs the mesh in each cluster and nothing "
-        f"around it yet; remove {to_camel(key)} (accepted beside multicluster: "
-        f"{', '.join(sorted(to_camel(k) for k in MULTICLUSTER_KEYS - {'multicluster'}))})"
+        f"{to_camel(key)}: not read by a multicluster stack: "
+        f"{NOT_PER_CLUSTER.get(key, 'not per cluster yet')}; remove {to_camel(key)} (accepted beside multicluster, "
+        f"applied to every cluster: {accepted})"
         for key in sorted(settings.model_fields_set - MULTICLUSTER_KEYS)
     ]
+    problems += [
+        f"dns.{to_camel(key)}: external-dns is not per cluster yet: a multicluster stack reads dns.domain only (the "
+        f"hostnames every cluster's Gateway serves); remove dns.{to_camel(key)}"
+        for key in sorted(settings.dns.model_fields_set - DNS_KEYS)
+    ]
+    if settings.tls.mode in ("acme", "ca"):
+        problems.append(
+            f"tls.mode: {settings.tls.mode} is not per cluster yet (cert-manager and its issuer in every cluster; acme "
+            "also needs the DNS zone's credentials in each); accepted beside multicluster: secret (a kubernetes.io/tls "
+            "Secret of that name you put in every cluster's ingress namespace) or off"
+        )
+    if dataplane.ambient_enabled(settings):
+        problems.append(_ambient_problem())
     if settings.istio.revisions is not None:
         problems.append(
             "istio.revisions: one revision per cluster in a multicluster stack; set istio.version, or a cluster's "
@@ -139,7 +185,8 @@ def _ambient_problem() -> str:
         "mesh.dataplane: ambient is refused in a multicluster stack: ambient joins networks by another model "
         "(istiod with AMBIENT_ENABLE_MULTI_NETWORK, a Gateway API east-west gateway of class istio-east-west on HBONE "
         "port 15008: samples/multicluster/gen-eastwest-gateway.sh --ambient at 1.30.3), not the sidecars' "
-        "AUTO_PASSTHROUGH gateway on 15443 this stack builds; remove mesh (sidecars)"
+        "AUTO_PASSTHROUGH gateway on 15443 this stack builds; use sidecars (mesh.dataplane sidecar, no namespace "
+        "with dataplane ambient)"
     )
 
 

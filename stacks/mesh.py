@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.chart import prefixed
 from components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
 from components.ingress_gateway import IngressGateway, IngressGatewayArgs
 from components.istio import (
@@ -17,6 +18,7 @@ from components.istio import (
     IstioControlPlane,
     IstioControlPlaneArgs,
     IstioRevision,
+    MeshMember,
     ZipkinTracer,
 )
 from components.mesh_policy import InjectedNamespace, MeshPolicy, MeshPolicyArgs, MeshTracing
@@ -43,14 +45,18 @@ class Mesh:
     ingress: IngressGateway
     policy: MeshPolicy
     gateway: SharedGateway | None
+    # In a mesh across clusters, this cluster's name: it prefixes every resource name (None: a single cluster).
+    cluster: str | None = None
 
 
-def kubernetes_provider(settings: KubernetesSettings) -> k8s.Provider:
+def kubernetes_provider(settings: KubernetesSettings, cluster: str | None = None) -> k8s.Provider:
     """The one provider every Kubernetes object goes through; unset fields fall back to the ambient kubeconfig."""
-    return k8s.Provider("cluster", kubeconfig=provider_kubeconfig(settings), context=settings.context)
+    return k8s.Provider(
+        prefixed(cluster, "cluster"), kubeconfig=provider_kubeconfig(settings), context=settings.context
+    )
 
 
-def adopting_provider(settings: KubernetesSettings) -> k8s.Provider:
+def adopting_provider(settings: KubernetesSettings, cluster: str | None = None) -> k8s.Provider:
     """The same cluster, for the installs whose objects `pulumi destroy` keeps, and for nothing else.
 
     pulumi-kubernetes >= 4.29 creates a new object client-side and fails when one of that name exists
@@ -74,7 +80,7 @@ def adopting_provider(settings: KubernetesSettings) -> k8s.Provider:
     replacement only when the cluster changes (provider/pkg/provider/provider.go, DiffConfig).
     """
     return k8s.Provider(
-        "cluster-adopting",
+        prefixed(cluster, "cluster-adopting"),
         kubeconfig=provider_kubeconfig(settings),
         context=settings.context,
         upsert_existing_objects=True,
@@ -104,16 +110,24 @@ def tcp_listeners(settings: Settings) -> dict[str, int]:
     }
 
 
-def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotations: Mapping[str, str]) -> Mesh:
+def build_mesh(
+    settings: Settings,
+    provider: k8s.Provider,
+    cloud_ingress_annotations: Mapping[str, str],
+    member: MeshMember | None = None,
+) -> Mesh:
+    """The mesh of one cluster; with `member`, that cluster's part of a mesh across clusters (stacks/multicluster.py):
+    its control plane joins the mesh, and its name prefixes every resource name."""
+    cluster = member.cluster_name if member is not None else None
     on_cluster = pulumi.ResourceOptions(providers=[provider])
-    adopting = adopting_provider(settings.kubernetes)
+    adopting = adopting_provider(settings.kubernetes, cluster)
 
     gateway_api = None
     if settings.gateway_api.install:
         # Adopted only when kept: CRDs deleted on destroy leave nothing behind to take back.
         kept = settings.gateway_api.retain_on_delete
         gateway_api = GatewayApiCrds(
-            "gateway-api",
+            prefixed(cluster, "gateway-api"),
             GatewayApiCrdsArgs(
                 version=settings.gateway_api.version,
                 channel=settings.gateway_api.channel,
@@ -130,7 +144,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
     ambient = dataplane.ambient_enabled(settings)
     cni = dataplane.cni_installed(settings)
     control_plane = IstioControlPlane(
-        "istio",
+        prefixed(cluster, "istio"),
         IstioControlPlaneArgs(
             revisions=tuple(IstioRevision(r.name, r.version) for r in settings.istio.installed),
             default_revision=settings.istio.default,
@@ -150,6 +164,8 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             crd_provider=adopting,
             namespace_labels=pod_security.namespace_labels(settings, addresses.ISTIO_NAMESPACE),
             mirror=mirror,
+            member=member,
+            resource_prefix=cluster,
         ),
         opts=on_cluster,
     )
@@ -158,7 +174,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
     if cni:
         platform = dataplane.platform(settings)
         node_agents = IstioNodeAgents(
-            "istio-node-agents",
+            prefixed(cluster, "istio-node-agents"),
             NodeAgentsArgs(
                 version=settings.istio.version,
                 namespace=addresses.NODE_AGENTS_NAMESPACE,
@@ -171,12 +187,13 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
                 wait_for=[control_plane.istiod],
                 namespace_labels=pod_security.namespace_labels(settings, addresses.NODE_AGENTS_NAMESPACE),
                 mirror=mirror,
+                resource_prefix=cluster,
             ),
             opts=on_cluster,
         )
 
     ingress = IngressGateway(
-        "ingress-gateway",
+        prefixed(cluster, "ingress-gateway"),
         IngressGatewayArgs(
             version=settings.istio.version,
             namespace=settings.ingress.namespace,
@@ -191,12 +208,13 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             wait_for=[control_plane.istiod],
             namespace_labels=pod_security.namespace_labels(settings, settings.ingress.namespace),
             mirror=mirror,
+            resource_prefix=cluster,
         ),
         opts=on_cluster,
     )
 
     policy = MeshPolicy(
-        "mesh-policy",
+        prefixed(cluster, "mesh-policy"),
         MeshPolicyArgs(
             root_namespace=control_plane.namespace.metadata.name,
             mtls_mode=settings.mesh.mtls,
@@ -217,6 +235,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             ),
             wait_for=[control_plane.istiod],
             gateway_api=[gateway_api] if gateway_api is not None else [],
+            resource_prefix=cluster,
         ),
         opts=on_cluster,
     )
@@ -224,7 +243,7 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
     if settings.dns.domain is not None:
         crds: list[pulumi.Resource] = [gateway_api] if gateway_api is not None else []
         gateway = SharedGateway(
-            "shared-gateway",
+            prefixed(cluster, "shared-gateway"),
             SharedGatewayArgs(
                 name=settings.gateway.name,
                 namespace=ingress.namespace.metadata.name,
@@ -239,4 +258,4 @@ def build_mesh(settings: Settings, provider: k8s.Provider, cloud_ingress_annotat
             ),
             opts=on_cluster,
         )
-    return Mesh(provider, adopting, gateway_api, control_plane, node_agents, ingress, policy, gateway)
+    return Mesh(provider, adopting, gateway_api, control_plane, node_agents, ingress, policy, gateway, cluster)

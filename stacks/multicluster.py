@@ -3,37 +3,46 @@
 Before anything is registered: each `local` cluster passes the local guard (stacks/kube_context.py), each cluster's
 API server address is known, and no two entries reach the same API server.
 
-Then, in install order: the root CA (in the state only); per cluster, its providers, its intermediate CA in
-`cacerts`, Istio base and istiod with the cluster's mesh ID, name and network (components/istio.py), the
-east-west gateway and its AUTO_PASSTHROUGH Gateway where the mesh has more than one network, and the reader's role
-and token; last, for every ordered pair (A, B), the remote secret in A through which A's istiod reads B.
+Then, in install order: the root CA (in the state only); per cluster, its providers and the single-cluster mesh
+graph (stacks/mesh.py: the Gateway API CRDs, its intermediate CA in `cacerts`, Istio base and istiod with the
+cluster's mesh ID, name and network, the ingress gateway, the mesh policy, the shared Gateway), the east-west gateway
+and its AUTO_PASSTHROUGH Gateway where the mesh has more than one network, the reader's role and token, the routes and
+the demo (stacks/routes.py); then, for every ordered pair (A, B), the remote secret in A through which A's istiod
+reads B; last, per cluster, the verification (stacks/verification.py), after the other clusters' demos, the east-west
+gateways and its remote secrets, since it also requests the other clusters' demos.
 
-Per cluster: everything above. Shared: the mesh ID, trust domain, root CA, Istio chart pins and sizing. What the
-single-cluster stacks add around the mesh (DNS, HTTPS, dashboards, routes, the demo) is not per cluster yet, and
-refused beside `multicluster` (settings/multicluster.py).
+Shared: the mesh ID, trust domain, root CA, Istio chart pins, sizing, and the settings every cluster installs the
+same way (mesh, ingress, gatewayApi, dns.domain, gateway, routes, demo, verify, tls secret or off). What is not per
+cluster yet (external-dns, certificates cert-manager issues, dashboards, NetworkPolicies) is refused beside
+`multicluster` (settings/multicluster.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.east_west_gateway import RELEASE as EAST_WEST_RELEASE
 from components.east_west_gateway import EastWestGateway, EastWestGatewayArgs
-from components.istio import IstioControlPlane, IstioControlPlaneArgs, IstioRevision, MeshMember
+from components.istio import MeshMember
 from components.mesh_ca import MeshRootCa
 from components.remote_secret import MeshReader, MeshReaderArgs, RemoteSecret, RemoteSecretArgs
 from definitions import addresses
 from settings import profiles
 from settings.cloud import KubernetesSettings
+from settings.dashboards import DashboardsSettings
 from settings.loader import SettingsError
 from settings.model import Settings
 from settings.multicluster import ClusterSettings
-from stacks import pod_security
+from stacks.aws import NLB_ANNOTATIONS
 from stacks.kube_context import looks_local, read_context
+from stacks.mesh import Mesh, build_mesh, kubernetes_provider
 from stacks.mirror import chart_mirror
+from stacks.routes import Published, publish_routes
+from stacks.tls import install_tls
+from stacks.verification import verification_output, verify_mesh
 
 ISTIOD_HOST = f"istiod.{addresses.ISTIO_NAMESPACE}.svc"
 
@@ -41,10 +50,20 @@ ISTIOD_HOST = f"istiod.{addresses.ISTIO_NAMESPACE}.svc"
 @dataclass(frozen=True)
 class MeshCluster:
     settings: ClusterSettings
-    provider: k8s.Provider
-    control_plane: IstioControlPlane
+    # The settings its install reads (cluster_settings).
+    local: Settings
+    mesh: Mesh
     reader: MeshReader
     api_server: str
+    east_west: EastWestGateway | None
+    published: Published | None
+
+
+# As the single-cluster stacks give their ingress gateway (stacks/aws.py).
+CLOUD_INGRESS_ANNOTATIONS: dict[str, Mapping[str, str]] = {"aws": NLB_ANNOTATIONS}
+NO_DASHBOARDS = DashboardsSettings.model_validate(
+    {name: {"enabled": False} for name in ("prometheus", "grafana", "jaeger", "kiali")}
+)
 
 
 def api_servers(clusters: tuple[ClusterSettings, ...]) -> dict[str, str]:
@@ -87,6 +106,20 @@ def api_servers(clusters: tuple[ClusterSettings, ...]) -> dict[str, str]:
     return servers
 
 
+def cluster_settings(settings: Settings, cluster: ClusterSettings) -> Settings:
+    """What one cluster's install reads: the shared settings, with this cluster's cloud, connection and Istio release,
+    and no dashboards (not per cluster yet: refused beside multicluster, so nothing points at them)."""
+    version = cluster.istio_version or settings.istio.version
+    return settings.model_copy(
+        update={
+            "cloud": cluster.cloud,
+            "kubernetes": KubernetesSettings(kubeconfig=cluster.kubeconfig, context=cluster.context),
+            "istio": settings.istio.model_copy(update={"shorthand_version": version}),
+            "dashboards": NO_DASHBOARDS,
+        }
+    )
+
+
 def build(settings: Settings) -> None:
     mesh = settings.multicluster
     assert mesh is not None
@@ -99,81 +132,77 @@ def build(settings: Settings) -> None:
     clusters = []
     for cluster in mesh.clusters:
         name = cluster.name
-        version = cluster.istio_version or settings.istio.version
-        provider = k8s.Provider(f"{name}-cluster", kubeconfig=cluster.kubeconfig, context=cluster.context)
-        # As in stacks/mesh.py (adopting_provider): base's CRDs are kept on destroy and adopted on the next `up`.
-        adopting = k8s.Provider(
-            f"{name}-cluster-adopting",
-            kubeconfig=cluster.kubeconfig,
-            context=cluster.context,
-            upsert_existing_objects=True,
-            enable_patch_force=True,
+        local = cluster_settings(settings, cluster)
+        provider = kubernetes_provider(local.kubernetes, name)
+        member = MeshMember(
+            mesh.mesh_id,
+            name,
+            cluster.network,
+            mesh.trust_domain,
+            root.intermediate(f"{name}-intermediate-ca", name, ISTIOD_HOST),
         )
+        # The single-cluster mesh graph (stacks/mesh.py), every resource name prefixed with the cluster's.
+        cluster_mesh = build_mesh(local, provider, CLOUD_INGRESS_ANNOTATIONS.get(cluster.cloud, {}), member)
         on_cluster = pulumi.ResourceOptions(providers=[provider])
-        control_plane = IstioControlPlane(
-            f"{name}-istio",
-            IstioControlPlaneArgs(
-                revisions=(IstioRevision(addresses.UNREVISIONED, version),),
-                default_revision=addresses.UNREVISIONED,
-                namespace=addresses.ISTIO_NAMESPACE,
-                access_logs=settings.istio.access_logs,
-                tracer=None,
-                resources=sizing.istiod,
-                replicas=sizing.istiod_replicas,
-                sidecar=sizing.sidecar,
-                highly_available=sizing.highly_available,
-                crd_provider=adopting,
-                namespace_labels=pod_security.namespace_labels(settings, addresses.ISTIO_NAMESPACE),
-                mirror=mirror,
-                member=MeshMember(
-                    mesh.mesh_id,
-                    name,
-                    cluster.network,
-                    mesh.trust_domain,
-                    root.intermediate(f"{name}-intermediate-ca", name, ISTIOD_HOST),
-                ),
-                resource_prefix=name,
-            ),
-            opts=on_cluster,
-        )
+        east_west = None
         if len(networks) > 1:
-            EastWestGateway(
+            east_west = EastWestGateway(
                 f"{name}-eastwest",
                 EastWestGatewayArgs(
-                    version=version,
-                    namespace=control_plane.namespace.metadata.name,
+                    version=local.istio.version,
+                    namespace=cluster_mesh.control_plane.namespace.metadata.name,
                     network=cluster.network,
                     resources=sizing.gateway,
                     replicas=sizing.gateway_replicas,
                     highly_available=sizing.highly_available,
                     annotations=cluster.east_west_annotations,
-                    wait_for=[control_plane.istiod],
+                    wait_for=[cluster_mesh.control_plane.istiod],
                     mirror=mirror,
                 ),
                 opts=on_cluster,
             )
         reader = MeshReader(
             f"{name}-reader",
-            MeshReaderArgs(namespace=control_plane.namespace.metadata.name, wait_for=[control_plane.base]),
+            MeshReaderArgs(
+                namespace=cluster_mesh.control_plane.namespace.metadata.name,
+                wait_for=[cluster_mesh.control_plane.base],
+            ),
             opts=on_cluster,
         )
-        clusters.append(MeshCluster(cluster, provider, control_plane, reader, servers[name]))
+        published = publish_routes(local, cluster_mesh, install_tls(local, cluster_mesh, None))
+        clusters.append(MeshCluster(cluster, local, cluster_mesh, reader, servers[name], east_west, published))
 
+    remote_secrets: dict[str, list[pulumi.Resource]] = {c.settings.name: [] for c in clusters}
     for reading in clusters:
         for read in clusters:
             if read is reading:
                 continue
-            RemoteSecret(
-                f"{reading.settings.name}-reads-{read.settings.name}",
-                RemoteSecretArgs(
-                    namespace=reading.control_plane.namespace.metadata.name,
-                    cluster=read.settings.name,
-                    server=read.api_server,
-                    reader=read.reader,
-                    wait_for=[reading.control_plane.istiod],
-                ),
-                opts=pulumi.ResourceOptions(providers=[reading.provider]),
+            remote_secrets[reading.settings.name].append(
+                RemoteSecret(
+                    f"{reading.settings.name}-reads-{read.settings.name}",
+                    RemoteSecretArgs(
+                        namespace=reading.mesh.control_plane.namespace.metadata.name,
+                        cluster=read.settings.name,
+                        server=read.api_server,
+                        reader=read.reader,
+                        wait_for=[reading.mesh.control_plane.istiod],
+                    ),
+                    opts=pulumi.ResourceOptions(providers=[reading.mesh.provider]),
+                )
             )
+
+    verifications = {}
+    for checking in clusters:
+        # Its cross-cluster check reaches the other clusters' demos through their east-west gateways, found
+        # through this cluster's remote secrets.
+        across: list[pulumi.Resource] = list(remote_secrets[checking.settings.name])
+        for other in clusters:
+            across += [other.east_west] if other.east_west is not None else []
+            if other is not checking and other.published is not None:
+                across += other.published.resources
+        verifications[checking.settings.name] = verify_mesh(
+            checking.local, checking.mesh, None, checking.published, after=across
+        )
 
     pulumi.export("cloud", "multicluster")
     pulumi.export("versions", {"istio": settings.istio.version})
@@ -186,6 +215,10 @@ def build(settings: Settings) -> None:
                 "network": c.settings.network,
                 "apiServer": c.api_server,
                 "eastWestGateway": f"{EAST_WEST_RELEASE}.{addresses.ISTIO_NAMESPACE}" if len(networks) > 1 else None,
+                "ingressGateway": f"{addresses.INGRESS_RELEASE}.{c.local.ingress.namespace}",
+                "urls": c.published.urls if c.published else {},
+                "demo": c.published.demo_curl if c.published else None,
+                "verification": verification_output(c.local, verifications[c.settings.name], c.settings.name),
             }
             for c in clusters
         },

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.chart import prefixed
 from components.demo import DemoApp, DemoAppArgs
 from components.routes import (
     ISTIO_NETWORKING,
@@ -125,7 +126,7 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
     istio_gateway = None
     if istio_hosts:
         istio_gateway = k8s.apiextensions.CustomResource(
-            "istio-gateway",
+            prefixed(mesh.cluster, "istio-gateway"),
             api_version=ISTIO_NETWORKING,
             kind="Gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -146,7 +147,9 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
         args = route_args(settings, mesh, route, injected[route.namespace].metadata.name, tls)
         if istio_gateway is not None and route.kind == "istio":
             args = replace(args, wait_for=[*args.wait_for, istio_gateway])
-        resources.append(PublishedRoute(f"route-{route.namespace}-{route.name}", args, opts=on_cluster))
+        resources.append(
+            PublishedRoute(prefixed(mesh.cluster, f"route-{route.namespace}-{route.name}"), args, opts=on_cluster)
+        )
         if route.kind == "tcp":
             urls[route.name] = f"tcp://{args.hostname}:{route.listener_port}"
         else:
@@ -155,7 +158,7 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
     demo_curl = None
     if settings.demo.enabled:
         demo = DemoApp(
-            "demo",
+            prefixed(mesh.cluster, "demo"),
             DemoAppArgs(
                 namespace=injected[settings.demo.namespace].metadata.name,
                 name=DEMO_SERVICE,
@@ -165,12 +168,20 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
                 service_port=DEMO_PORT,
                 resources=profiles.sizing(settings).demo,
                 wait_for=[mesh.control_plane.istiod],
+                account=demo_account(mesh.cluster),
             ),
             opts=on_cluster,
         )
         resources.append(demo)
         demo_curl = demo_command(settings, urls["demo"])
     return Published(urls, demo_curl, resources)
+
+
+def demo_account(cluster: str | None) -> str:
+    """The demo's ServiceAccount: in a mesh across clusters `httpbin-<cluster>`, so the identity of the demo that
+    answered (X-Forwarded-Client-Cert `By=`) names its cluster, while one Service name in every cluster lets Istio
+    merge their endpoints (stacks/verification.py, demo-across-clusters)."""
+    return f"{DEMO_SERVICE}-{cluster}" if cluster else DEMO_SERVICE
 
 
 # curl fails loudly: an HTTP error status fails it (--fail) and its reason is printed (no --silent); until the
@@ -183,7 +194,9 @@ def demo_command(settings: Settings, url: str) -> str:
     """A curl whose answer shows the request crossed the mesh: the trace headers Envoy added (X-B3-*) and the
     client certificate of the mTLS hop from the ingress gateway (X-Forwarded-Client-Cert). One line, pasted as is.
     """
-    if settings.ingress_service_type == "LoadBalancer":
+    # In a mesh across clusters one hostname names every cluster's gateway and no DNS record is written (external-dns
+    # is not per cluster yet): through each cluster's own gateway, as without a load balancer.
+    if settings.ingress_service_type == "LoadBalancer" and settings.multicluster is None:
         return f"{CURL} {url}headers{SHOW}"
     # No load balancer (local): through a port-forward to the ingress gateway; *.localhost resolves to loopback,
     # any other domain is given as the Host header (or, over HTTPS, resolved to the forwarded port).

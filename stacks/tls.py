@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 from components.cert_manager import CertManager, CertManagerArgs
 from components.certificate_wait import SERVICE_ACCOUNT_DIR, CertificateWait, CertificateWaitArgs
 from components.certificates import AcmeIssuerArgs, WildcardCertificate, WildcardCertificateArgs
+from components.chart import prefixed
 from components.external_dns import DnsCredentials
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
 from definitions import addresses, versions
@@ -205,7 +206,7 @@ def _redirect_http(settings: Settings, mesh: Mesh, tls: Tls) -> None:
     if not hostnames:
         return
     k8s.apiextensions.CustomResource(
-        "https-redirect",
+        prefixed(mesh.cluster, "https-redirect"),
         api_version=GATEWAY_API,
         kind="HTTPRoute",
         metadata=k8s.meta.v1.ObjectMetaArgs(name="https-redirect", namespace=mesh.gateway.namespace),

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
+from components.chart import prefixed
 from components.verification import CA_KEY, MOUNT_PATH, MeshVerification, MeshVerificationArgs
 from definitions import addresses, versions
 from definitions.mirror import image_or_mirrored
@@ -19,7 +21,7 @@ from settings.routes import DEMO_PORT, DEMO_SERVICE
 from stacks.mesh import Mesh
 from stacks.mirror import chart_mirror
 from stacks.observability import Observability
-from stacks.routes import Published
+from stacks.routes import Published, demo_account
 from stacks.tls import Tls
 
 SCRIPT = Path(__file__).resolve().parent.parent / "incluster" / "verify_mesh.py"
@@ -30,12 +32,15 @@ POLL_INTERVAL_SECONDS = 5
 REQUEST_TIMEOUT_SECONDS = 5
 
 
-def checks(settings: Settings) -> list[str]:
-    """The checks this stack runs, in the order the script runs them; each exactly when what it checks exists."""
+def checks(settings: Settings, cluster: str | None = None) -> list[str]:
+    """The checks this stack (or this cluster of a mesh across clusters) runs, in the order the script runs them;
+    each exactly when what it checks exists."""
     planned = []
     if settings.demo.enabled:
         mtls = "mtls-ztunnel-to-demo" if demo_ambient(settings) else "mtls-gateway-to-demo"
         planned += ["demo-through-gateway", mtls]
+        if cluster is not None and other_clusters(settings, cluster):
+            planned.append("demo-across-clusters")
         if traced_to_jaeger(settings):
             planned.append("trace-in-jaeger")
         if settings.dashboards.prometheus.enabled:
@@ -46,6 +51,16 @@ def checks(settings: Settings) -> list[str]:
         planned.append("https-redirect")
     planned += [f"route-{route.namespace}/{route.name}" for route in checked_routes(settings)]
     return planned
+
+
+def other_clusters(settings: Settings, cluster: str) -> list[str]:
+    """The other clusters of the mesh, each running the demo (every cluster installs it, or none)."""
+    assert settings.multicluster is not None
+    return [c.name for c in settings.multicluster.clusters if c.name != cluster]
+
+
+def trust_domain(settings: Settings) -> str:
+    return settings.multicluster.trust_domain if settings.multicluster is not None else addresses.TRUST_DOMAIN
 
 
 def demo_ambient(settings: Settings) -> bool:
@@ -91,7 +106,7 @@ def gateway_trust(settings: Settings) -> str | None:
     return "unverified"
 
 
-def script_config(settings: Settings) -> dict[str, Any]:
+def script_config(settings: Settings, cluster: str | None = None) -> dict[str, Any]:
     verify = settings.verify
     trust = gateway_trust(settings)
     if trust is None:
@@ -105,7 +120,7 @@ def script_config(settings: Settings) -> dict[str, Any]:
         if trust == "ca":
             gateway["caFile"] = f"{MOUNT_PATH}/{CA_KEY}"
     config: dict[str, Any] = {
-        "checks": checks(settings),
+        "checks": checks(settings, cluster),
         "gateway": gateway,
         "waits": {
             "readySeconds": verify.ready_wait_seconds,
@@ -123,7 +138,21 @@ def script_config(settings: Settings) -> dict[str, Any]:
             "path": DEMO_PATH,
             # The gateway chart's ServiceAccount is named after the release (manifests/charts/gateway
             # _helpers.tpl, gateway.serviceAccountName, at 1.30.3).
-            "gatewayIdentity": addresses.spiffe_id(settings.ingress.namespace, addresses.INGRESS_RELEASE),
+            "gatewayIdentity": addresses.spiffe_id(
+                settings.ingress.namespace, addresses.INGRESS_RELEASE, trust_domain(settings)
+            ),
+        }
+    if "demo-across-clusters" in planned:
+        assert cluster is not None
+        # One Service name in every cluster: Istio merges its endpoints across the mesh, the other networks' behind
+        # their east-west gateways, and the gateway balances over all of them. Each cluster's demo has its own
+        # ServiceAccount, so the identity the answering sidecar puts in X-Forwarded-Client-Cert (`By=`) names its
+        # cluster; `URI=` is the gateway's, the client of that mTLS hop.
+        config["acrossClusters"] = {
+            "clusters": {
+                other: addresses.spiffe_id(settings.demo.namespace, demo_account(other), trust_domain(settings))
+                for other in other_clusters(settings, cluster)
+            },
         }
     if "mtls-ztunnel-to-demo" in planned:
         config["ztunnel"] = {
@@ -168,7 +197,12 @@ def script_config(settings: Settings) -> dict[str, Any]:
 
 
 # Settings left out of the Job's name (see job_name).
-HASH_EXCLUDES: dict[str, Any] = {"kubernetes": True, "dashboards": {"kiali": {"openid"}}, "mirror": True}
+HASH_EXCLUDES: dict[str, Any] = {
+    "kubernetes": True,
+    "dashboards": {"kiali": {"openid"}},
+    "mirror": True,
+    "multicluster": {"clusters": {"__all__": {"kubeconfig"}}},
+}
 
 
 def verify_image(settings: Settings) -> str:
@@ -180,8 +214,9 @@ def job_name(settings: Settings, script: str, config: str) -> str:
     setting changes (verify.runId among them); the same name, so no diff, otherwise.
 
     The whole settings are hashed, not only the ones the checks name: an Istio version or a mesh policy
-    changes what the checks exercise. The kubeconfig (it may be a file's contents), the OpenID client
-    secret and the mirror (its credentials; the images it moves are hashed as images) are left out.
+    changes what the checks exercise. The kubeconfig (it may be a file's contents; in a mesh across clusters,
+    each cluster's), the OpenID client secret and the mirror (its credentials; the images it moves are hashed as
+    images) are left out.
     """
     inputs = {
         "script": script,
@@ -201,13 +236,22 @@ def verify_mesh(
     observability: Observability | None,
     published: Published | None,
     tls: Tls | None = None,
+    after: Sequence[pulumi.Resource] = (),
 ) -> MeshVerification | None:
+    """The verification Job; `after`: what else its checks exercise (in a mesh across clusters, the other clusters'
+    demos, east-west gateways and the remote secrets)."""
     if not settings.verify_enabled or published is None:
         return None
-    config = script_config(settings)
+    config = script_config(settings, mesh.cluster)
     script = SCRIPT.read_text()
     config_json = json.dumps(config, indent=2, sort_keys=True)
-    wait_for: list[pulumi.Resource] = [mesh.control_plane.istiod, mesh.ingress.chart, mesh.policy, *published.resources]
+    wait_for: list[pulumi.Resource] = [
+        mesh.control_plane.istiod,
+        mesh.ingress.chart,
+        mesh.policy,
+        *published.resources,
+        *after,
+    ]
     if mesh.gateway is not None:
         wait_for.append(mesh.gateway)
     charts = observability.dashboards.charts if observability else {}
@@ -221,7 +265,7 @@ def verify_mesh(
             # Unknown only on a first preview, before the root exists; the Job runs after it is Ready.
             ca_certificate = tls.certificate.root_certificate.apply(lambda pem: pem or "")
     return MeshVerification(
-        "verification",
+        prefixed(mesh.cluster, "verification"),
         MeshVerificationArgs(
             namespace=mesh.control_plane.namespace.metadata.name,
             job_name=job_name(settings, script, config_json),
@@ -238,11 +282,16 @@ def verify_mesh(
 
 
 def export_verification(settings: Settings, verification: MeshVerification | None) -> None:
+    pulumi.export("verification", verification_output(settings, verification))
+
+
+def verification_output(
+    settings: Settings, verification: MeshVerification | None, cluster: str | None = None
+) -> dict[str, Any] | None:
     """What is known of the run: the checks, the Job, how to read its log. Each check reads `passed` once the
     Job completed (a failed check fails the Job and the `up`); it is unknown in a preview."""
     if verification is None:
-        pulumi.export("verification", None)
-        return
+        return None
     context = f" --context {settings.kubernetes.context}" if settings.kubernetes.context else ""
     job = verification.job
 
@@ -252,17 +301,14 @@ def export_verification(settings: Settings, verification: MeshVerification | Non
         # A route whose backend is missing is a warning, not a failure: only the log tells them apart.
         return {
             check: outcome + (" (or warned: see the log)" if completed and check.startswith("route-") else "")
-            for check in checks(settings)
+            for check in checks(settings, cluster)
         }
 
     name = job.metadata.apply(lambda metadata: metadata.name)
-    pulumi.export(
-        "verification",
-        {
-            "job": name,
-            "namespace": addresses.ISTIO_NAMESPACE,
-            "checks": job.status.apply(results),
-            "log": name.apply(lambda job_name: f"kubectl{context} -n {addresses.ISTIO_NAMESPACE} logs job/{job_name}"),
-            "rerun": "pulumi config set --path verify.runId <any new value> && pulumi up",
-        },
-    )
+    return {
+        "job": name,
+        "namespace": addresses.ISTIO_NAMESPACE,
+        "checks": job.status.apply(results),
+        "log": name.apply(lambda job_name: f"kubectl{context} -n {addresses.ISTIO_NAMESPACE} logs job/{job_name}"),
+        "rerun": "pulumi config set --path verify.runId <any new value> && pulumi up",
+    }

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scripts.footprint import CHART_PODS, at
+from scripts.footprint import CHART_PODS, at, footprint
 from settings.loader import SettingsError
 from tests.harness import ProgramFailed, Registration, Run, assert_refused, plain_occurrences, reveal
 
@@ -72,9 +72,31 @@ BAD_INPUTS = [
     (mesh(EAST, with_cluster(WEST, apiServer="http://10.0.0.1")), "multicluster.clusters[1].apiServer", ["https://"]),
     (mesh(EAST, with_cluster(WEST, context="prod")), "multicluster.clusters[1].context", ["does not look like"]),
     (mesh(EAST, with_cluster(WEST, context="kind-nowhere")), "multicluster.clusters[1].apiServer", ["not in"]),
-    ({**mesh(), "dns": {"domain": "mesh.example.com"}}, "dns", ["not read by a multicluster stack"]),
-    ({**mesh(), "kubernetes": {"context": "kind-east"}}, "kubernetes", ["not read by a multicluster stack"]),
+    (
+        {**mesh(), "dns": {"domain": "mesh.example.com", "enabled": True}},
+        "dns.enabled",
+        ["external-dns is not per cluster yet", "dns.domain only"],
+    ),
+    ({**mesh(), "dns": {"domain": "mesh.example.com", "policy": "sync"}}, "dns.policy", ["dns.domain only"]),
+    (
+        {**mesh(), "dns": {"domain": "mesh.example.com"}, "tls": {"mode": "ca"}},
+        "tls.mode",
+        ["ca is not per cluster yet", "accepted beside multicluster: secret"],
+    ),
+    (
+        {**mesh(), "dashboards": {"jaeger": {"enabled": False}}},
+        "dashboards",
+        ["not per cluster yet", "split every trace", "zipkinAddress"],
+    ),
+    ({**mesh(), "security": {"networkPolicies": False}}, "security", ["NetworkPolicies are not per cluster yet"]),
+    ({**mesh(), "kubernetes": {"context": "kind-east"}}, "kubernetes", ["multicluster.clusters[].context"]),
+    ({**mesh(), "cloud": "local"}, "cloud", ["multicluster.clusters[].cloud"]),
     ({**mesh(), "mesh": {"dataplane": "ambient"}}, "mesh.dataplane", ["ambient", "15008", "AUTO_PASSTHROUGH"]),
+    (
+        {**mesh(), "mesh": {"injectedNamespaces": [{"name": "apps", "dataplane": "ambient"}]}},
+        "mesh.dataplane",
+        ["ambient is refused in a multicluster stack"],
+    ),
     (
         {
             **mesh(EAST, with_cluster(WEST, istioVersion="1.30.3")),
@@ -160,9 +182,11 @@ def test_every_object_goes_through_its_clusters_provider(run_mesh):
     for r in run.resources:
         if r.type.startswith("kubernetes:"):
             cluster = r.name.split("-")[0]
-            # base's kept CRDs go through the cluster's adopting provider (stacks/mesh.py, adopting_provider)
+            # base's and the Gateway API's kept CRDs go through the cluster's adopting provider (stacks/mesh.py,
+            # adopting_provider)
             adopting = f"$pulumi:providers:kubernetes::{cluster}-cluster-adopting::" in r.provider
-            assert on(r, cluster) or (adopting and r.name == f"{cluster}-istio-base"), (r.name, r.provider)
+            kept = (f"{cluster}-istio-base", f"{cluster}-gateway-api-standard")
+            assert on(r, cluster) or (adopting and r.name in kept), (r.name, r.provider)
 
 
 def test_cacerts_hold_the_intermediate_chained_to_the_one_root_before_istiod(run_mesh):
@@ -321,7 +345,10 @@ def test_a_third_cluster_is_one_entry_that_only_adds(run_mesh):
 def test_every_container_of_every_cluster_has_requests_and_a_memory_limit(run_mesh):
     charts = run_mesh({**mesh(), "profile": "production"}).of_type("kubernetes:helm.sh/v4:Chart")
     assert sorted(c.name for c in charts) == sorted(
-        f"{cluster}-{chart}" for cluster in ("east", "west") for chart in ("istio-base", "istio-istiod", "eastwest")
+        f"{cluster}-{chart}"
+        for cluster in ("east", "west")
+        # production: the CNI node agent instead of the privileged istio-init, as in one cluster (settings/dataplane.py)
+        for chart in ("istio-base", "istio-istiod", "eastwest", "ingress-gateway", "istio-node-agents-cni")
     )
     checked = 0
     for chart in charts:
@@ -332,7 +359,7 @@ def test_every_container_of_every_cluster_has_requests_and_a_memory_limit(run_me
                     resources = at(values, container.resources_at)
                     assert {"cpu", "memory"} <= set(resources["requests"]) and "memory" in resources["limits"]
                     checked += 1
-    assert checked == 4  # istiod and the east-west gateway, in each cluster
+    assert checked == 8  # istiod, the east-west and the ingress gateway, the CNI agent, in each cluster
 
 
 def test_with_a_mirror_every_chart_of_every_cluster_comes_from_it(run_mesh):
@@ -341,6 +368,190 @@ def test_with_a_mirror_every_chart_of_every_cluster_comes_from_it(run_mesh):
         "images": "registry.internal.example/m",
     }
     charts = run_mesh({**mesh(), "mirror": mirror}).of_type("kubernetes:helm.sh/v4:Chart")
-    assert len(charts) == 6
+    assert len(charts) == 8
     for chart in charts:
         assert chart.inputs["repositoryOpts"]["repo"] == "https://mirror.internal.example/charts", chart.name
+
+
+# What every cluster installs around the mesh, from shared settings (stacks/multicluster.py, cluster_settings).
+APPS = {
+    **mesh(),
+    "mesh": {"mtls": "STRICT", "injectedNamespaces": ["apps"]},
+    "dns": {"domain": "mesh.localhost"},
+    "demo": {"enabled": True},
+}
+
+
+def checks_config(run: Run, cluster: str) -> dict[str, Any]:
+    config_map = run.one("kubernetes:core/v1:ConfigMap", f"{cluster}-verification-checks")
+    return json.loads(config_map.inputs["data"]["config.json"])
+
+
+def test_each_cluster_gets_the_mesh_policy_the_ingress_gateway_the_gateway_api_and_the_demo(run_mesh):
+    run = run_mesh(APPS)
+    for cluster in ("east", "west"):
+        mtls = run.named(f"{cluster}-mesh-policy-mtls")
+        assert (mtls.inputs["kind"], mtls.inputs["metadata"]["name"]) == ("PeerAuthentication", "default")
+        assert mtls.inputs["spec"] == {"mtls": {"mode": "STRICT"}}
+        assert mtls.depends_on(istiod(run, cluster))
+        apps = run.named(f"{cluster}-apps")
+        assert apps.inputs["metadata"]["name"] == "apps"
+        assert apps.inputs["metadata"]["labels"]["istio-injection"] == "enabled"
+        ingress = run.one("kubernetes:helm.sh/v4:Chart", f"{cluster}-ingress-gateway")
+        assert (ingress.inputs["chart"], ingress.inputs["name"]) == ("gateway", "istio-ingressgateway")
+        assert reveal(ingress.inputs["values"])["service"]["type"] == "NodePort"  # cloud local: no load balancer
+        assert ingress.depends_on(istiod(run, cluster))
+        assert run.named(f"{cluster}-gateway-api-standard").inputs["file"].endswith("standard-install.yaml")
+        gateway = run.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", f"{cluster}-shared-gateway")
+        assert {listener["hostname"] for listener in gateway.inputs["spec"]["listeners"]} == {"*.mesh.localhost"}
+        # One Service name in every cluster (Istio merges its endpoints), one identity per cluster.
+        service = run.named(f"{cluster}-demo-service").inputs["metadata"]
+        assert (service["name"], service["namespace"]) == ("httpbin", "demo")
+        assert run.named(f"{cluster}-demo-account").inputs["metadata"]["name"] == f"httpbin-{cluster}"
+        for r in (mtls, apps, ingress, gateway, run.one("kubernetes:apps/v1:Deployment", f"{cluster}-demo")):
+            assert on(r, cluster), r.name
+
+
+def test_each_clusters_verification_requests_the_other_clusters_demo_over_mtls(run_mesh):
+    run = run_mesh({**APPS, "multicluster": {**APPS["multicluster"], "trustDomain": "example.org"}})
+    for cluster, other in (("east", "west"), ("west", "east")):
+        config = checks_config(run, cluster)
+        assert config["checks"] == [
+            "demo-through-gateway",
+            "mtls-gateway-to-demo",
+            "demo-across-clusters",
+            "plaintext-refused",
+        ]
+        assert config["demo"]["gatewayIdentity"] == "spiffe://example.org/ns/istio-ingress/sa/istio-ingressgateway"
+        assert config["acrossClusters"] == {"clusters": {other: f"spiffe://example.org/ns/demo/sa/httpbin-{other}"}}
+        job = run.one("kubernetes:batch/v1:Job", f"{cluster}-verification")
+        assert on(job, cluster)
+        # After what the cross-cluster request crosses: the other's demo, both east-west gateways, and the remote
+        # secret through which this cluster's istiod learns the other's endpoints.
+        assert job.depends_on(run.one("kubernetes:apps/v1:Deployment", f"{other}-demo"))
+        assert job.depends_on(run.one("kubernetes:core/v1:Secret", f"{cluster}-reads-{other}"))
+        for side in (cluster, other):
+            assert job.depends_on(run.one("kubernetes:helm.sh/v4:Chart", f"{side}-eastwest"))
+        verification = run.outputs["clusters"][cluster]["verification"]
+        assert verification["log"].startswith(f"kubectl --context kind-{cluster} -n istio-system logs job/mesh-verify-")
+
+
+def test_without_a_demo_no_cross_cluster_check_and_no_job(run_mesh):
+    run = run_mesh({**mesh(), "dns": {"domain": "mesh.localhost"}, "mesh": {"injectedNamespaces": ["apps"]}})
+    assert run.of_type("kubernetes:batch/v1:Job") == []
+    assert run.outputs["clusters"]["east"]["verification"] is None
+
+
+def test_each_clusters_ingress_follows_its_cloud(run_mesh):
+    run = run_mesh(
+        {
+            **APPS,
+            **mesh(
+                with_cluster(EAST, context="prod", cloud="gcp"),
+                with_cluster(WEST, context="kind-nowhere", cloud="aws", apiServer="https://10.0.0.7:6443"),
+            ),
+        }
+    )
+    east = reveal(run.one("kubernetes:helm.sh/v4:Chart", "east-ingress-gateway").inputs["values"])["service"]
+    west = reveal(run.one("kubernetes:helm.sh/v4:Chart", "west-ingress-gateway").inputs["values"])["service"]
+    assert east["type"] == "LoadBalancer" and east["annotations"] == {}
+    assert west["type"] == "LoadBalancer"
+    assert west["annotations"] == {  # as the aws stack gives its ingress (stacks/aws.py)
+        "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    }
+    # One hostname for every cluster's gateway and no DNS record written: the demo's curl goes through this
+    # cluster's own gateway even behind a load balancer.
+    curl = run.outputs["clusters"]["east"]["demo"]
+    assert "kubectl --context prod -n istio-ingress port-forward svc/istio-ingressgateway 8080:80" in curl
+    assert "-H 'Host: demo.mesh.localhost' http://localhost:8080/headers" in curl
+
+
+def test_tracing_only_where_a_collector_is_named(run_mesh):
+    """No dashboards per cluster yet, so no Jaeger: the Telemetry only with mesh.tracing.zipkinAddress."""
+    assert [r.name for r in run_mesh(APPS).resources if r.name.endswith("-mesh-policy-tracing")] == []
+    traced = run_mesh({**APPS, "mesh": {**APPS["mesh"], "tracing": {"zipkinAddress": "collector.tracing:9411"}}})
+    for cluster in ("east", "west"):
+        telemetry = traced.named(f"{cluster}-mesh-policy-tracing")
+        assert telemetry.inputs["spec"]["tracing"][0]["providers"] == [{"name": "jaeger"}]
+        mesh_config = reveal(istiod(traced, cluster).inputs["values"])["meshConfig"]
+        assert mesh_config["extensionProviders"][0]["zipkin"] == {"service": "collector.tracing", "port": 9411}
+
+
+def test_a_third_cluster_with_the_demo_only_adds_and_reruns_the_verification(run_mesh):
+    """Besides additions, only the existing clusters' verification changes: a new Job name, so a new run, which
+    now also requests the third cluster's demo (stacks/verification.py, job_name)."""
+    south = {"name": "south", "cloud": "local", "context": "kind-south", "network": "net-south"}
+    two = run_mesh(APPS)
+    three = run_mesh({**APPS, "multicluster": {**APPS["multicluster"], "clusters": [EAST, WEST, south]}})
+    before = {r.urn: r for r in two.resources}
+    after = {r.urn: r for r in three.resources}
+    assert set(before) < set(after)
+    changed = sorted(r.name for urn, r in before.items() if reveal(r.inputs) != reveal(after[urn].inputs))
+    assert changed == ["east-verification", "east-verification-checks", "west-verification", "west-verification-checks"]
+    assert checks_config(three, "east")["acrossClusters"]["clusters"] == {
+        "west": "spiffe://cluster.local/ns/demo/sa/httpbin-west",
+        "south": "spiffe://cluster.local/ns/demo/sa/httpbin-south",
+    }
+
+
+def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
+    """docs/sizing.md: each cluster of the multicluster example (production) requests 2260m CPU and 3396Mi: istiod,
+    the ingress and the east-west gateways, the CNI agent, the demo with its sidecar, the verification Job."""
+    run = shared_run("multicluster", stack="multicluster")
+    for cluster in ("europe", "us"):
+        mine = [r for r in run.resources if r.name.startswith(f"{cluster}-")]
+        # footprint() reads one chart per chart name: the east-west gateway, a second `gateway`, apart.
+        east_west = [r for r in mine if r.name == f"{cluster}-eastwest"]
+        rest = footprint(Run([r for r in mine if r not in east_west], {}, {}))
+        extra = footprint(Run(east_west, {}, {}))
+        assert extra.pods == {"ingress gateway": (2, 250, 256.0)}  # named after the chart's pod, not the release
+        assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (2260, 3396)
+
+
+def test_each_route_is_published_in_every_cluster_and_checked_there(run_mesh):
+    run = run_mesh({**APPS, "routes": [{"name": "shop", "namespace": "apps", "service": "shop", "port": 8080}]})
+    for cluster in ("east", "west"):
+        route = run.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", f"{cluster}-route-apps-shop")
+        assert route.inputs["metadata"] == {"name": "shop", "namespace": "apps"}
+        assert route.inputs["spec"]["hostnames"] == ["shop.mesh.localhost"]
+        assert route.inputs["spec"]["parentRefs"] == [{"name": "mesh-gateway", "namespace": "istio-ingress"}]
+        assert on(route, cluster)
+        assert route.depends_on(run.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", f"{cluster}-shared-gateway"))
+        assert "route-apps/shop" in checks_config(run, cluster)["checks"]
+        assert run.outputs["clusters"][cluster]["urls"] == {
+            "shop": "http://shop.mesh.localhost/",
+            "demo": "http://demo.mesh.localhost/",
+        }
+
+
+def test_https_with_a_secret_of_yours_in_every_cluster(run_mesh):
+    """tls.mode secret: the same Secret name in every cluster's ingress namespace, put there by you; the checks go
+    over HTTPS without verifying the certificate (the stack does not know its CA), and plain HTTP is redirected."""
+    run = run_mesh({**APPS, "tls": {"mode": "secret", "secret": "mesh-tls"}})
+    for cluster in ("east", "west"):
+        gateway = run.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", f"{cluster}-shared-gateway")
+        https = [listener for listener in gateway.inputs["spec"]["listeners"] if listener["protocol"] == "HTTPS"]
+        assert [listener["tls"]["certificateRefs"] for listener in https] == [[{"kind": "Secret", "name": "mesh-tls"}]]
+        redirect = run.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", f"{cluster}-https-redirect")
+        assert on(redirect, cluster)
+        config = checks_config(run, cluster)
+        assert config["gateway"] == {
+            "url": "https://istio-ingressgateway.istio-ingress.svc.cluster.local:443",
+            "trust": "unverified",
+        }
+        assert "https-redirect" in config["checks"] and "demo-across-clusters" in config["checks"]
+    assert run.of_type("kubernetes:cert-manager.io/v1:Certificate") == []
+
+
+def test_a_clusters_kubeconfig_does_not_rename_the_verification_job(run_mesh):
+    """A kubeconfig given as contents changes when its credentials rotate: the same checks, the same Job."""
+
+    def job_names(kubeconfig: str) -> list[str]:
+        east = with_cluster(EAST, kubeconfig=kubeconfig)
+        run = run_mesh({**APPS, "multicluster": {**APPS["multicluster"], "clusters": [east, WEST]}})
+        return sorted(job.inputs["metadata"]["name"] for job in run.of_type("kubernetes:batch/v1:Job"))
+
+    first, rotated = job_names(TWO_CLUSTERS), job_names(TWO_CLUSTERS + "# rotated\n")
+    assert len(first) == 2 and first == rotated

@@ -127,16 +127,24 @@ EXPECTED: dict[str, dict[str, Any]] = {
         },
         "outputs": {"dns", "tls", "demo", "routes", "verification"},
     },
-    # docs/multicluster.md: per cluster Istio and an east-west gateway, the remote secrets; nothing else yet.
+    # docs/multicluster.md: per cluster Istio, the east-west and ingress gateways, the mesh policy, the demo and its
+    # verification, the remote secrets; no external-dns, HTTPS or dashboards yet.
     "multicluster": {
         "cloud": "multicluster",
-        "charts": {"base", "istiod", "gateway"},
-        "namespaces": {"istio-system"},
+        "charts": {"base", "istiod", "gateway", "cni"},
+        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "demo"},
         "kinds": {
             "pulumi:providers:kubernetes": 4,
+            "kubernetes:core/v1:Namespace": 10,  # five per cluster
+            "kubernetes:helm.sh/v4:Chart": 10,  # base, istiod, cni, the ingress and east-west gateways
             "kubernetes:networking.istio.io/v1:Gateway": 2,
             "kubernetes:core/v1:Secret": 6,  # per cluster cacerts, the reader's token, the remote secret
             "tls:index/locallySignedCert:LocallySignedCert": 2,
+            "kubernetes:security.istio.io/v1:PeerAuthentication": 2,
+            "kubernetes:gateway.networking.k8s.io/v1:Gateway": 2,
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's (plain HTTP: no redirect)
+            "kubernetes:apps/v1:Deployment": 2,
+            "kubernetes:batch/v1:Job": 2,  # the verification
         },
         "outputs": {"meshId", "rootCertificate", "clusters"},
     },

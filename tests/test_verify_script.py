@@ -55,6 +55,10 @@ class Behaviour:
     ztunnel_policy: str = "mutual_tls"
     ztunnel_source: str = GATEWAY_ID
     ztunnel_connections: int = 0
+    # A mesh across clusters: the identities (By=) of the demos that answer successive requests, in turn, each
+    # with an XFCC element (None: that answer came without one, i.e. not over mTLS).
+    answering: list[str | None] | None = None
+    demo_requests: int = 0
 
 
 class FakeMesh(ThreadingHTTPServer):
@@ -103,8 +107,13 @@ class Handler(BaseHTTPRequestHandler):
             echoed = {"Host": [host]}
             if behaviour.ztunnel_enrolled:
                 behaviour.ztunnel_connections += 1
-            if behaviour.xfcc:
-                echoed["X-Forwarded-Client-Cert"] = [behaviour.xfcc]
+            xfcc = behaviour.xfcc
+            if behaviour.answering is not None:
+                by = behaviour.answering[behaviour.demo_requests % len(behaviour.answering)]
+                xfcc = f'By={by};Hash=abc123;Subject="";URI={GATEWAY_ID}' if by else None
+            behaviour.demo_requests += 1
+            if xfcc:
+                echoed["X-Forwarded-Client-Cert"] = [xfcc]
             if behaviour.echo_trace:
                 echoed["X-B3-Traceid"] = [self.headers["X-B3-TraceId"]]
                 # Envoy keeps the caller's sampling decision: only a sampled trace is reported.
@@ -550,3 +559,59 @@ def test_ambient_mtls_fails_on_a_connection_from_another_identity(mesh):
     status, results, _ = run(ambient_config(mesh))
     assert status == 1
     assert results["mtls-ztunnel-to-demo"][0] == "FAIL"
+
+
+# A mesh across clusters: this cluster is east; its gateway balances the demo's requests over every cluster's.
+EAST_DEMO = "spiffe://cluster.local/ns/demo/sa/httpbin-east"
+WEST_DEMO = "spiffe://cluster.local/ns/demo/sa/httpbin-west"
+SOUTH_DEMO = "spiffe://cluster.local/ns/demo/sa/httpbin-south"
+
+
+def across(mesh: FakeMesh, *clusters: tuple[str, str]) -> dict[str, Any]:
+    config = config_for(mesh, acrossClusters={"clusters": dict(clusters)})
+    config["waits"]["readySeconds"] = 0.5
+    return config
+
+
+def test_the_other_clusters_demo_answering_over_mtls_passes(mesh):
+    mesh.behaviour.answering = [EAST_DEMO, EAST_DEMO, WEST_DEMO]
+    status, results, _ = run(across(mesh, ("west", WEST_DEMO)))
+    word, evidence = results["demo-across-clusters"]
+    assert word == "PASS", evidence
+    assert f"west: By={WEST_DEMO};URI={GATEWAY_ID}" in evidence
+    assert status == 0
+
+
+def test_only_the_local_demo_answering_fails_naming_the_cluster_never_reached(mesh):
+    """The east-west gateway or the remote secret missing: every request stays in its own cluster."""
+    mesh.behaviour.answering = [EAST_DEMO]
+    status, results, _ = run(across(mesh, ("west", WEST_DEMO)))
+    word, evidence = results["demo-across-clusters"]
+    assert word == "FAIL"
+    assert f"west (By={WEST_DEMO})" in evidence and f"By={EAST_DEMO}" in evidence
+    assert status == 1
+
+
+def test_the_other_cluster_answering_without_mtls_fails(mesh):
+    mesh.behaviour.answering = [EAST_DEMO, None]
+    _, results, _ = run(across(mesh, ("west", WEST_DEMO)))
+    word, evidence = results["demo-across-clusters"]
+    assert word == "FAIL" and "an answer without X-Forwarded-Client-Cert" in evidence
+
+
+def test_every_other_cluster_must_be_reached(mesh):
+    mesh.behaviour.answering = [EAST_DEMO, WEST_DEMO]
+    _, results, _ = run(across(mesh, ("west", WEST_DEMO), ("south", SOUTH_DEMO)))
+    word, evidence = results["demo-across-clusters"]
+    assert word == "FAIL" and f"south (By={SOUTH_DEMO})" in evidence and "west (By=" not in evidence
+    mesh.behaviour.answering = [EAST_DEMO, WEST_DEMO, SOUTH_DEMO]
+    _, results, _ = run(across(mesh, ("west", WEST_DEMO), ("south", SOUTH_DEMO)))
+    assert results["demo-across-clusters"][0] == "PASS"
+
+
+def test_by_and_uri_are_read_within_one_element():
+    xfcc = [f"By={WEST_DEMO};Hash=h;URI={GATEWAY_ID},By=spiffe://x/ns/a/sa/b;URI=spiffe://x/ns/c/sa/d"]
+    assert verify_mesh.client_certificate_pairs(xfcc) == [
+        (WEST_DEMO, GATEWAY_ID),
+        ("spiffe://x/ns/a/sa/b", "spiffe://x/ns/c/sa/d"),
+    ]
