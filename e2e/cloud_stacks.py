@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from typing import Any
 
 import yaml
@@ -19,11 +20,13 @@ import yaml
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context
 from e2e.controller_double import ControllerDouble
+from e2e.helm_comparison import gateway_api_version
 from e2e.pulumi_cli import PROJECT_DIR
 from e2e.scenarios import PROJECT, changes, destroy_and_check, kept_crds, stack_namespaces
 
 # TEST-NET-1 (RFC 5737): an address that routes nowhere.
 LOAD_BALANCER_IP = "192.0.2.80"
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 # The cloud identity external-dns writes DNS with, under the shipped stacks' identity modes (workload-identity, irsa).
 IDENTITY = {"gcp": "gcp:serviceaccount/account:Account", "aws": "aws:iam/role:Role"}
 
@@ -67,6 +70,25 @@ def add_context(cluster: LoopbackCluster, name: str) -> None:
         cluster.kubeconfig.write_text(json.dumps(kubeconfig, indent=2))
 
 
+def provide_gateway_api(context: Context) -> None:
+    """A stack with `gatewayApi.install: false` (gcp: GKE installs the standard CRDs) expects them in the cluster:
+    applied here from the mirror as the cloud would have, unless a scenario before kept them (alone, with
+    `--only gcp`, the cluster is empty)."""
+    if context.cluster.get_or_none(f"{CRDS}/httproutes.gateway.networking.k8s.io") is not None:
+        return
+    bundle = f"{context.mirror.url}/gateway-api/{gateway_api_version(context.mirror.directory)}/standard-install.yaml"
+    kubectl = context.cluster.binary("helm", "kubectl")
+    env = {**os.environ, "KUBECONFIG": str(context.cluster.kubeconfig)}
+    with context.report.step("the cloud's Gateway API CRDs (gatewayApi.install: false)"):
+        subprocess.run([kubectl, "apply", "--server-side", "-f", bundle], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [kubectl, "wait", "--for=condition=Established", "--timeout=60s", "--all", "customresourcedefinition"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+
+
 def cloud_stack(context: Context, stack: str) -> None:
     report, cluster = context.report, context.cluster
     if not context.fixture and "E2E_CLOUD_STACKS_ON_MIRROR" not in os.environ:
@@ -83,6 +105,8 @@ def cloud_stack(context: Context, stack: str) -> None:
     if kube_context:
         add_context(cluster, kube_context)
     context.stack.set_config(config)
+    if not (config.get(f"{PROJECT}:gatewayApi") or {}).get("install", True):
+        provide_gateway_api(context)
     balancer = LoadBalancerDouble(cluster).start()
     try:
         with report.step(f"up ({stack})"):
