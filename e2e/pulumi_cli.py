@@ -98,9 +98,13 @@ class PulumiStack:
             # kept objects whose fields the destroyed stack's field manager still owns. Untested therefore: the
             # strict provider's AlreadyExists refusal and its apply conflicts.
             "PULUMI_K8S_ENABLE_PATCH_FORCE": "true",
+            # pulumi-kubernetes writes the kubeconfig it is given to a new file in $TMPDIR at each Configure and
+            # never removes it (docs/security.md, "Kubeconfig copies on disk"): kept in the run's directory.
+            "TMPDIR": str(directory / "tmp"),
         }
         self.env.pop("PULUMI_IGNORE_AMBIENT_PLUGINS", None)
         (directory / "state").mkdir(parents=True, exist_ok=True)
+        (directory / "tmp").mkdir(parents=True, exist_ok=True)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(PROJECT_DIR / "Pulumi.yaml", self.work_dir / "Pulumi.yaml")
         self.pulumi = shutil.which("pulumi", path=path) or "pulumi"
