@@ -31,6 +31,7 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,10 @@ ADMIN_TOKEN_USER = "e2e-admin"
 NODE_ANNOTATION = {"kwok.x-k8s.io/node": "fake"}
 SERVICE_CIDR = "10.96.0.0/16"
 NODE_COUNT = 3
+
+
+# Retries of an API call the API server answered 429 (Too Many Requests) with (request).
+RETRIES = 10
 
 
 class ClusterError(RuntimeError):
@@ -297,13 +302,22 @@ class LoopbackCluster:
     # -- a small client --------------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, body: Any = None, content_type: str = "application/json") -> Any:
+        """One API call. A 429 (the API server's `storage is (re)initializing` while a new CRD's watch cache fills,
+        with a Retry-After) is retried as client-go retries it, up to RETRIES times."""
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.server + path, data=data, method=method)
-        request.add_header("Authorization", f"Bearer {self.token}")
-        if data is not None:
-            request.add_header("Content-Type", content_type)
-        with urllib.request.urlopen(request, timeout=30, context=insecure()) as response:
-            return json.loads(response.read() or b"null")
+        for attempt in range(RETRIES + 1):
+            request = urllib.request.Request(self.server + path, data=data, method=method)
+            request.add_header("Authorization", f"Bearer {self.token}")
+            if data is not None:
+                request.add_header("Content-Type", content_type)
+            try:
+                with urllib.request.urlopen(request, timeout=30, context=insecure()) as response:
+                    return json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as error:
+                if error.code != 429 or attempt == RETRIES:
+                    raise
+                time.sleep(min(float(error.headers.get("Retry-After") or 1), 5))
+        raise AssertionError("unreachable")
 
     def get(self, path: str) -> Any:
         return self.request("GET", path)
