@@ -182,6 +182,11 @@ class Verifier:
         self.out(f"checks: {', '.join(self.config['checks'])}")
         if "demo" in self.config:
             self.check_demo(self.config["demo"])
+        if "acrossClusters" in self.config:
+            # A Job of its own per pair of clusters (stacks/verification.py verify_across): the demo as the other
+            # cluster serves it, through this cluster's gateway.
+            across = self.config["acrossClusters"]
+            self.check_across_clusters(across["demo"], across)
         if "plaintext" in self.config:
             self.check_plaintext_refused(self.config["plaintext"])
         if "redirect" in self.config:
@@ -222,8 +227,6 @@ class Verifier:
             self.check_ztunnel_mtls(self.config["ztunnel"], demo["gatewayIdentity"])
         else:
             self.check_client_certificate(demo, echoed)
-        if "acrossClusters" in self.config:
-            self.check_across_clusters(demo, self.config["acrossClusters"])
         if "jaeger" in self.config:
             self.check_trace(self.config["jaeger"], echoed)
         if "prometheus" in self.config:

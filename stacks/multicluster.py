@@ -8,8 +8,8 @@ graph (stacks/mesh.py: the Gateway API CRDs, its intermediate CA in `cacerts`, I
 cluster's mesh ID, name and network, the ingress gateway, the mesh policy, the shared Gateway), the east-west gateway
 and its AUTO_PASSTHROUGH Gateway where the mesh has more than one network, the reader's role and token, the routes and
 the demo (stacks/routes.py); then, for every ordered pair (A, B), the remote secret in A through which A's istiod
-reads B; last, per cluster, the verification (stacks/verification.py), after the other clusters' demos, the east-west
-gateways and its remote secrets, since it also requests the other clusters' demos.
+reads B; last, per cluster, the verification (stacks/verification.py), and for every ordered pair (A, B) a Job in A
+that requests B's demo, after B's demo, both east-west gateways and A's remote secret for B.
 
 Shared: the mesh ID, trust domain, root CA, Istio chart pins, sizing, and the settings every cluster installs the
 same way (mesh, ingress, gatewayApi, dns.domain, gateway, routes, demo, verify, tls secret or off). What is not per
@@ -29,6 +29,7 @@ from components.east_west_gateway import EastWestGateway, EastWestGatewayArgs
 from components.istio import MeshMember
 from components.mesh_ca import MeshRootCa
 from components.remote_secret import MeshReader, MeshReaderArgs, RemoteSecret, RemoteSecretArgs
+from components.verification import MeshVerification
 from definitions import addresses
 from settings import profiles
 from settings.cloud import KubernetesSettings
@@ -42,7 +43,7 @@ from stacks.mesh import Mesh, build_mesh, kubernetes_provider
 from stacks.mirror import chart_mirror
 from stacks.routes import Published, publish_routes
 from stacks.tls import install_tls
-from stacks.verification import verification_output, verify_mesh
+from stacks.verification import ACROSS_CHECK, verification_output, verify_across, verify_mesh
 
 ISTIOD_HOST = f"istiod.{addresses.ISTIO_NAMESPACE}.svc"
 
@@ -106,16 +107,21 @@ def api_servers(clusters: tuple[ClusterSettings, ...]) -> dict[str, str]:
     return servers
 
 
-def cluster_settings(settings: Settings, cluster: ClusterSettings) -> Settings:
+def cluster_settings(settings: Settings, *clusters: ClusterSettings) -> Settings:
     """What one cluster's install reads: the shared settings, with this cluster's cloud, connection and Istio release,
-    and no dashboards (not per cluster yet: refused beside multicluster, so nothing points at them)."""
+    no dashboards (not per cluster yet: refused beside multicluster, so nothing points at them), and the mesh
+    reduced to this cluster (and, for a Job across a pair, the other): what a cluster's verification hashes into its
+    Job's name (stacks/verification.py job_name), so another cluster added renames no Job here."""
+    cluster = clusters[0]
     version = cluster.istio_version or settings.istio.version
+    assert settings.multicluster is not None
     return settings.model_copy(
         update={
             "cloud": cluster.cloud,
             "kubernetes": KubernetesSettings(kubeconfig=cluster.kubeconfig, context=cluster.context),
             "istio": settings.istio.model_copy(update={"shorthand_version": version}),
             "dashboards": NO_DASHBOARDS,
+            "multicluster": settings.multicluster.model_copy(update={"clusters": clusters}),
         }
     )
 
@@ -172,37 +178,45 @@ def build(settings: Settings) -> None:
         published = publish_routes(local, cluster_mesh, install_tls(local, cluster_mesh, None))
         clusters.append(MeshCluster(cluster, local, cluster_mesh, reader, servers[name], east_west, published))
 
-    remote_secrets: dict[str, list[pulumi.Resource]] = {c.settings.name: [] for c in clusters}
+    remote_secrets: dict[tuple[str, str], RemoteSecret] = {}
     for reading in clusters:
         for read in clusters:
             if read is reading:
                 continue
-            remote_secrets[reading.settings.name].append(
-                RemoteSecret(
-                    f"{reading.settings.name}-reads-{read.settings.name}",
-                    RemoteSecretArgs(
-                        namespace=reading.mesh.control_plane.namespace.metadata.name,
-                        cluster=read.settings.name,
-                        server=read.api_server,
-                        reader=read.reader,
-                        wait_for=[reading.mesh.control_plane.istiod],
-                    ),
-                    opts=pulumi.ResourceOptions(providers=[reading.mesh.provider]),
-                )
+            remote_secrets[reading.settings.name, read.settings.name] = RemoteSecret(
+                f"{reading.settings.name}-reads-{read.settings.name}",
+                RemoteSecretArgs(
+                    namespace=reading.mesh.control_plane.namespace.metadata.name,
+                    cluster=read.settings.name,
+                    server=read.api_server,
+                    reader=read.reader,
+                    wait_for=[reading.mesh.control_plane.istiod],
+                ),
+                opts=pulumi.ResourceOptions(providers=[reading.mesh.provider]),
             )
 
-    verifications = {}
+    verifications = {c.settings.name: verify_mesh(c.local, c.mesh, None, c.published) for c in clusters}
+    # Per ordered pair (A, B), a Job in A that reaches B's demo through B's east-west gateway, found through A's
+    # remote secret for B: a cluster added adds its pairs' Jobs and changes no other Job.
+    across: dict[str, dict[str, MeshVerification]] = {c.settings.name: {} for c in clusters}
     for checking in clusters:
-        # Its cross-cluster check reaches the other clusters' demos through their east-west gateways, found
-        # through this cluster's remote secrets.
-        across: list[pulumi.Resource] = list(remote_secrets[checking.settings.name])
+        if verifications[checking.settings.name] is None or not checking.local.demo.enabled:
+            continue
+        assert checking.published is not None
         for other in clusters:
-            across += [other.east_west] if other.east_west is not None else []
-            if other is not checking and other.published is not None:
-                across += other.published.resources
-        verifications[checking.settings.name] = verify_mesh(
-            checking.local, checking.mesh, None, checking.published, after=across
-        )
+            if other is checking or other.published is None:
+                continue
+            crossed: list[pulumi.Resource] = [remote_secrets[checking.settings.name, other.settings.name]]
+            crossed += [c.east_west for c in (checking, other) if c.east_west is not None]
+            crossed += other.published.resources
+            across[checking.settings.name][other.settings.name] = verify_across(
+                checking.local,
+                checking.mesh,
+                checking.published,
+                other.settings.name,
+                cluster_settings(settings, checking.settings, other.settings),
+                crossed,
+            )
 
     pulumi.export("cloud", "multicluster")
     pulumi.export("versions", {"istio": settings.istio.version})
@@ -218,7 +232,11 @@ def build(settings: Settings) -> None:
                 "ingressGateway": f"{addresses.INGRESS_RELEASE}.{c.local.ingress.namespace}",
                 "urls": c.published.urls if c.published else {},
                 "demo": c.published.demo_curl if c.published else None,
-                "verification": verification_output(c.local, verifications[c.settings.name], c.settings.name),
+                "verification": verification_output(c.local, verifications[c.settings.name]),
+                "acrossClusters": {
+                    other: verification_output(c.local, job, [ACROSS_CHECK])
+                    for other, job in across[c.settings.name].items()
+                },
             }
             for c in clusters
         },

@@ -32,15 +32,17 @@ POLL_INTERVAL_SECONDS = 5
 REQUEST_TIMEOUT_SECONDS = 5
 
 
-def checks(settings: Settings, cluster: str | None = None) -> list[str]:
+# The check of a mesh across clusters, a Job of its own per ordered pair of clusters (verify_across).
+ACROSS_CHECK = "demo-across-clusters"
+
+
+def checks(settings: Settings) -> list[str]:
     """The checks this stack (or this cluster of a mesh across clusters) runs, in the order the script runs them;
     each exactly when what it checks exists."""
     planned = []
     if settings.demo.enabled:
         mtls = "mtls-ztunnel-to-demo" if demo_ambient(settings) else "mtls-gateway-to-demo"
         planned += ["demo-through-gateway", mtls]
-        if cluster is not None and other_clusters(settings, cluster):
-            planned.append("demo-across-clusters")
         if traced_to_jaeger(settings):
             planned.append("trace-in-jaeger")
         if settings.dashboards.prometheus.enabled:
@@ -51,12 +53,6 @@ def checks(settings: Settings, cluster: str | None = None) -> list[str]:
         planned.append("https-redirect")
     planned += [f"route-{route.namespace}/{route.name}" for route in checked_routes(settings)]
     return planned
-
-
-def other_clusters(settings: Settings, cluster: str) -> list[str]:
-    """The other clusters of the mesh, each running the demo (every cluster installs it, or none)."""
-    assert settings.multicluster is not None
-    return [c.name for c in settings.multicluster.clusters if c.name != cluster]
 
 
 def trust_domain(settings: Settings) -> str:
@@ -106,7 +102,7 @@ def gateway_trust(settings: Settings) -> str | None:
     return "unverified"
 
 
-def script_config(settings: Settings, cluster: str | None = None) -> dict[str, Any]:
+def script_config(settings: Settings) -> dict[str, Any]:
     verify = settings.verify
     trust = gateway_trust(settings)
     if trust is None:
@@ -120,7 +116,7 @@ def script_config(settings: Settings, cluster: str | None = None) -> dict[str, A
         if trust == "ca":
             gateway["caFile"] = f"{MOUNT_PATH}/{CA_KEY}"
     config: dict[str, Any] = {
-        "checks": checks(settings, cluster),
+        "checks": checks(settings),
         "gateway": gateway,
         "waits": {
             "readySeconds": verify.ready_wait_seconds,
@@ -141,18 +137,6 @@ def script_config(settings: Settings, cluster: str | None = None) -> dict[str, A
             "gatewayIdentity": addresses.spiffe_id(
                 settings.ingress.namespace, addresses.INGRESS_RELEASE, trust_domain(settings)
             ),
-        }
-    if "demo-across-clusters" in planned:
-        assert cluster is not None
-        # One Service name in every cluster: Istio merges its endpoints across the mesh, the other networks' behind
-        # their east-west gateways, and the gateway balances over all of them. Each cluster's demo has its own
-        # ServiceAccount, so the identity the answering sidecar puts in X-Forwarded-Client-Cert (`By=`) names its
-        # cluster; `URI=` is the gateway's, the client of that mTLS hop.
-        config["acrossClusters"] = {
-            "clusters": {
-                other: addresses.spiffe_id(settings.demo.namespace, demo_account(other), trust_domain(settings))
-                for other in other_clusters(settings, cluster)
-            },
         }
     if "mtls-ztunnel-to-demo" in planned:
         config["ztunnel"] = {
@@ -196,6 +180,27 @@ def script_config(settings: Settings, cluster: str | None = None) -> dict[str, A
     return config
 
 
+def across_config(settings: Settings, other: str) -> dict[str, Any]:
+    """The config of the Job in one cluster (`settings`: its own) that reaches `other`'s demo.
+
+    One Service name in every cluster: Istio merges its endpoints across the mesh, the other networks' behind their
+    east-west gateways, and the gateway balances over all of them. Each cluster's demo has its own ServiceAccount,
+    so the identity the answering sidecar puts in X-Forwarded-Client-Cert (`By=`) names its cluster; `URI=` is the
+    gateway's, the client of that mTLS hop. One Job per ordered pair, so a cluster added to the mesh adds Jobs and
+    changes none (docs/multicluster.md)."""
+    own = script_config(settings)
+    identity = addresses.spiffe_id(settings.demo.namespace, demo_account(other), trust_domain(settings))
+    return {
+        "checks": [ACROSS_CHECK],
+        "gateway": own["gateway"],
+        "waits": own["waits"],
+        "acrossClusters": {
+            "demo": own["demo"],
+            "clusters": {other: identity},
+        },
+    }
+
+
 # Settings left out of the Job's name (see job_name).
 HASH_EXCLUDES: dict[str, Any] = {
     "kubernetes": True,
@@ -230,30 +235,27 @@ def job_name(settings: Settings, script: str, config: str) -> str:
     return f"{JOB_PREFIX}-{digest[:10]}"
 
 
+def exercised(mesh: Mesh, published: Published) -> list[pulumi.Resource]:
+    """What every verification Job of a cluster runs after: istiod, the ingress gateway, the mesh policy, the routes
+    and the demo, the shared Gateway."""
+    wait_for: list[pulumi.Resource] = [mesh.control_plane.istiod, mesh.ingress.chart, mesh.policy, *published.resources]
+    if mesh.gateway is not None:
+        wait_for.append(mesh.gateway)
+    return wait_for
+
+
 def verify_mesh(
     settings: Settings,
     mesh: Mesh,
     observability: Observability | None,
     published: Published | None,
     tls: Tls | None = None,
-    after: Sequence[pulumi.Resource] = (),
 ) -> MeshVerification | None:
-    """The verification Job; `after`: what else its checks exercise (in a mesh across clusters, the other clusters'
-    demos, east-west gateways and the remote secrets)."""
+    """The verification Job of a cluster, after everything its checks exercise."""
     if not settings.verify_enabled or published is None:
         return None
-    config = script_config(settings, mesh.cluster)
-    script = SCRIPT.read_text()
-    config_json = json.dumps(config, indent=2, sort_keys=True)
-    wait_for: list[pulumi.Resource] = [
-        mesh.control_plane.istiod,
-        mesh.ingress.chart,
-        mesh.policy,
-        *published.resources,
-        *after,
-    ]
-    if mesh.gateway is not None:
-        wait_for.append(mesh.gateway)
+    config = script_config(settings)
+    wait_for = exercised(mesh, published)
     charts = observability.dashboards.charts if observability else {}
     wait_for += [charts[dashboard] for dashboard in ("jaeger", "prometheus") if dashboard in config]
     ca_certificate: pulumi.Output[str] | None = None
@@ -264,11 +266,26 @@ def verify_mesh(
             assert tls.certificate is not None and tls.certificate.root_certificate is not None
             # Unknown only on a first preview, before the root exists; the Job runs after it is Ready.
             ca_certificate = tls.certificate.root_certificate.apply(lambda pem: pem or "")
+    return verification_job("verification", settings, settings, mesh, config, wait_for, ca_certificate)
+
+
+def verification_job(
+    name: str,
+    settings: Settings,
+    hashed: Settings,
+    mesh: Mesh,
+    config: dict[str, Any],
+    wait_for: list[pulumi.Resource],
+    ca_certificate: pulumi.Output[str] | None = None,
+) -> MeshVerification:
+    """The Job (and its script and config) in the cluster of `mesh`, named by a hash of `hashed` (job_name)."""
+    script = SCRIPT.read_text()
+    config_json = json.dumps(config, indent=2, sort_keys=True)
     return MeshVerification(
-        prefixed(mesh.cluster, "verification"),
+        prefixed(mesh.cluster, name),
         MeshVerificationArgs(
             namespace=mesh.control_plane.namespace.metadata.name,
-            job_name=job_name(settings, script, config_json),
+            job_name=job_name(hashed, script, config_json),
             image=verify_image(settings),
             script=script,
             config=config_json,
@@ -281,12 +298,30 @@ def verify_mesh(
     )
 
 
+def verify_across(
+    settings: Settings,
+    mesh: Mesh,
+    published: Published,
+    other: str,
+    pair: Settings,
+    after: Sequence[pulumi.Resource],
+) -> MeshVerification:
+    """In a mesh across clusters, the Job in this cluster (`settings`, `mesh`: its own) that reaches `other`'s demo
+    through this cluster's gateway (across_config); `pair`: the settings its name hashes, the mesh reduced to the
+    two clusters (so a third cluster renames nothing); `after`: what it crosses (the other demo, the east-west
+    gateways, this cluster's remote secret for `other`)."""
+    config = across_config(settings, other)
+    # HTTPS per cluster only from a Secret of yours (settings/multicluster.py): never the stack's own CA to mount.
+    assert config["gateway"].get("trust") != "ca"
+    return verification_job(f"across-{other}", settings, pair, mesh, config, [*exercised(mesh, published), *after])
+
+
 def export_verification(settings: Settings, verification: MeshVerification | None) -> None:
     pulumi.export("verification", verification_output(settings, verification))
 
 
 def verification_output(
-    settings: Settings, verification: MeshVerification | None, cluster: str | None = None
+    settings: Settings, verification: MeshVerification | None, planned: list[str] | None = None
 ) -> dict[str, Any] | None:
     """What is known of the run: the checks, the Job, how to read its log. Each check reads `passed` once the
     Job completed (a failed check fails the Job and the `up`); it is unknown in a preview."""
@@ -301,7 +336,7 @@ def verification_output(
         # A route whose backend is missing is a warning, not a failure: only the log tells them apart.
         return {
             check: outcome + (" (or warned: see the log)" if completed and check.startswith("route-") else "")
-            for check in checks(settings, cluster)
+            for check in (planned if planned is not None else checks(settings))
         }
 
     name = job.metadata.apply(lambda metadata: metadata.name)

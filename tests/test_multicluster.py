@@ -412,19 +412,36 @@ def test_each_cluster_gets_the_mesh_policy_the_ingress_gateway_the_gateway_api_a
             assert on(r, cluster), r.name
 
 
-def test_each_clusters_verification_requests_the_other_clusters_demo_over_mtls(run_mesh):
+def across_config(run: Run, cluster: str, other: str) -> dict[str, Any]:
+    config_map = run.one("kubernetes:core/v1:ConfigMap", f"{cluster}-across-{other}-checks")
+    return json.loads(config_map.inputs["data"]["config.json"])
+
+
+def test_each_clusters_verification_checks_its_own_demo(run_mesh):
+    run = run_mesh({**APPS, "multicluster": {**APPS["multicluster"], "trustDomain": "example.org"}})
+    for cluster in ("east", "west"):
+        config = checks_config(run, cluster)
+        assert config["checks"] == ["demo-through-gateway", "mtls-gateway-to-demo", "plaintext-refused"]
+        assert config["demo"]["gatewayIdentity"] == "spiffe://example.org/ns/istio-ingress/sa/istio-ingressgateway"
+        assert "acrossClusters" not in config
+        assert on(run.one("kubernetes:batch/v1:Job", f"{cluster}-verification"), cluster)
+
+
+def test_a_job_per_ordered_pair_requests_the_other_clusters_demo_over_mtls(run_mesh):
     run = run_mesh({**APPS, "multicluster": {**APPS["multicluster"], "trustDomain": "example.org"}})
     for cluster, other in (("east", "west"), ("west", "east")):
-        config = checks_config(run, cluster)
-        assert config["checks"] == [
-            "demo-through-gateway",
-            "mtls-gateway-to-demo",
-            "demo-across-clusters",
-            "plaintext-refused",
-        ]
-        assert config["demo"]["gatewayIdentity"] == "spiffe://example.org/ns/istio-ingress/sa/istio-ingressgateway"
-        assert config["acrossClusters"] == {"clusters": {other: f"spiffe://example.org/ns/demo/sa/httpbin-{other}"}}
-        job = run.one("kubernetes:batch/v1:Job", f"{cluster}-verification")
+        config = across_config(run, cluster, other)
+        assert config["checks"] == ["demo-across-clusters"]
+        assert config["acrossClusters"] == {
+            "clusters": {other: f"spiffe://example.org/ns/demo/sa/httpbin-{other}"},
+            "demo": {
+                "host": "demo.mesh.localhost",
+                "path": "/headers",
+                "gatewayIdentity": "spiffe://example.org/ns/istio-ingress/sa/istio-ingressgateway",
+            },
+        }
+        assert config["gateway"] == {"url": "http://istio-ingressgateway.istio-ingress.svc.cluster.local:80"}
+        job = run.one("kubernetes:batch/v1:Job", f"{cluster}-across-{other}")
         assert on(job, cluster)
         # After what the cross-cluster request crosses: the other's demo, both east-west gateways, and the remote
         # secret through which this cluster's istiod learns the other's endpoints.
@@ -432,8 +449,9 @@ def test_each_clusters_verification_requests_the_other_clusters_demo_over_mtls(r
         assert job.depends_on(run.one("kubernetes:core/v1:Secret", f"{cluster}-reads-{other}"))
         for side in (cluster, other):
             assert job.depends_on(run.one("kubernetes:helm.sh/v4:Chart", f"{side}-eastwest"))
-        verification = run.outputs["clusters"][cluster]["verification"]
-        assert verification["log"].startswith(f"kubectl --context kind-{cluster} -n istio-system logs job/mesh-verify-")
+        output = run.outputs["clusters"][cluster]["acrossClusters"][other]
+        assert output["log"].startswith(f"kubectl --context kind-{cluster} -n istio-system logs job/mesh-verify-")
+        assert run.outputs["clusters"][cluster]["verification"]["job"] != output["job"]
 
 
 def test_without_a_demo_no_cross_cluster_check_and_no_job(run_mesh):
@@ -479,9 +497,9 @@ def test_tracing_only_where_a_collector_is_named(run_mesh):
         assert mesh_config["extensionProviders"][0]["zipkin"] == {"service": "collector.tracing", "port": 9411}
 
 
-def test_a_third_cluster_with_the_demo_only_adds_and_reruns_the_verification(run_mesh):
-    """Besides additions, only the existing clusters' verification changes: a new Job name, so a new run, which
-    now also requests the third cluster's demo (stacks/verification.py, job_name)."""
+def test_a_third_cluster_with_the_demo_only_adds(run_mesh):
+    """Nothing existing changes, the verification Jobs included (each hashes its own cluster, a pair's Job its two):
+    the third cluster's installs, its remote secrets both ways, and a Job per new ordered pair."""
     south = {"name": "south", "cloud": "local", "context": "kind-south", "network": "net-south"}
     two = run_mesh(APPS)
     three = run_mesh({**APPS, "multicluster": {**APPS["multicluster"], "clusters": [EAST, WEST, south]}})
@@ -489,16 +507,26 @@ def test_a_third_cluster_with_the_demo_only_adds_and_reruns_the_verification(run
     after = {r.urn: r for r in three.resources}
     assert set(before) < set(after)
     changed = sorted(r.name for urn, r in before.items() if reveal(r.inputs) != reveal(after[urn].inputs))
-    assert changed == ["east-verification", "east-verification-checks", "west-verification", "west-verification-checks"]
-    assert checks_config(three, "east")["acrossClusters"]["clusters"] == {
-        "west": "spiffe://cluster.local/ns/demo/sa/httpbin-west",
-        "south": "spiffe://cluster.local/ns/demo/sa/httpbin-south",
+    assert changed == []
+    added = {after[urn].name for urn in set(after) - set(before)}
+    jobs = {name for name in added if after_job(three, name)}
+    assert jobs == {"south-verification", *(f"{a}-across-{b}" for a, b in PAIRS_WITH_SOUTH)}
+    assert across_config(three, "east", "south")["acrossClusters"]["clusters"] == {
+        "south": "spiffe://cluster.local/ns/demo/sa/httpbin-south"
     }
 
 
+PAIRS_WITH_SOUTH = (("east", "south"), ("west", "south"), ("south", "east"), ("south", "west"))
+
+
+def after_job(run: Run, name: str) -> bool:
+    return any(r.name == name for r in run.of_type("kubernetes:batch/v1:Job"))
+
+
 def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
-    """docs/sizing.md: each cluster of the multicluster example (production) requests 2260m CPU and 3396Mi: istiod,
-    the ingress and the east-west gateways, the CNI agent, the demo with its sidecar, the verification Job."""
+    """docs/sizing.md: each cluster of the multicluster example (production) requests 2270m CPU and 3428Mi: istiod,
+    the ingress and the east-west gateways, the CNI agent, the demo with its sidecar, the verification Job, and the
+    Job that reaches the other cluster's demo (10m, 32Mi: one per other cluster)."""
     run = shared_run("multicluster", stack="multicluster")
     for cluster in ("europe", "us"):
         mine = [r for r in run.resources if r.name.startswith(f"{cluster}-")]
@@ -507,7 +535,7 @@ def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
         rest = footprint(Run([r for r in mine if r not in east_west], {}, {}))
         extra = footprint(Run(east_west, {}, {}))
         assert extra.pods == {"ingress gateway": (2, 250, 256.0)}  # named after the chart's pod, not the release
-        assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (2260, 3396)
+        assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (2270, 3428)
 
 
 def test_each_route_is_published_in_every_cluster_and_checked_there(run_mesh):
@@ -541,7 +569,9 @@ def test_https_with_a_secret_of_yours_in_every_cluster(run_mesh):
             "url": "https://istio-ingressgateway.istio-ingress.svc.cluster.local:443",
             "trust": "unverified",
         }
-        assert "https-redirect" in config["checks"] and "demo-across-clusters" in config["checks"]
+        assert "https-redirect" in config["checks"]
+        other = "west" if cluster == "east" else "east"
+        assert across_config(run, cluster, other)["gateway"] == config["gateway"]  # through HTTPS too
     assert run.of_type("kubernetes:cert-manager.io/v1:Certificate") == []
 
 
@@ -554,4 +584,4 @@ def test_a_clusters_kubeconfig_does_not_rename_the_verification_job(run_mesh):
         return sorted(job.inputs["metadata"]["name"] for job in run.of_type("kubernetes:batch/v1:Job"))
 
     first, rotated = job_names(TWO_CLUSTERS), job_names(TWO_CLUSTERS + "# rotated\n")
-    assert len(first) == 2 and first == rotated
+    assert len(first) == 4 and first == rotated  # each cluster's own, and one per ordered pair

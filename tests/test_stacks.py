@@ -144,7 +144,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "kubernetes:gateway.networking.k8s.io/v1:Gateway": 2,
             "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's (plain HTTP: no redirect)
             "kubernetes:apps/v1:Deployment": 2,
-            "kubernetes:batch/v1:Job": 2,  # the verification
+            "kubernetes:batch/v1:Job": 4,  # per cluster its verification, and the Job across to the other
         },
         "outputs": {"meshId", "rootCertificate", "clusters"},
     },

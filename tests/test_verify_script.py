@@ -568,8 +568,15 @@ SOUTH_DEMO = "spiffe://cluster.local/ns/demo/sa/httpbin-south"
 
 
 def across(mesh: FakeMesh, *clusters: tuple[str, str]) -> dict[str, Any]:
-    config = config_for(mesh, acrossClusters={"clusters": dict(clusters)})
-    config["waits"]["readySeconds"] = 0.5
+    """A Job across a pair (stacks/verification.py across_config): this check alone, the demo as the other cluster
+    serves it."""
+    full = config_for(mesh)
+    config = {
+        "checks": ["demo-across-clusters"],
+        "gateway": full["gateway"],
+        "waits": {**full["waits"], "readySeconds": 0.5},
+        "acrossClusters": {"demo": full["demo"], "clusters": dict(clusters)},
+    }
     return config
 
 
