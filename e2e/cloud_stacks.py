@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from e2e.cluster import LoopbackCluster
+from e2e.cluster import CRDS, LoopbackCluster
 from e2e.context import Context
 from e2e.controller_double import ControllerDouble
 from e2e.helm_comparison import gateway_api_version
@@ -26,7 +26,6 @@ from e2e.scenarios import PROJECT, changes, destroy_and_check, kept_crds, stack_
 
 # TEST-NET-1 (RFC 5737): an address that routes nowhere.
 LOAD_BALANCER_IP = "192.0.2.80"
-CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 # The cloud identity external-dns writes DNS with, under the shipped stacks' identity modes (workload-identity, irsa).
 IDENTITY = {"gcp": "gcp:serviceaccount/account:Account", "aws": "aws:iam/role:Role"}
 

@@ -43,6 +43,7 @@ SERVICE_CIDR = "10.96.0.0/16"
 NODE_COUNT = 3
 
 
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 # Retries of an API call the API server answered 429 (Too Many Requests) with (request).
 RETRIES = 10
 
@@ -342,7 +343,7 @@ class LoopbackCluster:
         a CRD deleted 21 s after it was made. Any other change requeues it: an annotation. Returns their names."""
         stuck = [
             crd["metadata"]["name"]
-            for crd in self.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")["items"]
+            for crd in self.get(CRDS)["items"]
             if crd["metadata"].get("deletionTimestamp")
             and any(
                 c["type"] == "Terminating" and c.get("reason") == "InstanceDeletionFailed"
@@ -351,13 +352,24 @@ class LoopbackCluster:
         ]
         for name in stuck:
             patch = {"metadata": {"annotations": {"e2e.service-mesh/requeued": str(time.time())}}}
-            self.request(
-                "PATCH",
-                f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}",
-                patch,
-                "application/merge-patch+json",
-            )
+            self.request("PATCH", f"{CRDS}/{name}", patch, "application/merge-patch+json")
         return stuck
+
+    def crd_names(self) -> set[str]:
+        return {crd["metadata"]["name"] for crd in self.get(CRDS)["items"]}
+
+    def await_crds_deleted(self, names: set[str], seconds: float) -> bool:
+        """Until none of `names` is left (deletions already issued), requeuing those the API server dropped
+        (requeue_stuck_crd_deletions); whether they went within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while names & self.crd_names():
+            if time.monotonic() >= deadline:
+                return False
+            requeued = self.requeue_stuck_crd_deletions()
+            if requeued:
+                print(f"e2e: CRD deletions requeued: {', '.join(requeued)}", flush=True)
+            time.sleep(2)
+        return True
 
     def apply(self, obj: dict[str, Any], manager: str = "e2e") -> Any:
         """Server-side apply of one cluster-scoped or namespaced object."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from definitions import versions
 from e2e.context import Context
 from e2e.mirror import held_versions, release_order
+from e2e.scenarios import wait_until
 from e2e.skip_checkpoints import FAST_DESTROY, FAST_UP
 
 STEP_INSTALL = "helm sequence: install (kubectl apply + helm install --wait)"
@@ -96,7 +97,7 @@ def helm_sequence(context: Context) -> None:
             raise AssertionError(f"`{' '.join(command[:4])} ...` exited {done.returncode}:\n{done.stderr[-3000:]}")
 
     before_namespaces = set(namespace_names(context))
-    before_crds = set(crd_names(context))
+    before_crds = cluster.crd_names()
     bundle = f"{mirror.url}/gateway-api/{gateway_api_version(mirror.directory)}/standard-install.yaml"
     releases = [(r, version_in(mirror.directory, r.chart, r.pinned)) for r in RELEASES]
     with report.step(STEP_INSTALL):
@@ -125,28 +126,17 @@ def helm_sequence(context: Context) -> None:
         made = sorted(set(namespace_names(context)) - before_namespaces)
         if made:
             run(kubectl, "delete", "namespace", "--wait=false", "--ignore-not-found", *made)
-        left = sorted(set(crd_names(context)) - before_crds)
+        left = cluster.crd_names() - before_crds
         if left:
-            run(kubectl, "delete", "customresourcedefinition", "--wait=false", "--ignore-not-found", *left)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and (
-            set(namespace_names(context)) - before_namespaces or set(crd_names(context)) - before_crds
-        ):
-            requeued = cluster.requeue_stuck_crd_deletions()
-            if requeued:
-                print(f"e2e: helm sequence: clean up: CRD deletions requeued: {', '.join(requeued)}", flush=True)
-            time.sleep(2)
+            run(kubectl, "delete", "customresourcedefinition", "--wait=false", "--ignore-not-found", *sorted(left))
+        cluster.await_crds_deleted(left, 300)
+        wait_until(lambda: not set(namespace_names(context)) - before_namespaces, 300)
         made = sorted(set(namespace_names(context)) - before_namespaces)
     report.check("helm sequence: the cluster is as before", set(namespace_names(context)) == before_namespaces, made)
 
 
 def namespace_names(context: Context) -> list[str]:
     return [n["metadata"]["name"] for n in context.cluster.get("/api/v1/namespaces")["items"]]
-
-
-def crd_names(context: Context) -> list[str]:
-    items = context.cluster.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")["items"]
-    return [c["metadata"]["name"] for c in items]
 
 
 def ratio_lines(timings: list[tuple[str, float]]) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from definitions import versions
-from e2e.cluster import NODE_COUNT, condition
+from e2e.cluster import CRDS, NODE_COUNT, condition
 from e2e.context import Context
 from e2e.mirror import NEXT_ISTIO_VERSION, RUNBOOK_OLD_ISTIO_VERSION, held_settings, held_versions, release_order
 from e2e.multicluster import multicluster
@@ -89,7 +89,7 @@ def stack_namespaces(context: Context) -> list[str]:
 
 
 def crds(context: Context) -> dict[str, dict[str, Any]]:
-    items = context.cluster.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")["items"]
+    items = context.cluster.get(CRDS)["items"]
     return {c["metadata"]["name"]: c for c in items}
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from e2e.cluster import CRDS
 from e2e.context import Context
 from e2e.convergence import check_nothing_left, kept_by_destroy, pending_operations
 from e2e.faults import VERIFY_JOBS, require_empty
@@ -28,7 +29,6 @@ from e2e.scenarios import kept_crds, kubernetes_resources, wait_until
 SKIP = "PULUMI_SKIP_CHECKPOINTS"
 FAST_UP = "up (dev, first, PULUMI_SKIP_CHECKPOINTS)"
 FAST_DESTROY = "destroy (PULUMI_SKIP_CHECKPOINTS)"
-CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 
 @contextmanager
@@ -47,12 +47,7 @@ def remove_kept_crds(context: Context) -> None:
     kept = kept_crds(context)
     for name in kept:
         cluster.request("DELETE", f"{CRDS}/{name}")
-
-    def gone() -> bool:
-        cluster.requeue_stuck_crd_deletions()  # e2e/cluster.py: a deletion the API server dropped
-        return not kept_crds(context)
-
-    if not wait_until(gone, 180):
+    if not cluster.await_crds_deleted(set(kept), 180):
         raise AssertionError(f"skip-checkpoints: the kept CRDs were not deleted: {kept_crds(context)}")
 
 

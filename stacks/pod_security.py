@@ -86,7 +86,7 @@ def namespace_level(settings: Settings, namespace: str) -> Level:
     own = own_namespace_levels(settings)
     if namespace in own:
         return own[namespace]
-    if namespace not in settings.mesh.listed_by_name and namespace not in settings.injected_namespaces:
+    if namespace not in settings.injected_namespaces:
         raise KeyError(namespace)
     return injected_namespace_level(settings, namespace)
 
