@@ -3,6 +3,7 @@ managed zone: one per controller, never shared."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -38,6 +39,15 @@ def account_id_for(stack: str, controller: str = "external-dns") -> str:
     """A valid, stack-unique service-account id: 6-30 characters, [a-z][-a-z0-9]*[a-z0-9]."""
     cleaned = re.sub(r"[^a-z0-9-]+", "-", f"{controller}-{stack}".lower())[:30].rstrip("-")
     return cleaned.ljust(6, "0")
+
+
+def cluster_account_id(stack: str, cluster: str, controller: str = "external-dns") -> str:
+    """One cluster's service-account id in a mesh across clusters: the controller, the start of the cluster's name
+    and a digest of the stack and the whole cluster name (6-30 characters, as account_id_for), so no truncation
+    can give two clusters, or two stacks' clusters, one account."""
+    digest = hashlib.sha256(f"{stack}/{cluster}/{controller}".encode()).hexdigest()[:8]
+    start = re.sub(r"[^a-z0-9-]+", "-", f"{controller[:12]}-{cluster[:8]}".lower()).rstrip("-")
+    return f"{start}-{digest}"
 
 
 def workload_identity_member(project: str, namespace: str, service_account: str) -> str:

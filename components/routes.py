@@ -53,6 +53,8 @@ class RouteArgs:
     path: str
     timeout: str | None
     retry: Retry | None
+    # The other names it answers to (one cluster's own name in a mesh across clusters, settings.model hostnames).
+    aliases: tuple[str, ...] = ()
     # http/tcp: the shared Gateway API Gateway; istio: "<namespace>/<name>" of the Istio Gateway
     parent_ref: dict[str, Any] | None = None
     istio_gateway: str | None = None
@@ -86,7 +88,7 @@ def http_route_spec(args: RouteArgs) -> dict[str, Any]:
             timeouts["backendRequest"] = args.retry.per_try_timeout
     if timeouts:
         rule["timeouts"] = timeouts
-    return {"parentRefs": [args.parent_ref], "hostnames": [args.hostname], "rules": [rule]}
+    return {"parentRefs": [args.parent_ref], "hostnames": [args.hostname, *args.aliases], "rules": [rule]}
 
 
 def virtual_service_spec(args: RouteArgs) -> dict[str, Any]:
@@ -103,7 +105,7 @@ def virtual_service_spec(args: RouteArgs) -> dict[str, Any]:
         if args.retry.conditions and args.retry.attempts > 0:
             retries["retryOn"] = ",".join(args.retry.conditions)
         http["retries"] = retries
-    return {"hosts": [args.hostname], "gateways": [args.istio_gateway], "http": [http]}
+    return {"hosts": [args.hostname, *args.aliases], "gateways": [args.istio_gateway], "http": [http]}
 
 
 def tcp_route_spec(args: RouteArgs) -> dict[str, Any]:
@@ -154,9 +156,11 @@ class PublishedRoute(pulumi.ComponentResource):
         else:
             assert args.tcp_route_api is not None, "a tcp route needs its TCPRoute version"
             api_version, kind, spec = args.tcp_route_api, "TCPRoute", tcp_route_spec(args)
-            # A TCPRoute has no hostnames: external-dns (source gateway-tcproute) reads this annotation.
+            # A TCPRoute has no hostnames: external-dns (source gateway-tcproute) reads this annotation, a
+            # comma-separated list.
+            names = ",".join([args.hostname, *args.aliases])
             metadata = k8s.meta.v1.ObjectMetaArgs(
-                name=args.name, namespace=args.namespace, annotations={EXTERNAL_DNS_HOSTNAME: args.hostname}
+                name=args.name, namespace=args.namespace, annotations={EXTERNAL_DNS_HOSTNAME: names}
             )
         self.route = k8s.apiextensions.CustomResource(
             name,

@@ -2,9 +2,13 @@
 API servers on free ports, fresh, so nothing of the single-cluster scenarios is in them), in one stack.
 
 The clusters' connection settings are replaced by the loopback ones (cloud `local`, each its kubeconfig, the API
-server read from it), and the east-west gateways' Services are not awaited (`pulumi.com/skipAwait`, through the
-cluster's `eastWestAnnotations`): no load balancer controller runs here. Then checks that a defect would make
-false: each istiod's values carry its mesh ID, cluster name and network; both `cacerts` hold an intermediate that
+server read from it), the east-west gateways' Services are not awaited (`pulumi.com/skipAwait`, through the
+cluster's `eastWestAnnotations`): no load balancer controller runs here; and, with DNS on, each cluster names its
+records' target (`dnsTarget`: a loopback cluster's ingress is a NodePort), and writes the zone with a
+service-account key (a cluster outside GKE), made by the gcp plugin double. Then checks that a defect would make
+false: each cluster's external-dns writes only its own names under its own owner, with its key in its own cluster,
+and its routes answer to those names; each istiod's values carry its mesh ID, cluster name and network; both
+`cacerts` hold an intermediate that
 `openssl verify` chains to the same root; each remote secret's kubeconfig, used as istiod uses it (its CA, its
 token), authenticates to the OTHER API server as the reader, lists what istiod lists there and is refused Secrets;
 what every cluster installs around the mesh from the shared settings (STRICT mTLS, the ingress gateway, the demo
@@ -49,7 +53,7 @@ LISTED = ("/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices", "/api/
 REFUSED = ("/api/v1/secrets", "/api/v1/namespaces/kube-system/secrets", "/api/v1/namespaces/istio-system/secrets")
 # The namespaces every cluster gets besides the system one (the shipped example's mesh.injectedNamespaces, the demo's,
 # the ingress gateway's, the CNI agent's).
-APP_NAMESPACES = ("apps", "demo", "istio-ingress", "istio-node-agents")
+APP_NAMESPACES = ("apps", "demo", "istio-ingress", "istio-node-agents", "external-dns")
 # The objects of the stack that destroy must remove (Istio's CRDs are kept by design: docs/teardown.md).
 CLUSTER_SCOPED = (
     "/apis/rbac.authorization.k8s.io/v1/clusterroles/istio-reader-clusterrole-istio-system",
@@ -68,6 +72,8 @@ def shipped_config(context: Context, clusters: list[LoopbackCluster]) -> dict[st
         entry.pop("apiServer", None)
         entry.update(cloud="local", kubeconfig=str(cluster.kubeconfig))
         entry["eastWestAnnotations"] = {**entry.get("eastWestAnnotations", {}), "pulumi.com/skipAwait": "true"}
+        if (config.get(f"{PROJECT}:dns") or {}).get("enabled"):
+            entry["dnsTarget"] = dns_target(entry["name"])
     config[f"{PROJECT}:mirror"] = context.mirror.settings()
     if not context.fixture:  # --mirror: the versions it holds where the pins moved past them
         config.update({f"{PROJECT}:{key}": value for key, value in held_settings(context.mirror.directory).items()})
@@ -140,6 +146,49 @@ def check_values(context: Context, name: str, network: str, cluster: LoopbackClu
         (server["port"]["number"], server["tls"]["mode"], server["hosts"]) == (15443, "AUTO_PASSTHROUGH", ["*.local"]),
         server,
     )
+
+
+def dns_target(name: str) -> str:
+    """A name for the cluster's records to point at (a NodePort ingress has no public address; nothing resolves it)."""
+    return f"{name}-ingress.example.net"
+
+
+def check_dns(context: Context, config: dict[str, Any], name: str, cluster: LoopbackCluster) -> None:
+    """This cluster's external-dns: its own names (`<route>.<name>.<domain>`), its own TXT owner, its key Secret here,
+    its routes answering to those names and its Gateway naming its target."""
+    report = context.report
+    dns = config.get(f"{PROJECT}:dns") or {}
+    if not dns.get("enabled"):
+        return
+    domain = dns["domain"]
+    deployment = cluster.get_or_none("/apis/apps/v1/namespaces/external-dns/deployments/external-dns")
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"] if deployment else []
+    filters = [a.split("=", 1)[1] for a in args if a.startswith("--domain-filter=")]
+    owners = [a.split("=", 1)[1] for a in args if a.startswith("--txt-owner-id=")]
+    report.check(f"{name}: external-dns writes only {name}.{domain}", filters == [f"{name}.{domain}"], args)
+    report.check(
+        f"{name}: external-dns owns its records as {PROJECT}-{STACK}-{name}",
+        owners == [f"{PROJECT}-{STACK}-{name}"],
+        owners,
+    )
+    ready = (deployment or {}).get("status", {}).get("readyReplicas")
+    report.check(f"{name}: external-dns Ready", bool(ready), ready)
+    key = cluster.get_or_none("/api/v1/namespaces/external-dns/secrets/cloud-dns-key")
+    report.check(
+        f"{name}: its service-account key in its own cluster",
+        key is not None and bool(key.get("data")),
+        key and list(key.get("data", {})),
+    )
+    route = cluster.get_or_none("/apis/gateway.networking.k8s.io/v1/namespaces/demo/httproutes/demo")
+    hostnames = (route or {}).get("spec", {}).get("hostnames")
+    report.check(
+        f"{name}: the demo answers to demo.{domain} and its own demo.{name}.{domain}",
+        hostnames == [f"demo.{domain}", f"demo.{name}.{domain}"],
+        hostnames,
+    )
+    gateway = cluster.get("/apis/gateway.networking.k8s.io/v1/namespaces/istio-ingress/gateways/mesh-gateway")
+    target = (gateway["metadata"].get("annotations") or {}).get("external-dns.alpha.kubernetes.io/target")
+    report.check(f"{name}: its records point at its own target", target == dns_target(name), target)
 
 
 def check_apps(context: Context, name: str, cluster: LoopbackCluster, others: list[str]) -> None:
@@ -267,6 +316,8 @@ def check_third_cluster_only_adds(
     bigger = copy.deepcopy(config)
     entry: dict[str, Any] = {"name": "asia", "cloud": "local", "kubeconfig": str(third.kubeconfig), "network": "asia"}
     entry["eastWestAnnotations"] = {"pulumi.com/skipAwait": "true"}
+    if (config.get(f"{PROJECT}:dns") or {}).get("enabled"):
+        entry["dnsTarget"] = dns_target("asia")
     bigger[f"{PROJECT}:multicluster"]["clusters"].append(entry)
     stack.set_config(bigger)
     try:
@@ -342,6 +393,7 @@ def multicluster(context: Context) -> None:
             check_values(context, entry["name"], entry["network"], clusters[entry["name"]])
         for entry in entries:
             check_apps(context, entry["name"], clusters[entry["name"]], [n for n in clusters if n != entry["name"]])
+            check_dns(context, config, entry["name"], clusters[entry["name"]])
         check_cacerts(context, clusters)
         check_remote_secrets(context, clusters)
         check_state_keeps_secrets(context, stack, clusters)

@@ -71,12 +71,14 @@ def dns_problems(settings: Settings) -> list[str]:
             problems.append(f"{cloud}: required with cloud {cloud} (see README, quick start for {cloud})")
         if section is not None and settings.cloud not in (cloud, "local"):
             problems.append(f"{cloud}: given, but cloud is {settings.cloud}; remove it")
-    if settings.cloud == "local" and settings.gcp is not None and settings.aws is not None:
+    # A mesh across clusters names its zone's cloud and each cluster's own the way settings/multicluster.py says.
+    across = settings.multicluster is not None
+    if settings.cloud == "local" and not across and settings.gcp is not None and settings.aws is not None:
         problems.append("gcp, aws: on local, give the one section of the cloud that holds your DNS zone")
     if not settings.dns_enabled:
         return problems
     dns = settings.dns
-    if settings.cloud == "local":
+    if settings.cloud == "local" and not across:
         if settings.dns_cloud is None:
             problems.append("dns.enabled: on local, external-dns needs the gcp or aws section of your DNS zone")
         elif settings.gcp is not None and settings.gcp.identity != "key":
@@ -105,9 +107,9 @@ def dns_problems(settings: Settings) -> list[str]:
     if settings.dns_cloud == "aws" and zone.name is not None and dns.domain and not within(dns.domain, zone.name):
         problems.append(f"dns.domain: {dns.domain} is not inside the zone {zone.name}")
     aws = settings.aws
-    if aws is not None and aws.identity == "irsa" and not (aws.cluster_name or aws.oidc_issuer_url):
+    if aws is not None and not across and aws.identity == "irsa" and not (aws.cluster_name or aws.oidc_issuer_url):
         problems.append("aws.clusterName: irsa needs the EKS cluster name (or aws.oidcIssuerUrl)")
-    if aws is not None and aws.identity == "pod-identity" and not aws.cluster_name:
+    if aws is not None and not across and aws.identity == "pod-identity" and not aws.cluster_name:
         problems.append("aws.clusterName: pod-identity needs the EKS cluster name")
     for source in dns.sources:
         problem = versions.external_dns_source_problem(source, settings.gateway_api.channel)
@@ -126,6 +128,8 @@ def dns_target_problems(settings: Settings) -> list[str]:
     publishes every status address as a target unless the Gateway carries its target annotation
     (source/gateway.go; source/istio_virtualservice.go reads the Istio Gateway's the same way).
     """
+    if settings.multicluster is not None:
+        return []  # each cluster's own target (settings/multicluster.py dns_problems)
     target = settings.dns.target
     if not settings.dns_enabled:
         if target is not None:
@@ -140,7 +144,7 @@ def dns_target_problems(settings: Settings) -> list[str]:
             "or set ingress.serviceType LoadBalancer"
         ]
     visibility = settings.gcp.zone_visibility if settings.gcp else settings.aws.zone_type if settings.aws else "public"
-    if target is not None and visibility == "public" and _is_private_ip(target):
+    if target is not None and visibility == "public" and is_private_ip(target):
         return [
             f"dns.target: {target} is a private address, unreachable from the internet the public zone serves; "
             "give a public IP or DNS name (a private address fits a private zone only)"
@@ -148,7 +152,7 @@ def dns_target_problems(settings: Settings) -> list[str]:
     return []
 
 
-def _is_private_ip(value: str) -> bool:
+def is_private_ip(value: str) -> bool:
     try:
         return not ipaddress.ip_address(value).is_global
     except ValueError:

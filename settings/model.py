@@ -15,7 +15,7 @@ from settings.ingress import GatewaySettings, IngressSettings
 from settings.istio import IstioSettings
 from settings.mesh import MeshSettings
 from settings.mirror import MirrorSettings
-from settings.multicluster import MultiClusterSettings
+from settings.multicluster import MultiClusterSettings, cluster_hostname
 from settings.routes import DEMO_PORT, DEMO_SERVICE, DemoSettings, RouteSettings
 from settings.security import PodSecurityMode, SecuritySettings
 from settings.sizing import Profile, SizingSettings
@@ -70,6 +70,15 @@ class Settings(Section):
     def hostname(self, route: RouteSettings) -> str:
         return route.hostname or f"{route.name}.{self.dns.domain}"
 
+    def hostnames(self, route: RouteSettings) -> list[str]:
+        """The names a route answers to: its hostname; in one cluster of a mesh whose clusters write DNS, also
+        `<route>.<cluster>.<domain>`, the record that cluster's external-dns writes (settings reduced to that
+        cluster, stacks/multicluster.py cluster_settings)."""
+        hostname = self.hostname(route)
+        if self.multicluster is None or not self.dns_enabled or self.dns.domain is None:
+            return [hostname]
+        return [hostname, cluster_hostname(hostname, self.dns.domain, self.multicluster.clusters[0].name)]
+
     @property
     def published_routes(self) -> tuple[RouteSettings, ...]:
         """The configured routes, plus the demo's."""
@@ -89,7 +98,7 @@ class Settings(Section):
     @property
     def dns_enabled(self) -> bool:
         if self.multicluster is not None:
-            return False  # external-dns is not per cluster yet (settings/multicluster.py refuses dns.enabled)
+            return self.dns.enabled is True  # asked for: each cluster's external-dns into one zone
         return self.dns.enabled if self.dns.enabled is not None else self.cloud != "local"
 
     @property
@@ -97,7 +106,7 @@ class Settings(Section):
         """Whose DNS external-dns writes to: the cluster's cloud, or on local the one cloud section given."""
         if not self.dns_enabled:
             return None
-        if self.cloud != "local":
+        if self.cloud != "local" and self.multicluster is None:
             return self.cloud
         return "gcp" if self.gcp is not None else "aws" if self.aws is not None else None
 

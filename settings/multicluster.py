@@ -11,7 +11,8 @@ from pydantic.alias_generators import to_camel
 
 from definitions import versions
 from settings import dataplane
-from settings.fields import DNS_LABEL, DnsName, Section
+from settings.dns import is_private_ip, within
+from settings.fields import DNS_LABEL, DnsName, DnsTarget, Section
 from settings.istio import IstioVersion
 
 if TYPE_CHECKING:
@@ -58,6 +59,17 @@ class ClusterSettings(Section):
     east_west_annotations: dict[str, str] = Field(
         default_factory=dict, description="added to the east-west gateway's Service (e.g. an internal load balancer)"
     )
+    dns_target: DnsTarget | None = Field(
+        None,
+        description="with dns.enabled: the public IP or DNS name this cluster's records point at; required when its "
+        "ingress Service is not a LoadBalancer (as dns.target in one cluster)",
+    )
+    aws_cluster_name: str | None = Field(
+        None, description="a Route53 zone (aws) and cloud aws: this EKS cluster's name (irsa, pod-identity)"
+    )
+    aws_oidc_issuer_url: str | None = Field(
+        None, description="a Route53 zone, cloud aws and irsa without a cluster lookup: this cluster's issuer URL"
+    )
 
 
 class MultiClusterSettings(Section):
@@ -80,11 +92,14 @@ MESH_MAX_MINORS = 1
 
 # The top-level keys a multi-cluster stack reads: the mesh's own, and what every cluster installs the same way
 # (stacks/multicluster.py): the mesh policy, the ingress gateway, the Gateway API CRDs, the shared Gateway, routes,
-# the demo and its verification, HTTPS with a Secret of the user's. The others configure what is not per cluster
-# yet: refused rather than silently ignored (docs/multicluster.md, "What is per cluster, what is shared").
+# the demo and its verification, HTTPS with a Secret of the user's, external-dns writing into the one zone of the
+# mesh (`dns`, and `gcp` or `aws`: the zone's cloud). The others configure what is not per cluster yet: refused
+# rather than silently ignored (docs/multicluster.md, "What is per cluster, what is shared").
 MULTICLUSTER_KEYS = frozenset(
     {
         "multicluster",
+        "gcp",
+        "aws",
         "profile",
         "sizing",
         "istio",
@@ -100,14 +115,14 @@ MULTICLUSTER_KEYS = frozenset(
         "tls",
     }
 )
-# Of `dns`, only the domain the routes are published under (every cluster's shared Gateway serves *.<domain>).
-DNS_KEYS = frozenset({"domain"})
+# Of `dns`, what is one for the mesh: every key but the target, which is each cluster's own (clusters[].dnsTarget).
+DNS_PER_CLUSTER = {"target": "multicluster.clusters[].dnsTarget"}
+# Of `aws`, what names one EKS cluster: each cluster's own.
+AWS_PER_CLUSTER = {"cluster_name": "awsClusterName", "oidc_issuer_url": "awsOidcIssuerUrl"}
 # Why a key is not per cluster yet, and what to set instead.
 NOT_PER_CLUSTER = {
     "cloud": "each cluster's cloud is multicluster.clusters[].cloud",
     "kubernetes": "each cluster's connection is multicluster.clusters[].context (or kubeconfig)",
-    "gcp": "external-dns is not per cluster yet, so there is no cloud DNS identity to make",
-    "aws": "external-dns is not per cluster yet, so there is no cloud DNS identity to make",
     "dashboards": "the dashboards are not per cluster yet: a Jaeger per cluster would split every trace that crosses "
     "clusters and a Kiali per cluster sees one cluster, while one shared set needs Prometheus federation and Kiali's "
     "remote-cluster access (not decided); for traces, point mesh.tracing.zipkinAddress at one collector every cluster "
@@ -129,10 +144,11 @@ def multicluster_problems(settings: Settings) -> list[str]:
         for key in sorted(settings.model_fields_set - MULTICLUSTER_KEYS)
     ]
     problems += [
-        f"dns.{to_camel(key)}: external-dns is not per cluster yet: a multicluster stack reads dns.domain only (the "
-        f"hostnames every cluster's Gateway serves); remove dns.{to_camel(key)}"
-        for key in sorted(settings.dns.model_fields_set - DNS_KEYS)
+        f"dns.{to_camel(key)}: each cluster's own in a multicluster stack; set {where} instead"
+        for key, where in DNS_PER_CLUSTER.items()
+        if key in settings.dns.model_fields_set
     ]
+    problems += dns_problems(settings)
     if settings.tls.mode in ("acme", "ca"):
         problems.append(
             f"tls.mode: {settings.tls.mode} is not per cluster yet (cert-manager and its issuer in every cluster; acme "
@@ -178,6 +194,91 @@ def multicluster_problems(settings: Settings) -> list[str]:
     problems += network_problems(settings)
     problems += version_problems(settings)
     return problems
+
+
+def dns_problems(settings: Settings) -> list[str]:
+    """external-dns in every cluster, into the one zone of the mesh: the zone's cloud named once (`gcp` or `aws`),
+    what names one cluster given per cluster, and no route's hostname inside a cluster's own names."""
+    assert settings.multicluster is not None
+    clusters = settings.multicluster.clusters
+    per_cluster = [
+        (f"multicluster.clusters[{index}].{to_camel(key)}", cluster, key)
+        for index, cluster in enumerate(clusters)
+        for key in ("dns_target", "aws_cluster_name", "aws_oidc_issuer_url")
+        if getattr(cluster, key) is not None
+    ]
+    if not settings.dns_enabled:
+        problems = [f"{key}: only read with dns.enabled true; remove it" for key, _, _ in per_cluster]
+        problems += [
+            f"{cloud}: a multicluster stack reads {cloud} only for the DNS zone external-dns writes to, and "
+            f"dns.enabled is not true; set dns.enabled: true, or remove {cloud}"
+            for cloud in ("gcp", "aws")
+            if getattr(settings, cloud) is not None
+        ]
+        return problems
+    if settings.gcp is None and settings.aws is None:
+        return [
+            "dns.enabled: every cluster's external-dns writes into one zone: give the gcp section (a Cloud DNS zone) "
+            "or the aws section (a Route53 zone) of the cloud that holds it"
+        ]
+    if settings.gcp is not None and settings.aws is not None:
+        return ["gcp, aws: every cluster writes into one zone: give the one section of the cloud that holds it"]
+    problems = []
+    aws = settings.aws
+    if aws is not None:
+        problems += [
+            f"aws.{to_camel(key)}: names one EKS cluster, each cluster's own in a multicluster stack; set "
+            f"multicluster.clusters[].{where} instead"
+            for key, where in AWS_PER_CLUSTER.items()
+            if key in aws.model_fields_set
+        ]
+    zone_cloud = "gcp" if settings.gcp is not None else "aws"
+    for key, cluster, field in per_cluster:
+        if field != "dns_target" and not (zone_cloud == "aws" and cluster.cloud == "aws"):
+            problems.append(
+                f"{key}: only read for a cluster of cloud aws writing into a Route53 zone (aws section); "
+                f"{cluster.name} is cloud {cluster.cloud} writing into a {zone_cloud} zone: remove it"
+            )
+    for index, cluster in enumerate(clusters):
+        key = f"multicluster.clusters[{index}]"
+        if aws is not None and cluster.cloud == "aws":
+            if aws.identity == "irsa" and not (cluster.aws_cluster_name or cluster.aws_oidc_issuer_url):
+                problems.append(f"{key}.awsClusterName: irsa needs this EKS cluster's name (or awsOidcIssuerUrl)")
+            if aws.identity == "pod-identity" and not cluster.aws_cluster_name:
+                problems.append(f"{key}.awsClusterName: pod-identity needs this EKS cluster's name")
+        if cluster.aws_oidc_issuer_url is not None and not cluster.aws_oidc_issuer_url.startswith("https://"):
+            problems.append(f"{key}.awsOidcIssuerUrl: {cluster.aws_oidc_issuer_url!r} must be an https:// URL")
+        service_type = settings.ingress.service_type or ("NodePort" if cluster.cloud == "local" else "LoadBalancer")
+        if cluster.dns_target is None and service_type != "LoadBalancer":
+            problems.append(
+                f"{key}.dnsTarget: required with dns.enabled and this cluster's ingress a {service_type}: without a "
+                "load balancer Istio reports the in-cluster name as the Gateway's address, which external-dns would "
+                "publish; give the public IP or DNS name that reaches this cluster's ingress"
+            )
+        visibility = settings.gcp.zone_visibility if settings.gcp else aws.zone_type if aws else "public"
+        if cluster.dns_target is not None and visibility == "public" and is_private_ip(cluster.dns_target):
+            problems.append(
+                f"{key}.dnsTarget: {cluster.dns_target} is a private address, unreachable from the internet the "
+                "public zone serves; give a public IP or DNS name"
+            )
+    domain = settings.dns.domain
+    if domain is not None:
+        own = {f"{cluster.name}.{domain}": cluster.name for cluster in clusters}
+        for index, route in enumerate(settings.routes):
+            hostname = settings.hostname(route)
+            inside = next((name for zone, name in own.items() if within(hostname, zone)), None)
+            if inside is not None:
+                problems.append(
+                    f"routes[{index}].hostname: {hostname} is inside {inside}.{domain}, the names cluster {inside}'s "
+                    f"external-dns writes (<route>.{inside}.{domain}); choose a name outside every <cluster>.{domain}"
+                )
+    return problems
+
+
+def cluster_hostname(hostname: str, domain: str, cluster: str) -> str:
+    """A route's name in one cluster of the mesh: `<route>.<cluster>.<domain>` for `<route>.<domain>`."""
+    assert hostname.endswith("." + domain), f"{hostname} is outside {domain}"
+    return f"{hostname[: -len(domain)]}{cluster}.{domain}"
 
 
 def _ambient_problem() -> str:

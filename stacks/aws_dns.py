@@ -20,6 +20,7 @@ from components.aws_dns_identity import (
     acme_route53_policy,
     route53_policy,
 )
+from components.chart import prefixed
 from definitions import addresses
 from settings.cloud import AwsSettings
 from settings.loader import SettingsError
@@ -37,10 +38,24 @@ def aws_provider(aws_settings: AwsSettings) -> aws.Provider:
 def aws_dns(settings: Settings, aws_settings: AwsSettings, amazon: aws.Provider, cluster: k8s.Provider) -> DnsAccess:
     """The hosted zone and the OIDC issuer (looked up before anything is created), then a zone-scoped identity."""
     zone = hosted_zone(settings, aws_settings, amazon)
+    return aws_access(settings, aws_settings, amazon, cluster, zone)
+
+
+def aws_access(
+    settings: Settings,
+    aws_settings: AwsSettings,
+    amazon: aws.Provider,
+    cluster: k8s.Provider,
+    zone: DnsZone,
+    name: str | None = None,
+) -> DnsAccess:
+    """On one cluster, what writes the zone: its OIDC issuer (irsa, looked up), external-dns' namespace and role or
+    user (and cert-manager's for acme). `name`: the cluster's, in a mesh across clusters (prefixes every resource:
+    its own role or user)."""
     issuer = irsa_issuer(aws_settings, amazon) if aws_settings.identity == "irsa" else None
-    namespace = external_dns_namespace(settings, cluster)
+    namespace = external_dns_namespace(settings, cluster, name)
     identity = zone_identity(
-        "external-dns", aws_settings, amazon, cluster, zone, issuer, namespace, route53_policy, ACCESS_KEY_SECRET
+        "external-dns", aws_settings, amazon, cluster, zone, issuer, namespace, route53_policy, ACCESS_KEY_SECRET, name
     )
     acme = aws_acme(settings, aws_settings, amazon, cluster, zone, issuer) if settings.tls_mode == "acme" else None
     return DnsAccess(zone, identity.credentials, namespace, acme)
@@ -87,13 +102,14 @@ def zone_identity(
     namespace: k8s.core.v1.Namespace,
     permissions: Callable[[str], dict[str, Any]],
     access_key_secret: str,
+    name: str | None = None,
 ) -> AwsDnsIdentity:
     """One controller's own role (or user) with its own policy on the zone, trusted by its service account."""
     # Every Route53 zone this module returns carries its ARN (hosted_zone); only Cloud DNS zones have none.
     if zone.arn is None:
         raise ValueError(f"{controller}: the Route53 zone {zone.name} came without an ARN")
     return AwsDnsIdentity(
-        f"{controller}-aws",
+        prefixed(name, f"{controller}-aws"),
         AwsDnsIdentityArgs(
             mode=aws_settings.identity,
             region=aws_settings.region,

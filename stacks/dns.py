@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.chart import prefixed
 from components.external_dns import DnsCredentials, ExternalDns, ExternalDnsArgs
 from definitions import addresses
 from settings import profiles
@@ -49,6 +50,7 @@ class Dns:
     credentials: DnsCredentials
     external_dns: ExternalDns
     txt_owner_id: str
+    domain_filter: str
 
 
 def check_zone_holds_domain(settings: Settings, zone_dns_name: str) -> None:
@@ -57,14 +59,26 @@ def check_zone_holds_domain(settings: Settings, zone_dns_name: str) -> None:
         raise SettingsError([f"dns.domain: {settings.dns.domain} is not inside the zone {zone_dns_name.rstrip('.')}"])
 
 
-def txt_owner_id(settings: Settings) -> str:
-    """Unique per project and stack by default, so two clusters never fight over the same records."""
-    return settings.dns.txt_owner_id or f"{pulumi.get_project()}-{pulumi.get_stack()}"
+def txt_owner_id(settings: Settings, cluster: str | None = None) -> str:
+    """Unique per project and stack by default, so two clusters never fight over the same records; in a mesh across
+    clusters, each cluster's own (`<owner>-<cluster>`): every external-dns writes into the one zone and owns only
+    its records."""
+    owner = settings.dns.txt_owner_id or f"{pulumi.get_project()}-{pulumi.get_stack()}"
+    return f"{owner}-{cluster}" if cluster else owner
 
 
-def external_dns_namespace(settings: Settings, cluster: k8s.Provider) -> k8s.core.v1.Namespace:
+def domain_filter(settings: Settings, cluster: str | None = None) -> str:
+    """What external-dns writes: names under dns.domain; in a mesh across clusters, names under
+    `<cluster>.<domain>` only (the routes' own names in that cluster, settings.model hostnames), so the shared
+    names every cluster serves are never written by two."""
+    domain = settings.dns.domain or ""
+    return f"{cluster}.{domain}" if cluster else domain
+
+
+def external_dns_namespace(settings: Settings, cluster: k8s.Provider, name: str | None = None) -> k8s.core.v1.Namespace:
+    """`name`: the cluster's, in a mesh across clusters (prefixes the resource)."""
     return k8s.core.v1.Namespace(
-        settings.dns.namespace,
+        prefixed(name, settings.dns.namespace),
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=settings.dns.namespace, labels=pod_security.namespace_labels(settings, settings.dns.namespace)
         ),
@@ -76,9 +90,9 @@ def install_external_dns(settings: Settings, mesh: Mesh, access: DnsAccess) -> D
     crds: list[pulumi.Resource] = [mesh.control_plane.base]  # Istio Gateway / VirtualService
     if mesh.gateway_api is not None:
         crds.append(mesh.gateway_api)
-    owner = txt_owner_id(settings)
+    owner = txt_owner_id(settings, mesh.cluster)
     external_dns = ExternalDns(
-        "external-dns",
+        prefixed(mesh.cluster, "external-dns"),
         ExternalDnsArgs(
             namespace=access.namespace.metadata.name,
             release=addresses.EXTERNAL_DNS_RELEASE,
@@ -87,11 +101,11 @@ def install_external_dns(settings: Settings, mesh: Mesh, access: DnsAccess) -> D
             sources=settings.dns.sources,
             policy=settings.dns.policy,
             txt_owner_id=owner,
-            domain=settings.dns.domain or "",
+            domain=domain_filter(settings, mesh.cluster),
             resources=profiles.sizing(settings).external_dns,
             wait_for=crds,
             mirror=chart_mirror(settings.mirror),
         ),
         opts=pulumi.ResourceOptions(providers=[mesh.provider]),
     )
-    return Dns(access.zone, access.credentials, external_dns, owner)
+    return Dns(access.zone, access.credentials, external_dns, owner, domain_filter(settings, mesh.cluster))

@@ -8,7 +8,15 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.gcp_dns_identity import KEY_FILE, KEY_SECRET, GcpDnsIdentity, GcpDnsIdentityArgs, account_id_for
+from components.chart import prefixed
+from components.gcp_dns_identity import (
+    KEY_FILE,
+    KEY_SECRET,
+    GcpDnsIdentity,
+    GcpDnsIdentityArgs,
+    account_id_for,
+    cluster_account_id,
+)
 from definitions import addresses
 from settings.cloud import GcpSettings
 from settings.loader import SettingsError
@@ -24,8 +32,23 @@ def google_provider(google_settings: GcpSettings) -> gcp.Provider:
 def gcp_dns(settings: Settings, google_settings: GcpSettings, google: gcp.Provider, cluster: k8s.Provider) -> DnsAccess:
     """The managed zone (looked up before anything is created, or created) and a service account scoped to it."""
     zone = managed_zone(settings, google_settings, google)
-    namespace = external_dns_namespace(settings, cluster)
-    identity = zone_identity("external-dns", google_settings, google, cluster, zone, namespace, project_reader=True)
+    return gcp_access(settings, google_settings, google, cluster, zone)
+
+
+def gcp_access(
+    settings: Settings,
+    google_settings: GcpSettings,
+    google: gcp.Provider,
+    cluster: k8s.Provider,
+    zone: DnsZone,
+    name: str | None = None,
+) -> DnsAccess:
+    """On one cluster, what writes the zone: external-dns' namespace and service account (and cert-manager's for
+    acme). `name`: the cluster's, in a mesh across clusters (prefixes every resource, its own service account)."""
+    namespace = external_dns_namespace(settings, cluster, name)
+    identity = zone_identity(
+        "external-dns", google_settings, google, cluster, zone, namespace, project_reader=True, name=name
+    )
     acme = gcp_acme(settings, google_settings, google, cluster, zone) if settings.tls_mode == "acme" else None
     return DnsAccess(zone, identity.credentials, namespace, acme)
 
@@ -56,11 +79,14 @@ def zone_identity(
     zone: DnsZone,
     namespace: k8s.core.v1.Namespace,
     project_reader: bool,
+    name: str | None = None,
 ) -> GcpDnsIdentity:
     """One controller's own service account on the zone, trusted by its Kubernetes service account (named after
-    the controller in its namespace: addresses.py pins both charts' names to that)."""
+    the controller in its namespace: addresses.py pins both charts' names to that); in a mesh across clusters, one
+    per cluster (`name`)."""
+    stack = pulumi.get_stack()
     return GcpDnsIdentity(
-        f"{controller}-gcp",
+        prefixed(name, f"{controller}-gcp"),
         GcpDnsIdentityArgs(
             project=google_settings.project,
             dns_project=google_settings.zone_project,
@@ -68,7 +94,7 @@ def zone_identity(
             mode=google_settings.identity,
             namespace=namespace.metadata.name,
             service_account=addresses.DNS_CONTROLLER_SERVICE_ACCOUNTS[controller],
-            account_id=account_id_for(pulumi.get_stack(), controller),
+            account_id=cluster_account_id(stack, name, controller) if name else account_id_for(stack, controller),
             zone_visibility=google_settings.zone_visibility,
             controller=controller,
             project_reader=project_reader,

@@ -12,8 +12,9 @@ reads B; last, per cluster, the verification (stacks/verification.py), and for e
 that requests B's demo, after B's demo, both east-west gateways and A's remote secret for B.
 
 Shared: the mesh ID, trust domain, root CA, Istio chart pins, sizing, and the settings every cluster installs the
-same way (mesh, ingress, gatewayApi, dns.domain, gateway, routes, demo, verify, tls secret or off). What is not per
-cluster yet (external-dns, certificates cert-manager issues, dashboards, NetworkPolicies) is refused beside
+same way (mesh, ingress, gatewayApi, dns, gateway, routes, demo, verify, tls secret or off), and the one DNS zone
+every cluster's external-dns writes its own names into (`<route>.<cluster>.<domain>`, each with its own identity).
+What is not per cluster yet (certificates cert-manager issues, dashboards, NetworkPolicies) is refused beside
 `multicluster` (settings/multicluster.py).
 """
 
@@ -21,8 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
 
 from components.east_west_gateway import RELEASE as EAST_WEST_RELEASE
 from components.east_west_gateway import EastWestGateway, EastWestGatewayArgs
@@ -38,6 +43,9 @@ from settings.loader import SettingsError
 from settings.model import Settings
 from settings.multicluster import ClusterSettings
 from stacks.aws import NLB_ANNOTATIONS
+from stacks.aws_dns import aws_access, aws_provider, hosted_zone
+from stacks.dns import Dns, DnsAccess, DnsZone, install_external_dns
+from stacks.gcp_dns import gcp_access, google_provider, managed_zone
 from stacks.kube_context import looks_local, read_context
 from stacks.mesh import Mesh, build_mesh, kubernetes_provider
 from stacks.mirror import chart_mirror
@@ -58,6 +66,7 @@ class MeshCluster:
     api_server: str
     east_west: EastWestGateway | None
     published: Published | None
+    dns: Dns | None
 
 
 # As the single-cluster stacks give their ingress gateway (stacks/aws.py).
@@ -115,15 +124,67 @@ def cluster_settings(settings: Settings, *clusters: ClusterSettings) -> Settings
     cluster = clusters[0]
     version = cluster.istio_version or settings.istio.version
     assert settings.multicluster is not None
-    return settings.model_copy(
-        update={
-            "cloud": cluster.cloud,
-            "kubernetes": KubernetesSettings(kubeconfig=cluster.kubeconfig, context=cluster.context),
-            "istio": settings.istio.model_copy(update={"shorthand_version": version}),
-            "dashboards": NO_DASHBOARDS,
-            "multicluster": settings.multicluster.model_copy(update={"clusters": clusters}),
-        }
-    )
+    update: dict[str, Any] = {
+        "cloud": cluster.cloud,
+        "kubernetes": KubernetesSettings(kubeconfig=cluster.kubeconfig, context=cluster.context),
+        "istio": settings.istio.model_copy(update={"shorthand_version": version}),
+        "dashboards": NO_DASHBOARDS,
+        "multicluster": settings.multicluster.model_copy(update={"clusters": clusters}),
+    }
+    if settings.dns_enabled:
+        update["dns"] = settings.dns.model_copy(update={"target": cluster.dns_target})
+        update |= zone_identity(settings, cluster)
+    return settings.model_copy(update=update)
+
+
+def zone_identity(settings: Settings, cluster: ClusterSettings) -> dict[str, Any]:
+    """How one cluster's external-dns writes the mesh's zone: in the zone's own cloud, the identity its section
+    names (workload identity on GKE; irsa or pod identity with this EKS cluster's name); anywhere else, the only one
+    that works outside that cloud, a static key (a service-account key, an IAM user's access key) in a Secret."""
+    if settings.gcp is not None:
+        identity = settings.gcp.identity if cluster.cloud == "gcp" else "key"
+        return {"gcp": settings.gcp.model_copy(update={"identity": identity})}
+    assert settings.aws is not None  # settings refuse dns.enabled without one zone cloud
+    return {
+        "aws": settings.aws.model_copy(
+            update={
+                "identity": settings.aws.identity if cluster.cloud == "aws" else "access-key",
+                "cluster_name": cluster.aws_cluster_name,
+                "oidc_issuer_url": cluster.aws_oidc_issuer_url,
+            }
+        )
+    }
+
+
+@dataclass(frozen=True)
+class MeshZone:
+    """The one zone every cluster's external-dns writes: its cloud's provider, looked up (or created) once."""
+
+    cloud: str
+    provider: pulumi.ProviderResource
+    zone: DnsZone
+
+
+def mesh_zone(settings: Settings) -> MeshZone | None:
+    if not settings.dns_enabled:
+        return None
+    if settings.gcp is not None:
+        google = google_provider(settings.gcp)
+        return MeshZone("gcp", google, managed_zone(settings, settings.gcp, google))
+    assert settings.aws is not None
+    amazon = aws_provider(settings.aws)
+    return MeshZone("aws", amazon, hosted_zone(settings, settings.aws, amazon))
+
+
+def cluster_access(local: Settings, zone: MeshZone | None, name: str, provider: k8s.Provider) -> DnsAccess | None:
+    """This cluster's external-dns namespace and identity on the mesh's zone (its own, prefixed with its name)."""
+    if zone is None:
+        return None
+    if zone.cloud == "gcp":
+        assert local.gcp is not None and isinstance(zone.provider, gcp.Provider)
+        return gcp_access(local, local.gcp, zone.provider, provider, zone.zone, name)
+    assert local.aws is not None and isinstance(zone.provider, aws.Provider)
+    return aws_access(local, local.aws, zone.provider, provider, zone.zone, name)
 
 
 def build(settings: Settings) -> None:
@@ -133,6 +194,7 @@ def build(settings: Settings) -> None:
     sizing = profiles.sizing(settings)
     mirror = chart_mirror(settings.mirror)
     networks = {c.network for c in mesh.clusters}
+    zone = mesh_zone(settings)
     root = MeshRootCa("mesh-root-ca")
 
     clusters = []
@@ -140,6 +202,7 @@ def build(settings: Settings) -> None:
         name = cluster.name
         local = cluster_settings(settings, cluster)
         provider = kubernetes_provider(local.kubernetes, name)
+        access = cluster_access(local, zone, name, provider)
         member = MeshMember(
             mesh.mesh_id,
             name,
@@ -149,6 +212,7 @@ def build(settings: Settings) -> None:
         )
         # The single-cluster mesh graph (stacks/mesh.py), every resource name prefixed with the cluster's.
         cluster_mesh = build_mesh(local, provider, CLOUD_INGRESS_ANNOTATIONS.get(cluster.cloud, {}), member)
+        dns = install_external_dns(local, cluster_mesh, access) if access is not None else None
         on_cluster = pulumi.ResourceOptions(providers=[provider])
         east_west = None
         if len(networks) > 1:
@@ -176,7 +240,7 @@ def build(settings: Settings) -> None:
             opts=on_cluster,
         )
         published = publish_routes(local, cluster_mesh, install_tls(local, cluster_mesh, None))
-        clusters.append(MeshCluster(cluster, local, cluster_mesh, reader, servers[name], east_west, published))
+        clusters.append(MeshCluster(cluster, local, cluster_mesh, reader, servers[name], east_west, published, dns))
 
     remote_secrets: dict[tuple[str, str], RemoteSecret] = {}
     for reading in clusters:
@@ -223,6 +287,10 @@ def build(settings: Settings) -> None:
     pulumi.export("meshId", mesh.mesh_id)
     pulumi.export("rootCertificate", root.certificate.cert_pem)
     pulumi.export(
+        "dns",
+        {"zone": {"name": zone.zone.name, "id": zone.zone.id}, "nameServers": zone.zone.name_servers} if zone else None,
+    )
+    pulumi.export(
         "clusters",
         {
             c.settings.name: {
@@ -231,6 +299,7 @@ def build(settings: Settings) -> None:
                 "eastWestGateway": f"{EAST_WEST_RELEASE}.{addresses.ISTIO_NAMESPACE}" if len(networks) > 1 else None,
                 "ingressGateway": f"{addresses.INGRESS_RELEASE}.{c.local.ingress.namespace}",
                 "urls": c.published.urls if c.published else {},
+                "dns": cluster_dns_output(c.dns),
                 "demo": c.published.demo_curl if c.published else None,
                 "verification": verification_output(c.local, verifications[c.settings.name]),
                 "acrossClusters": {
@@ -241,3 +310,14 @@ def build(settings: Settings) -> None:
             for c in clusters
         },
     )
+
+
+def cluster_dns_output(dns: Dns | None) -> dict[str, Any] | None:
+    """What a cluster's external-dns writes, and as whom: its names (`<route>.<cluster>.<domain>`), its owner."""
+    if dns is None:
+        return None
+    return {
+        "identity": dns.credentials.identity,
+        "txtOwnerId": dns.txt_owner_id,
+        "domainFilter": dns.domain_filter,
+    }

@@ -86,6 +86,7 @@ def route_args(
         namespace=namespace,
         kind=route.kind,
         hostname=settings.hostname(route),
+        aliases=tuple(settings.hostnames(route)[1:]),
         service=route.service_name,
         service_namespace=route.namespace,
         port=route.port,
@@ -121,7 +122,7 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
     on_cluster = pulumi.ResourceOptions(providers=[mesh.provider])
     injected = mesh.policy.namespaces
 
-    istio_hosts = [settings.hostname(r) for r in routes if r.kind == "istio"]
+    istio_hosts = [name for r in routes if r.kind == "istio" for name in settings.hostnames(r)]
     resources: list[pulumi.Resource] = []
     istio_gateway = None
     if istio_hosts:
@@ -150,10 +151,12 @@ def publish_routes(settings: Settings, mesh: Mesh, tls: Tls) -> Published | None
         resources.append(
             PublishedRoute(prefixed(mesh.cluster, f"route-{route.namespace}-{route.name}"), args, opts=on_cluster)
         )
+        # The name DNS answers: in one cluster of a mesh whose clusters write DNS, the cluster's own.
+        published = args.aliases[-1] if args.aliases else args.hostname
         if route.kind == "tcp":
-            urls[route.name] = f"tcp://{args.hostname}:{route.listener_port}"
+            urls[route.name] = f"tcp://{published}:{route.listener_port}"
         else:
-            urls[route.name] = f"{scheme}://{args.hostname}{route.path}"
+            urls[route.name] = f"{scheme}://{published}{route.path}"
 
     demo_curl = None
     if settings.demo.enabled:
@@ -194,9 +197,9 @@ def demo_command(settings: Settings, url: str) -> str:
     """A curl whose answer shows the request crossed the mesh: the trace headers Envoy added (X-B3-*) and the
     client certificate of the mTLS hop from the ingress gateway (X-Forwarded-Client-Cert). One line, pasted as is.
     """
-    # In a mesh across clusters one hostname names every cluster's gateway and no DNS record is written (external-dns
-    # is not per cluster yet): through each cluster's own gateway, as without a load balancer.
-    if settings.ingress_service_type == "LoadBalancer" and settings.multicluster is None:
+    # In a mesh across clusters without DNS no record is written: through each cluster's own gateway, as without a
+    # load balancer; with DNS, the cluster's own name (`<route>.<cluster>.<domain>`) reaches its load balancer.
+    if settings.ingress_service_type == "LoadBalancer" and (settings.multicluster is None or settings.dns_enabled):
         return f"{CURL} {url}headers{SHOW}"
     # No load balancer (local): through a port-forward to the ingress gateway; *.localhost resolves to loopback,
     # any other domain is given as the Host header (or, over HTTPS, resolved to the forwarded port).

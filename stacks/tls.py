@@ -195,7 +195,7 @@ def redirected_hosts(settings: Settings) -> list[str]:
     Listed rather than left empty: external-dns gives a route without hostnames its listener's (*.<domain>),
     which would publish a wildcard record. Istio routes redirect on their own Gateway (tls.httpsRedirect).
     """
-    routes = [settings.hostname(r) for r in settings.published_routes if r.kind == "http"]
+    routes = [name for r in settings.published_routes if r.kind == "http" for name in settings.hostnames(r)]
     return sorted({*routes, *exposed_hosts(settings).values()})
 
 

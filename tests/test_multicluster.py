@@ -53,6 +53,36 @@ def with_cluster(cluster: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return {**cluster, **changes}
 
 
+# external-dns in every cluster into one zone (tests/fakes.py: the Cloud DNS zone example-com is example.com., the
+# Route53 zone Z0EXAMPLE1234 too). Loopback clusters have no load balancer: each names its records' target.
+DOMAIN = "mesh.example.com"
+TARGETS = {"east": "35.190.0.10", "west": "35.190.0.20", "south": "35.190.0.30"}
+EKS = {"name": "us", "cloud": "aws", "context": "prod", "network": "net-us", "awsClusterName": "mesh-us"}
+
+
+def dns_cluster(cluster: dict[str, Any]) -> dict[str, Any]:
+    return {"dnsTarget": TARGETS.get(cluster["name"]), **cluster} if cluster["cloud"] == "local" else cluster
+
+
+def gcp_zone(*clusters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        **mesh(*(dns_cluster(c) for c in clusters or (EAST, WEST))),
+        "dns": {"enabled": True, "domain": DOMAIN, "zone": {"name": "example-com"}, **extra},
+        "gcp": {"project": "my-project"},
+    }
+
+
+def aws_zone(*clusters: dict[str, Any], identity: str = "irsa", eks: dict[str, Any] | None = None) -> dict[str, Any]:
+    listed = [dns_cluster({**c, **(eks or {})} if c["name"] == "us" else c) for c in clusters]
+    if eks and "awsOidcIssuerUrl" in eks:
+        listed = [{k: v for k, v in c.items() if k != "awsClusterName"} for c in listed]
+    return {
+        **mesh(*listed),
+        "dns": {"enabled": True, "domain": DOMAIN, "zone": {"id": "Z0EXAMPLE1234"}},
+        "aws": {"region": "eu-west-1", "identity": identity},
+    }
+
+
 BAD_INPUTS = [
     (mesh(EAST), "multicluster.clusters", ["1 given", "two or more"]),
     (mesh(EAST, with_cluster(WEST, name="east", context="kind-south")), "multicluster.clusters", ["'east'", "2 times"]),
@@ -73,11 +103,73 @@ BAD_INPUTS = [
     (mesh(EAST, with_cluster(WEST, context="prod")), "multicluster.clusters[1].context", ["does not look like"]),
     (mesh(EAST, with_cluster(WEST, context="kind-nowhere")), "multicluster.clusters[1].apiServer", ["not in"]),
     (
-        {**mesh(), "dns": {"domain": "mesh.example.com", "enabled": True}},
+        {**mesh(), "dns": {"domain": "mesh.example.com", "enabled": True, "zone": {"name": "example-com"}}},
         "dns.enabled",
-        ["external-dns is not per cluster yet", "dns.domain only"],
+        ["writes into one zone", "gcp section", "aws section"],
     ),
-    ({**mesh(), "dns": {"domain": "mesh.example.com", "policy": "sync"}}, "dns.policy", ["dns.domain only"]),
+    (
+        {**mesh(), "dns": {"domain": "mesh.example.com"}, "gcp": {"project": "my-project"}},
+        "gcp",
+        ["only for the DNS zone", "dns.enabled is not true"],
+    ),
+    (
+        {**mesh(EAST, with_cluster(WEST, dnsTarget="35.190.0.7")), "dns": {"domain": "mesh.example.com"}},
+        "multicluster.clusters[1].dnsTarget",
+        ["only read with dns.enabled"],
+    ),
+    (
+        {**mesh(), **{k: v for k, v in gcp_zone().items() if k != "multicluster"}, "aws": {"region": "eu-west-1"}},
+        "gcp, aws",
+        ["the one section of the cloud that holds it"],
+    ),
+    ({**gcp_zone(), "dns": {**gcp_zone()["dns"], "target": "35.190.0.9"}}, "dns.target", ["clusters[].dnsTarget"]),
+    (
+        gcp_zone(EAST, with_cluster(WEST, dnsTarget=None)),
+        "multicluster.clusters[1].dnsTarget",
+        ["required with dns.enabled", "NodePort", "this cluster's ingress"],
+    ),
+    (
+        gcp_zone(EAST, with_cluster(WEST, dnsTarget="10.1.2.3")),
+        "multicluster.clusters[1].dnsTarget",
+        ["private address", "public zone"],
+    ),
+    (
+        aws_zone(EAST, with_cluster(EKS, awsClusterName=None)),
+        "multicluster.clusters[1].awsClusterName",
+        ["irsa needs this EKS cluster's name"],
+    ),
+    (
+        aws_zone(EAST, EKS, identity="pod-identity", eks={"awsOidcIssuerUrl": "https://oidc.example/x"}),
+        "multicluster.clusters[1].awsClusterName",
+        ["pod-identity needs"],
+    ),
+    (
+        gcp_zone(with_cluster(EAST, awsClusterName="mesh-east"), WEST),
+        "multicluster.clusters[0].awsClusterName",
+        ["only read for a cluster of cloud aws writing into a Route53 zone", "cloud local"],
+    ),
+    (
+        {**aws_zone(EAST, EKS), "aws": {"region": "eu-west-1", "clusterName": "mesh-us"}},
+        "aws.clusterName",
+        ["each cluster's own", "multicluster.clusters[].awsClusterName"],
+    ),
+    (
+        {
+            **gcp_zone(),
+            "routes": [
+                {
+                    "name": "api",
+                    "namespace": "apps",
+                    "service": "api",
+                    "port": 80,
+                    "hostname": "api.west.mesh.example.com",
+                }
+            ],
+            "mesh": {"injectedNamespaces": ["apps"]},
+        },
+        "routes[0].hostname",
+        ["inside west.mesh.example.com", "cluster west's external-dns"],
+    ),
     (
         {**mesh(), "dns": {"domain": "mesh.example.com"}, "tls": {"mode": "ca"}},
         "tls.mode",
@@ -524,9 +616,9 @@ def after_job(run: Run, name: str) -> bool:
 
 
 def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
-    """docs/sizing.md: each cluster of the multicluster example (production) requests 2270m CPU and 3428Mi: istiod,
-    the ingress and the east-west gateways, the CNI agent, the demo with its sidecar, the verification Job, and the
-    Job that reaches the other cluster's demo (10m, 32Mi: one per other cluster)."""
+    """docs/sizing.md: each cluster of the multicluster example (production) requests 2320m CPU and 3492Mi: istiod,
+    the ingress and the east-west gateways, the CNI agent, external-dns (50m, 64Mi), the demo with its sidecar, the
+    verification Job, and the Job that reaches the other cluster's demo (10m, 32Mi: one per other cluster)."""
     run = shared_run("multicluster", stack="multicluster")
     for cluster in ("europe", "us"):
         mine = [r for r in run.resources if r.name.startswith(f"{cluster}-")]
@@ -535,7 +627,7 @@ def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
         rest = footprint(Run([r for r in mine if r not in east_west], {}, {}))
         extra = footprint(Run(east_west, {}, {}))
         assert extra.pods == {"ingress gateway": (2, 250, 256.0)}  # named after the chart's pod, not the release
-        assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (2270, 3428)
+        assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (2320, 3492)
 
 
 def test_each_route_is_published_in_every_cluster_and_checked_there(run_mesh):
@@ -585,3 +677,105 @@ def test_a_clusters_kubeconfig_does_not_rename_the_verification_job(run_mesh):
 
     first, rotated = job_names(TWO_CLUSTERS), job_names(TWO_CLUSTERS + "# rotated\n")
     assert len(first) == 4 and first == rotated  # each cluster's own, and one per ordered pair
+
+
+# external-dns per cluster: each writes its own names (`<route>.<cluster>.<domain>`) into the mesh's one zone.
+DNS_APPS = {
+    **gcp_zone(),
+    "mesh": {"mtls": "STRICT", "injectedNamespaces": ["apps"]},
+    "demo": {"enabled": True},
+    "routes": [
+        {"name": "shop", "namespace": "apps", "service": "shop", "port": 8080},
+        {"name": "legacy", "namespace": "apps", "service": "legacy", "port": 80, "kind": "istio"},
+    ],
+}
+HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+
+
+def external_dns_values(run: Run, cluster: str) -> dict[str, Any]:
+    chart = run.one("kubernetes:helm.sh/v4:Chart", f"{cluster}-external-dns")
+    assert on(chart, cluster)
+    return dict(reveal(chart.inputs["values"]))
+
+
+def test_each_cluster_runs_its_own_external_dns_into_the_one_zone(run_mesh):
+    run = run_mesh(DNS_APPS)
+    # One zone, looked up once through the one Google provider; none created.
+    lookups = [call for call in run.calls if call[0] == "gcp:dns/getManagedZone:getManagedZone"]
+    assert [args["name"] for _, args, _ in lookups] == ["example-com"]
+    assert run.of_type("gcp:dns/managedZone:ManagedZone") == []
+    owners, accounts = set(), set()
+    for cluster in ("east", "west"):
+        values = external_dns_values(run, cluster)
+        # Its own owner, so no cluster's external-dns touches another's records, and only its own names.
+        assert values["txtOwnerId"] == f"service-mesh-test-{cluster}"
+        assert values["domainFilters"] == [f"{cluster}.mesh.example.com"]
+        owners.add(values["txtOwnerId"])
+        namespace = run.one("kubernetes:core/v1:Namespace", f"{cluster}-external-dns")
+        assert on(namespace, cluster) and namespace.inputs["metadata"]["name"] == "external-dns"
+        # Its own service account on the zone, and (a loopback cluster is not GKE) its key in its own cluster.
+        account = run.one("gcp:serviceaccount/account:Account", f"{cluster}-external-dns-gcp").inputs
+        accounts.add(account["accountId"])
+        assert 6 <= len(account["accountId"]) <= 30
+        grant = run.one(
+            "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember", f"{cluster}-external-dns-gcp-zone-admin"
+        )
+        assert grant.inputs["managedZone"] == "example-com" and grant.inputs["role"] == "roles/dns.admin"
+        secret = run.one("kubernetes:core/v1:Secret", f"{cluster}-external-dns-gcp-key")
+        assert on(secret, cluster) and secret.inputs["metadata"]["namespace"] == "external-dns"
+        assert run.outputs["clusters"][cluster]["dns"]["domainFilter"] == f"{cluster}.mesh.example.com"
+    assert len(owners) == 2 and len(accounts) == 2
+    assert run.outputs["dns"]["zone"] == {"name": "example-com", "id": "4711"}
+
+
+def test_each_clusters_routes_answer_to_its_own_name_and_point_at_its_target(run_mesh):
+    run = run_mesh(DNS_APPS)
+    for cluster, target in (("east", "35.190.0.10"), ("west", "35.190.0.20")):
+        shop = run.one(HTTP_ROUTE, f"{cluster}-route-apps-shop")
+        assert shop.inputs["spec"]["hostnames"] == ["shop.mesh.example.com", f"shop.{cluster}.mesh.example.com"]
+        legacy = run.one("kubernetes:networking.istio.io/v1:VirtualService", f"{cluster}-route-apps-legacy")
+        assert legacy.inputs["spec"]["hosts"] == ["legacy.mesh.example.com", f"legacy.{cluster}.mesh.example.com"]
+        istio_gateway = run.one("kubernetes:networking.istio.io/v1:Gateway", f"{cluster}-istio-gateway").inputs
+        assert istio_gateway["spec"]["servers"][0]["hosts"] == [
+            "legacy.mesh.example.com",
+            f"legacy.{cluster}.mesh.example.com",
+        ]
+        # external-dns publishes this cluster's address, not the in-cluster name Istio reports without a balancer.
+        for gateway in (
+            run.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", f"{cluster}-shared-gateway").inputs,
+            istio_gateway,
+        ):
+            assert gateway["metadata"]["annotations"] == {"external-dns.alpha.kubernetes.io/target": target}
+        assert run.outputs["clusters"][cluster]["urls"]["shop"] == f"http://shop.{cluster}.mesh.example.com/"
+    # Without DNS, one name in every cluster, as before.
+    plain = run_mesh(APPS)
+    assert plain.one(HTTP_ROUTE, "east-route-demo-demo").inputs["spec"]["hostnames"] == ["demo.mesh.localhost"]
+
+
+def test_identity_follows_the_clusters_cloud(run_mesh):
+    """In the zone's own cloud, the section's identity (workload identity on GKE, irsa on EKS); elsewhere a key."""
+    gke = with_cluster(EAST, context="prod", cloud="gcp")
+    run = run_mesh(gcp_zone(gke, WEST))
+    assert run.of_type("gcp:serviceaccount/key:Key")[0].name == "west-external-dns-gcp-key"
+    assert len(run.of_type("gcp:serviceaccount/key:Key")) == 1
+    binding = run.one("gcp:serviceaccount/iAMMember:IAMMember", "east-external-dns-gcp-workload-identity").inputs
+    assert binding["member"] == "serviceAccount:my-project.svc.id.goog[external-dns/external-dns]"
+    eks = with_cluster(EKS, apiServer="https://10.0.0.7:6443")
+    run = run_mesh(aws_zone(EAST, eks))
+    role = run.one("aws:iam/role:Role", "us-external-dns-aws").inputs
+    assert "system:serviceaccount:external-dns:external-dns" in role["assumeRolePolicy"]
+    clusters = [args["name"] for token, args, _ in run.calls if token == "aws:eks/getCluster:getCluster"]
+    assert clusters == ["mesh-us"]
+    assert run.one("aws:iam/user:User", "east-external-dns-aws").inputs == {}
+    assert run.one("aws:iam/accessKey:AccessKey", "east-external-dns-aws")
+
+
+def test_a_third_cluster_with_dns_only_adds(run_mesh):
+    south = {"name": "south", "cloud": "local", "context": "kind-south", "network": "net-south"}
+    two, three = run_mesh(DNS_APPS), run_mesh({**DNS_APPS, **gcp_zone(EAST, WEST, south)} | {"demo": {"enabled": True}})
+    before = {r.urn: r for r in two.resources}
+    after = {r.urn: r for r in three.resources}
+    assert set(before) < set(after)
+    assert [urn for urn, r in before.items() if reveal(r.inputs) != reveal(after[urn].inputs)] == []
+    added = {after[urn].name for urn in set(after) - set(before)}
+    assert {"south-external-dns", "south-external-dns-gcp"} <= added

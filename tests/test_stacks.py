@@ -128,17 +128,23 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "outputs": {"dns", "tls", "demo", "routes", "verification"},
     },
     # docs/multicluster.md: per cluster Istio, the east-west and ingress gateways, the mesh policy, the demo and its
-    # verification, the remote secrets; no external-dns, HTTPS or dashboards yet.
+    # verification, the remote secrets, external-dns into the one Cloud DNS zone; no HTTPS or dashboards yet.
     "multicluster": {
         "cloud": "multicluster",
-        "charts": {"base", "istiod", "gateway", "cni"},
-        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "demo"},
+        "charts": {"base", "istiod", "gateway", "cni", "external-dns"},
+        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "demo", "external-dns"},
         "kinds": {
             "pulumi:providers:kubernetes": 4,
-            "kubernetes:core/v1:Namespace": 10,  # five per cluster
-            "kubernetes:helm.sh/v4:Chart": 10,  # base, istiod, cni, the ingress and east-west gateways
+            "kubernetes:core/v1:Namespace": 12,  # six per cluster
+            "kubernetes:helm.sh/v4:Chart": 12,  # base, istiod, cni, the ingress and east-west gateways, external-dns
+            "pulumi:providers:gcp": 1,  # the zone's cloud
+            "gcp:serviceaccount/account:Account": 2,  # each cluster's own on the zone
+            "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": 2,
+            "gcp:serviceaccount/iAMMember:IAMMember": 1,  # the GKE cluster's workload identity
+            "gcp:serviceaccount/key:Key": 1,  # the EKS cluster's key: workload identity does not cross clouds
             "kubernetes:networking.istio.io/v1:Gateway": 2,
-            "kubernetes:core/v1:Secret": 6,  # per cluster cacerts, the reader's token, the remote secret
+            # per cluster cacerts, the reader's token, the remote secret; the EKS cluster's Cloud DNS key
+            "kubernetes:core/v1:Secret": 7,
             "tls:index/locallySignedCert:LocallySignedCert": 2,
             "kubernetes:security.istio.io/v1:PeerAuthentication": 2,
             "kubernetes:gateway.networking.k8s.io/v1:Gateway": 2,
@@ -146,11 +152,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "kubernetes:apps/v1:Deployment": 2,
             "kubernetes:batch/v1:Job": 4,  # per cluster its verification, and the Job across to the other
         },
-        "outputs": {"meshId", "rootCertificate", "clusters"},
+        "outputs": {"meshId", "rootCertificate", "clusters", "dns"},
     },
 }
-# The multicluster stack's clusters are on gcp and aws, but it makes no cloud resource.
-OTHER_CLOUDS = {"local": ("gcp", "aws"), "gcp": ("aws",), "aws": ("gcp",), "multicluster": ("gcp", "aws")}
+# The multicluster stack's clusters are on gcp and aws; its only cloud resources are on the zone's cloud (gcp).
+OTHER_CLOUDS = {"local": ("gcp", "aws"), "gcp": ("aws",), "aws": ("gcp",), "multicluster": ("aws",)}
 
 
 def test_every_shipped_stack_has_a_row():
