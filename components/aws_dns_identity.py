@@ -4,7 +4,7 @@ zone: one per controller, never shared, each with its own policy."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,9 +67,10 @@ def route53_policy(zone_arn: str) -> dict[str, Any]:
     }
 
 
-def acme_route53_policy(zone_arn: str, domain: str) -> dict[str, Any]:
-    """cert-manager's DNS-01 permissions, tighter than its docs: TXT records named _acme-challenge.<domain> (the
-    one challenge of the *.<domain> certificate) in the one hosted zone, and the status of its own changes.
+def acme_route53_policy(zone_arn: str, domains: Sequence[str]) -> dict[str, Any]:
+    """cert-manager's DNS-01 permissions, tighter than its docs: TXT records named _acme-challenge.<domain> for each
+    of `domains` (the one challenge of each *.<domain> of the certificate) in the one hosted zone, and the status of
+    its own changes.
 
     ForAllValues holds when a request carries no such key, so ListResourceRecordSets (which has none) stays
     allowed in the same statement. Condition values are normalized as Route53 requires: lower case, no
@@ -94,7 +95,7 @@ def acme_route53_policy(zone_arn: str, domain: str) -> dict[str, Any]:
                     "ForAllValues:StringEquals": {
                         "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
                         "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
-                            f"_acme-challenge.{domain.lower().rstrip('.')}"
+                            f"_acme-challenge.{domain.lower().rstrip('.')}" for domain in domains
                         ],
                     }
                 },

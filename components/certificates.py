@@ -1,5 +1,6 @@
 """The wildcard certificate for *.<domain> and the cert-manager ClusterIssuers behind it: Let's Encrypt by DNS-01
-(acme), or a self-signed root and a CA issuer on it (ca). Every spec field was read in the CRDs of
+(acme), or a CA issuer (ca) on a self-signed root cert-manager makes, or, in a mesh across clusters, on the cluster's
+intermediate of one root kept in the state (components/mesh_ca.py). Every spec field was read in the CRDs of
 cert-manager/cert-manager v1.21.1 (deploy/crds: cert-manager.io_clusterissuers.yaml, cert-manager.io_certificates.yaml).
 
 An explicit Certificate rather than cert-manager's Gateway API integration (an annotation on the Gateway): the
@@ -19,11 +20,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.chart import child_opts
+from components.mesh_ca import PluggedCa
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 SELF_SIGNED_ISSUER = "mesh-selfsigned"
 CA_ISSUER = "mesh-ca"
 ROOT_CA = "mesh-root-ca"  # the root's Certificate and Secret, in cert-manager's namespace (a ClusterIssuer's)
+# In a mesh across clusters: the cluster's intermediate (tls.crt, tls.key) and the root (ca.crt), which cert-manager's
+# CA issuer signs with and appends to each certificate's chain (pkg/util/kube/pki.go SecretTLSKeyPairAndCA, v1.21.1).
+ISSUING_CA = "mesh-issuing-ca"
 ROOT_CA_DURATION = "87600h"  # ten years: a laptop trusts it once
 # pulumi-kubernetes (>= 4.18) awaits any resource's condition with these annotations (the form of its own
 # generic-await test program: `pulumi.com/waitFor: condition=Foo`, `pulumi.com/timeoutSeconds: "60"`): the local
@@ -50,6 +55,10 @@ class WildcardCertificateArgs:
     ca_namespace: pulumi.Input[str]  # cert-manager's: a ClusterIssuer's secrets live there
     acme: AcmeIssuerArgs | None = None  # None: the local CA
     root_common_name: str = "service-mesh root CA"
+    # ca in a mesh across clusters: the cluster's intermediate of the mesh's ingress root, instead of a root of its own.
+    issuing_ca: PluggedCa | None = None
+    # More wildcards: in a mesh across clusters with DNS, the cluster's own names (<cluster>.<domain>).
+    extra_domains: tuple[str, ...] = ()
     # cert-manager's API check (the webhook serves), and the cloud grants the solver uses.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
@@ -76,7 +85,7 @@ def acme_issuer_spec(acme: AcmeIssuerArgs, domain: str) -> dict[str, Any]:
 def certificate_spec(args: WildcardCertificateArgs, issuer: str) -> dict[str, Any]:
     return {
         "secretName": args.secret_name,
-        "dnsNames": [f"*.{args.domain}"],
+        "dnsNames": [f"*.{domain}" for domain in (args.domain, *args.extra_domains)],
         "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer},
         # Every renewal gets a new key.
         "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
@@ -114,6 +123,9 @@ class WildcardCertificate(pulumi.ComponentResource):
             issuer = self._cluster_issuer(
                 f"{name}-acme", self.issuer, acme_issuer_spec(args.acme, args.domain), args.wait_for
             )
+        elif args.issuing_ca is not None:
+            self.issuer = CA_ISSUER
+            issuer = self._issuing_ca(name, args, args.issuing_ca)
         else:
             self.issuer = CA_ISSUER
             issuer = self._local_ca(name, args)
@@ -138,6 +150,19 @@ class WildcardCertificate(pulumi.ComponentResource):
             spec=spec,
             opts=child_opts(self, wait_for),
         )
+
+    def _issuing_ca(self, name: str, args: WildcardCertificateArgs, ca: PluggedCa) -> k8s.apiextensions.CustomResource:
+        """The cluster's intermediate in cert-manager's namespace, and a `ca` ClusterIssuer on it: the root's key
+        stays in the state; a cluster holds only its own intermediate's key."""
+        secret = k8s.core.v1.Secret(
+            f"{name}-issuing-ca",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ISSUING_CA, namespace=args.ca_namespace),
+            type="kubernetes.io/tls",
+            string_data={"tls.crt": ca.ca_cert, "tls.key": ca.ca_key, "ca.crt": ca.root_cert},
+            opts=child_opts(self, args.wait_for),
+        )
+        self.root_certificate = ca.root_cert
+        return self._cluster_issuer(f"{name}-ca", CA_ISSUER, {"ca": {"secretName": ISSUING_CA}}, [secret])
 
     def _local_ca(self, name: str, args: WildcardCertificateArgs) -> k8s.apiextensions.CustomResource:
         """A selfSigned ClusterIssuer signs the root (isCA); a `ca` ClusterIssuer on the root's Secret signs the

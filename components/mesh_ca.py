@@ -13,6 +13,7 @@ intermediate's key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -43,11 +44,22 @@ class PluggedCa:
 
 
 class MeshRootCa(pulumi.ComponentResource):
+    """A root CA in the state, and intermediates signed by it (one per cluster). The mesh's: O=Istio, CN=Root CA,
+    signing each istiod's; with `organization` and `common_name`, another root kept apart from the workloads' (the
+    ingress certificates' of tls.mode ca, stacks/multicluster.py)."""
+
     key: tls.PrivateKey
     certificate: tls.SelfSignedCert
 
-    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        organization: str = ORGANIZATION,
+        common_name: str = "Root CA",
+    ):
         super().__init__("servicemesh:mesh:RootCa", name, None, opts)
+        self.organization = organization
         self.key = tls.PrivateKey(f"{name}-key", algorithm=KEY_ALGORITHM, rsa_bits=KEY_BITS, opts=child_opts(self))
         self.certificate = tls.SelfSignedCert(
             name,
@@ -56,20 +68,21 @@ class MeshRootCa(pulumi.ComponentResource):
             validity_period_hours=ROOT_VALIDITY_HOURS,
             allowed_uses=CA_USES,
             set_subject_key_id=True,
-            subject=tls.SelfSignedCertSubjectArgs(organization=ORGANIZATION, common_name="Root CA"),
+            subject=tls.SelfSignedCertSubjectArgs(organization=organization, common_name=common_name),
             opts=child_opts(self),
         )
         self.register_outputs({"certificate": self.certificate.cert_pem})
 
-    def intermediate(self, name: str, cluster: str, istiod_host: str) -> PluggedCa:
-        """A cluster's intermediate CA, signed by this root (registered under the root, named `<name>`)."""
+    def intermediate(self, name: str, cluster: str, dns_names: Sequence[str]) -> PluggedCa:
+        """A cluster's intermediate CA, signed by this root (registered under the root, named `<name>`); istiod's
+        carries istiod's Service name (`dns_names`)."""
         key = tls.PrivateKey(f"{name}-key", algorithm=KEY_ALGORITHM, rsa_bits=KEY_BITS, opts=child_opts(self))
         request = tls.CertRequest(
             name,
             private_key_pem=key.private_key_pem,
-            dns_names=[istiod_host],
+            dns_names=list(dns_names),
             subject=tls.CertRequestSubjectArgs(
-                organization=ORGANIZATION, common_name="Intermediate CA", locality=cluster
+                organization=self.organization, common_name="Intermediate CA", locality=cluster
             ),
             opts=child_opts(self),
         )

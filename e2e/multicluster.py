@@ -53,7 +53,7 @@ LISTED = ("/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices", "/api/
 REFUSED = ("/api/v1/secrets", "/api/v1/namespaces/kube-system/secrets", "/api/v1/namespaces/istio-system/secrets")
 # The namespaces every cluster gets besides the system one (the shipped example's mesh.injectedNamespaces, the demo's,
 # the ingress gateway's, the CNI agent's).
-APP_NAMESPACES = ("apps", "demo", "istio-ingress", "istio-node-agents", "external-dns")
+APP_NAMESPACES = ("apps", "demo", "istio-ingress", "istio-node-agents", "external-dns", "cert-manager")
 # The objects of the stack that destroy must remove (Istio's CRDs are kept by design: docs/teardown.md).
 CLUSTER_SCOPED = (
     "/apis/rbac.authorization.k8s.io/v1/clusterroles/istio-reader-clusterrole-istio-system",
@@ -74,6 +74,10 @@ def shipped_config(context: Context, clusters: list[LoopbackCluster]) -> dict[st
         entry["eastWestAnnotations"] = {**entry.get("eastWestAnnotations", {}), "pulumi.com/skipAwait": "true"}
         if (config.get(f"{PROJECT}:dns") or {}).get("enabled"):
             entry["dnsTarget"] = dns_target(entry["name"])
+    if (config.get(f"{PROJECT}:tls") or {}).get("mode") == "acme":
+        # Let's Encrypt is not reachable offline (and the settings refuse acme with a mirror): the stack's own CA,
+        # as the cloud stacks' scenario does (e2e/cloud_stacks.py).
+        config[f"{PROJECT}:tls"] = {"mode": "ca"}
     config[f"{PROJECT}:mirror"] = context.mirror.settings()
     if not context.fixture:  # --mirror: the versions it holds where the pins moved past them
         config.update({f"{PROJECT}:{key}": value for key, value in held_settings(context.mirror.directory).items()})
@@ -262,6 +266,50 @@ def check_cacerts(context: Context, clusters: dict[str, LoopbackCluster]) -> Non
             )
 
 
+def check_ingress_ca(
+    context: Context, config: dict[str, Any], stack: PulumiStack, clusters: dict[str, LoopbackCluster]
+) -> None:
+    """tls.mode ca: each cluster's cert-manager signs with its own intermediate of the one ingress root the stack
+    exports (chained, checked with `openssl verify`), holds its key and never the root's, and orders a certificate
+    for *.<domain> and its own *.<cluster>.<domain>."""
+    report = context.report
+    if (config.get(f"{PROJECT}:tls") or {}).get("mode") != "ca":
+        return
+    domain = config[f"{PROJECT}:dns"]["domain"]
+    root = (stack.outputs().get("tls") or {}).get("rootCertificate") or ""
+    report.check("tls: the stack exports one ingress root", "BEGIN CERTIFICATE" in root, root[:80])
+    intermediates = set()
+    with tempfile.TemporaryDirectory() as scratch:
+        root_file = Path(scratch, "ingress-root.pem")
+        root_file.write_text(root)
+        for name, cluster in clusters.items():
+            files = decoded(cluster.get("/api/v1/namespaces/cert-manager/secrets/mesh-issuing-ca"))
+            intermediates.add(files["tls.crt"])
+            cert = Path(scratch, f"{name}-ingress-ca.pem")
+            cert.write_text(files["tls.crt"])
+            verified = openssl("verify", "-CAfile", str(root_file), str(cert))
+            report.check(
+                f"{name}: its issuing CA chains to the ingress root (openssl verify)",
+                verified.returncode == 0,
+                verified,
+            )
+            public = openssl("x509", "-in", str(cert), "-noout", "-pubkey").stdout
+            key = subprocess.run(["openssl", "pkey", "-pubout"], input=files["tls.key"], capture_output=True, text=True)
+            report.check(f"{name}: the issuing CA's key is its own", public != "" and key.stdout == public)
+            report.check(f"{name}: ca.crt is the ingress root", files.get("ca.crt") == root)
+            issuer = cluster.get("/apis/cert-manager.io/v1/clusterissuers/mesh-ca")
+            report.check(
+                f"{name}: the ClusterIssuer signs with it",
+                issuer["spec"] == {"ca": {"secretName": "mesh-issuing-ca"}},
+                issuer["spec"],
+            )
+            certificate = cluster.get("/apis/cert-manager.io/v1/namespaces/istio-ingress/certificates/mesh-wildcard")
+            names = certificate["spec"]["dnsNames"]
+            wanted = [f"*.{domain}", f"*.{name}.{domain}"]
+            report.check(f"{name}: its certificate covers {', '.join(wanted)}", names == wanted, names)
+    report.check("tls: each cluster its own issuing CA", len(intermediates) == len(clusters), len(intermediates))
+
+
 def check_remote_secrets(context: Context, clusters: dict[str, LoopbackCluster]) -> None:
     report = context.report
     for reading, reader_cluster in clusters.items():
@@ -395,6 +443,7 @@ def multicluster(context: Context) -> None:
             check_apps(context, entry["name"], clusters[entry["name"]], [n for n in clusters if n != entry["name"]])
             check_dns(context, config, entry["name"], clusters[entry["name"]])
         check_cacerts(context, clusters)
+        check_ingress_ca(context, config, stack, clusters)
         check_remote_secrets(context, clusters)
         check_state_keeps_secrets(context, stack, clusters)
         with report.step("multicluster: preview --expect-no-changes"):

@@ -127,10 +127,12 @@ def installed_charts(settings: Settings) -> tuple[str, ...]:
     if dataplane.cni_installed(settings):
         charts.append("cni")
     if settings.multicluster is not None:
-        # Per cluster: Istio, the ingress and east-west gateways, the CNI agent, external-dns with DNS on; no ambient,
-        # certificates issued by the stack or dashboards (settings/multicluster.py refuses them).
+        # Per cluster: Istio, the ingress and east-west gateways, the CNI agent, external-dns with DNS on, cert-manager
+        # for acme or ca; no ambient or dashboards (settings/multicluster.py refuses them).
         if settings.dns_cloud is not None:
             charts.append(versions.EXTERNAL_DNS.chart)
+        if settings.cert_manager_installed:
+            charts.append(versions.CERT_MANAGER.chart)
         return tuple(charts)
     if dataplane.ambient_enabled(settings):
         charts.append("ztunnel")

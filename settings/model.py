@@ -75,9 +75,18 @@ class Settings(Section):
         `<route>.<cluster>.<domain>`, the record that cluster's external-dns writes (settings reduced to that
         cluster, stacks/multicluster.py cluster_settings)."""
         hostname = self.hostname(route)
-        if self.multicluster is None or not self.dns_enabled or self.dns.domain is None:
+        if self.cluster_domain is None:
             return [hostname]
+        assert self.multicluster is not None and self.dns.domain is not None
         return [hostname, cluster_hostname(hostname, self.dns.domain, self.multicluster.clusters[0].name)]
+
+    @property
+    def cluster_domain(self) -> str | None:
+        """In one cluster of a mesh whose clusters write DNS: `<cluster>.<domain>`, under which that cluster's
+        external-dns writes its own names (and its certificate covers them); None otherwise."""
+        if self.multicluster is None or not self.dns_enabled or self.dns.domain is None:
+            return None
+        return f"{self.multicluster.clusters[0].name}.{self.dns.domain}"
 
     @property
     def published_routes(self) -> tuple[RouteSettings, ...]:
@@ -117,7 +126,7 @@ class Settings(Section):
         if self.tls.mode is not None:
             return self.tls.mode
         if self.multicluster is not None:
-            return "off"  # HTTPS is not per cluster yet (settings/multicluster.py refuses tls)
+            return "off"  # a mesh across clusters: HTTPS only when asked for
         if self.dns.domain is None:
             return "off"
         if self.cloud == "local":

@@ -92,8 +92,9 @@ MESH_MAX_MINORS = 1
 
 # The top-level keys a multi-cluster stack reads: the mesh's own, and what every cluster installs the same way
 # (stacks/multicluster.py): the mesh policy, the ingress gateway, the Gateway API CRDs, the shared Gateway, routes,
-# the demo and its verification, HTTPS with a Secret of the user's, external-dns writing into the one zone of the
-# mesh (`dns`, and `gcp` or `aws`: the zone's cloud). The others configure what is not per cluster yet: refused
+# the demo and its verification, HTTPS (a Secret of the user's, or cert-manager's certificate: acme, or ca on an
+# intermediate per cluster of one root), external-dns writing into the one zone of the mesh (`dns`, and `gcp` or
+# `aws`: the zone's cloud). The others configure what is not per cluster yet: refused
 # rather than silently ignored (docs/multicluster.md, "What is per cluster, what is shared").
 MULTICLUSTER_KEYS = frozenset(
     {
@@ -149,12 +150,6 @@ def multicluster_problems(settings: Settings) -> list[str]:
         if key in settings.dns.model_fields_set
     ]
     problems += dns_problems(settings)
-    if settings.tls.mode in ("acme", "ca"):
-        problems.append(
-            f"tls.mode: {settings.tls.mode} is not per cluster yet (cert-manager and its issuer in every cluster; acme "
-            "also needs the DNS zone's credentials in each); accepted beside multicluster: secret (a kubernetes.io/tls "
-            "Secret of that name you put in every cluster's ingress namespace) or off"
-        )
     if dataplane.ambient_enabled(settings):
         problems.append(_ambient_problem())
     if settings.istio.revisions is not None:

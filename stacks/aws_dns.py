@@ -57,7 +57,9 @@ def aws_access(
     identity = zone_identity(
         "external-dns", aws_settings, amazon, cluster, zone, issuer, namespace, route53_policy, ACCESS_KEY_SECRET, name
     )
-    acme = aws_acme(settings, aws_settings, amazon, cluster, zone, issuer) if settings.tls_mode == "acme" else None
+    acme = (
+        aws_acme(settings, aws_settings, amazon, cluster, zone, issuer, name) if settings.tls_mode == "acme" else None
+    )
     return DnsAccess(zone, identity.credentials, namespace, acme)
 
 
@@ -68,11 +70,14 @@ def aws_acme(
     cluster: k8s.Provider,
     zone: DnsZone,
     issuer: IrsaIssuer | None,
+    name: str | None = None,
 ) -> AcmeDns:
     """cert-manager's own role (or user), on the same zone as external-dns' but never the same identity; the
-    solver names the zone (hostedZoneID), so it never lists zones."""
-    namespace = cert_manager_namespace(settings, cluster)
-    permissions = partial(acme_route53_policy, domain=settings.dns.domain or "")
+    solver names the zone (hostedZoneID), so it never lists zones. In a mesh across clusters (`name`), one per
+    cluster, whose certificate also covers the cluster's own names (<cluster>.<domain>)."""
+    namespace = cert_manager_namespace(settings, cluster, name)
+    domains = [settings.dns.domain or "", *([settings.cluster_domain] if settings.cluster_domain else [])]
+    permissions = partial(acme_route53_policy, domains=domains)
     identity = zone_identity(
         "cert-manager",
         aws_settings,
@@ -83,6 +88,7 @@ def aws_acme(
         namespace,
         permissions,
         CERT_MANAGER_ACCESS_KEY_SECRET,
+        name,
     )
     route53: dict = {"region": aws_settings.region, "hostedZoneID": zone.id}
     if identity.credentials.key_secret is not None:

@@ -49,12 +49,17 @@ def gcp_access(
     identity = zone_identity(
         "external-dns", google_settings, google, cluster, zone, namespace, project_reader=True, name=name
     )
-    acme = gcp_acme(settings, google_settings, google, cluster, zone) if settings.tls_mode == "acme" else None
+    acme = gcp_acme(settings, google_settings, google, cluster, zone, name) if settings.tls_mode == "acme" else None
     return DnsAccess(zone, identity.credentials, namespace, acme)
 
 
 def gcp_acme(
-    settings: Settings, google_settings: GcpSettings, google: gcp.Provider, cluster: k8s.Provider, zone: DnsZone
+    settings: Settings,
+    google_settings: GcpSettings,
+    google: gcp.Provider,
+    cluster: k8s.Provider,
+    zone: DnsZone,
+    name: str | None = None,
 ) -> AcmeDns:
     """cert-manager's own service account, on the same zone as external-dns' but never the same account.
 
@@ -62,8 +67,10 @@ def gcp_acme(
     (pkg/issuer/acme/dns/clouddns at v1.21.1) calls resourceRecordSets.list, changes.create and changes.get on
     that zone only, and never managedZones.list, so no project-level permission is needed.
     """
-    namespace = cert_manager_namespace(settings, cluster)
-    identity = zone_identity("cert-manager", google_settings, google, cluster, zone, namespace, project_reader=False)
+    namespace = cert_manager_namespace(settings, cluster, name)
+    identity = zone_identity(
+        "cert-manager", google_settings, google, cluster, zone, namespace, project_reader=False, name=name
+    )
     cloud_dns: dict = {"project": google_settings.zone_project, "hostedZoneName": zone.name}
     if identity.credentials.key_secret is not None:
         # Without a secret ref the solver uses ambient credentials (Workload Identity), ClusterIssuers only.

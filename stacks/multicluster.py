@@ -12,10 +12,10 @@ reads B; last, per cluster, the verification (stacks/verification.py), and for e
 that requests B's demo, after B's demo, both east-west gateways and A's remote secret for B.
 
 Shared: the mesh ID, trust domain, root CA, Istio chart pins, sizing, and the settings every cluster installs the
-same way (mesh, ingress, gatewayApi, dns, gateway, routes, demo, verify, tls secret or off), and the one DNS zone
-every cluster's external-dns writes its own names into (`<route>.<cluster>.<domain>`, each with its own identity).
-What is not per cluster yet (certificates cert-manager issues, dashboards, NetworkPolicies) is refused beside
-`multicluster` (settings/multicluster.py).
+same way (mesh, ingress, gatewayApi, dns, gateway, routes, demo, verify, tls), the one DNS zone every cluster's
+external-dns writes its own names into (`<route>.<cluster>.<domain>`, each with its own identity), and with
+tls.mode ca the ingress root every cluster's cert-manager signs with an intermediate of its own. What is not per
+cluster yet (dashboards, NetworkPolicies) is refused beside `multicluster` (settings/multicluster.py).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from stacks.kube_context import looks_local, read_context
 from stacks.mesh import Mesh, build_mesh, kubernetes_provider
 from stacks.mirror import chart_mirror
 from stacks.routes import Published, publish_routes
-from stacks.tls import install_tls
+from stacks.tls import Tls, install_tls
 from stacks.verification import ACROSS_CHECK, verification_output, verify_across, verify_mesh
 
 ISTIOD_HOST = f"istiod.{addresses.ISTIO_NAMESPACE}.svc"
@@ -67,6 +67,7 @@ class MeshCluster:
     east_west: EastWestGateway | None
     published: Published | None
     dns: Dns | None
+    tls: Tls
 
 
 # As the single-cluster stacks give their ingress gateway (stacks/aws.py).
@@ -176,6 +177,30 @@ def mesh_zone(settings: Settings) -> MeshZone | None:
     return MeshZone("aws", amazon, hosted_zone(settings, settings.aws, amazon))
 
 
+def ingress_root_ca(settings: Settings) -> MeshRootCa | None:
+    """tls.mode ca: one root for every cluster's ingress certificate, so a client trusts one root for the whole mesh;
+    each cluster's cert-manager signs with its own intermediate of it (the root's key stays in the state). Apart
+    from the mesh's root: the workloads' trust anchor never signs a certificate the internet is shown."""
+    if settings.tls_mode != "ca" or settings.dns.domain is None:
+        return None
+    return MeshRootCa(
+        "ingress-root-ca",
+        organization=pulumi.get_project(),
+        common_name=f"{pulumi.get_project()}-{pulumi.get_stack()} ingress root CA",
+    )
+
+
+def one_challenge_at_a_time(zone: MeshZone | None, before: list[MeshCluster]) -> list[pulumi.Resource]:
+    """acme on a Route53 zone: a cluster's certificate is ordered once the cluster before it has its own. Every
+    cluster's certificate covers *.<domain>, so each proves it with a TXT record at _acme-challenge.<domain>, and
+    cert-manager's Route53 solver UPSERTs that record with its one value (pkg/issuer/acme/dns/route53, v1.21.1):
+    two orders at once overwrite each other's value and one fails. Its Cloud DNS solver merges the values into the
+    record set instead (pkg/issuer/acme/dns/clouddns), so Cloud DNS needs no order."""
+    if zone is None or zone.cloud != "aws" or not before or before[-1].local.tls_mode != "acme":
+        return []
+    return list(before[-1].tls.ready)
+
+
 def cluster_access(local: Settings, zone: MeshZone | None, name: str, provider: k8s.Provider) -> DnsAccess | None:
     """This cluster's external-dns namespace and identity on the mesh's zone (its own, prefixed with its name)."""
     if zone is None:
@@ -196,8 +221,9 @@ def build(settings: Settings) -> None:
     networks = {c.network for c in mesh.clusters}
     zone = mesh_zone(settings)
     root = MeshRootCa("mesh-root-ca")
+    ingress_root = ingress_root_ca(settings)
 
-    clusters = []
+    clusters: list[MeshCluster] = []
     for cluster in mesh.clusters:
         name = cluster.name
         local = cluster_settings(settings, cluster)
@@ -208,7 +234,7 @@ def build(settings: Settings) -> None:
             name,
             cluster.network,
             mesh.trust_domain,
-            root.intermediate(f"{name}-intermediate-ca", name, ISTIOD_HOST),
+            root.intermediate(f"{name}-intermediate-ca", name, [ISTIOD_HOST]),
         )
         # The single-cluster mesh graph (stacks/mesh.py), every resource name prefixed with the cluster's.
         cluster_mesh = build_mesh(local, provider, CLOUD_INGRESS_ANNOTATIONS.get(cluster.cloud, {}), member)
@@ -239,8 +265,14 @@ def build(settings: Settings) -> None:
             ),
             opts=on_cluster,
         )
-        published = publish_routes(local, cluster_mesh, install_tls(local, cluster_mesh, None))
-        clusters.append(MeshCluster(cluster, local, cluster_mesh, reader, servers[name], east_west, published, dns))
+        issuing_ca = ingress_root.intermediate(f"{name}-ingress-ca", name, []) if ingress_root else None
+        tls = install_tls(
+            local, cluster_mesh, access.acme if access else None, issuing_ca, one_challenge_at_a_time(zone, clusters)
+        )
+        published = publish_routes(local, cluster_mesh, tls)
+        clusters.append(
+            MeshCluster(cluster, local, cluster_mesh, reader, servers[name], east_west, published, dns, tls)
+        )
 
     remote_secrets: dict[tuple[str, str], RemoteSecret] = {}
     for reading in clusters:
@@ -259,7 +291,7 @@ def build(settings: Settings) -> None:
                 opts=pulumi.ResourceOptions(providers=[reading.mesh.provider]),
             )
 
-    verifications = {c.settings.name: verify_mesh(c.local, c.mesh, None, c.published) for c in clusters}
+    verifications = {c.settings.name: verify_mesh(c.local, c.mesh, None, c.published, c.tls) for c in clusters}
     # Per ordered pair (A, B), a Job in A that reaches B's demo through B's east-west gateway, found through A's
     # remote secret for B: a cluster added adds its pairs' Jobs and changes no other Job.
     across: dict[str, dict[str, MeshVerification]] = {c.settings.name: {} for c in clusters}
@@ -280,12 +312,21 @@ def build(settings: Settings) -> None:
                 other.settings.name,
                 cluster_settings(settings, checking.settings, other.settings),
                 crossed,
+                checking.tls,
             )
 
     pulumi.export("cloud", "multicluster")
     pulumi.export("versions", {"istio": settings.istio.version})
     pulumi.export("meshId", mesh.mesh_id)
     pulumi.export("rootCertificate", root.certificate.cert_pem)
+    # The ingress certificates' root (ca; public part only): a client of any cluster's gateway trusts this one.
+    pulumi.export(
+        "tls",
+        {
+            "mode": settings.tls_mode,
+            "rootCertificate": ingress_root.certificate.cert_pem if ingress_root else None,
+        },
+    )
     pulumi.export(
         "dns",
         {"zone": {"name": zone.zone.name, "id": zone.zone.id}, "nameServers": zone.zone.name_servers} if zone else None,
@@ -300,6 +341,7 @@ def build(settings: Settings) -> None:
                 "ingressGateway": f"{addresses.INGRESS_RELEASE}.{c.local.ingress.namespace}",
                 "urls": c.published.urls if c.published else {},
                 "dns": cluster_dns_output(c.dns),
+                "tls": {"issuer": c.tls.issuer, "certificate": c.tls.certificate_name, "secret": c.tls.secret},
                 "demo": c.published.demo_curl if c.published else None,
                 "verification": verification_output(c.local, verifications[c.settings.name]),
                 "acrossClusters": {

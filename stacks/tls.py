@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from components.certificate_wait import SERVICE_ACCOUNT_DIR, CertificateWait, Ce
 from components.certificates import AcmeIssuerArgs, WildcardCertificate, WildcardCertificateArgs
 from components.chart import prefixed
 from components.external_dns import DnsCredentials
+from components.mesh_ca import PluggedCa
 from components.shared_gateway import GATEWAY_API, https_redirect_spec
 from definitions import addresses, versions
 from definitions.mirror import image_or_mirrored
@@ -65,33 +67,52 @@ class Tls:
     namespace: k8s.core.v1.Namespace | None = None
 
 
-def cert_manager_namespace(settings: Settings, cluster: k8s.Provider) -> k8s.core.v1.Namespace:
+def cert_manager_namespace(settings: Settings, cluster: k8s.Provider, name: str | None = None) -> k8s.core.v1.Namespace:
+    """`name`: the cluster's, in a mesh across clusters (prefixes the resource)."""
     labels = {**pod_security.namespace_labels(settings, addresses.CERT_MANAGER_NAMESPACE), **NOT_INJECTED_NAMESPACE}
     return k8s.core.v1.Namespace(
-        addresses.CERT_MANAGER_NAMESPACE,
+        prefixed(name, addresses.CERT_MANAGER_NAMESPACE),
         metadata=k8s.meta.v1.ObjectMetaArgs(name=addresses.CERT_MANAGER_NAMESPACE, labels=labels),
         opts=pulumi.ResourceOptions(provider=cluster),
     )
 
 
-def install_tls(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> Tls:
+def install_tls(
+    settings: Settings,
+    mesh: Mesh,
+    acme: AcmeDns | None,
+    issuing_ca: PluggedCa | None = None,
+    after: Sequence[pulumi.Resource] = (),
+) -> Tls:
+    """In a mesh across clusters: `issuing_ca`, the cluster's intermediate of the mesh's ingress root (ca); `after`,
+    what its certificate's issuer waits for besides cert-manager (another cluster's certificate, stacks/multicluster.py
+    on Route53)."""
     mode = settings.tls_mode
     if mode == "off" or mesh.gateway is None:
         return Tls(mode, None)
-    tls = Tls(mode, settings.tls_secret) if mode == "secret" else _issue_certificate(settings, mesh, acme)
+    if mode == "secret":
+        tls = Tls(mode, settings.tls_secret)
+    else:
+        tls = _issue_certificate(settings, mesh, acme, issuing_ca, after)
     _redirect_http(settings, mesh, tls)
     return tls
 
 
-def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> Tls:
-    namespace = acme.namespace if acme is not None else cert_manager_namespace(settings, mesh.provider)
+def _issue_certificate(
+    settings: Settings,
+    mesh: Mesh,
+    acme: AcmeDns | None,
+    issuing_ca: PluggedCa | None,
+    after: Sequence[pulumi.Resource],
+) -> Tls:
+    namespace = acme.namespace if acme is not None else cert_manager_namespace(settings, mesh.provider, mesh.cluster)
     grants = list(acme.credentials.ready) if acme is not None else []
     on_cluster = pulumi.ResourceOptions(providers=[mesh.provider])
     sizing = profiles.sizing(settings)
     # With the Gateway API CRDs first, turning on cert-manager's Gateway API support later cannot crash-loop it.
     crds: list[pulumi.Resource] = [mesh.gateway_api] if mesh.gateway_api is not None else []
     cert_manager = CertManager(
-        "cert-manager",
+        prefixed(mesh.cluster, "cert-manager"),
         CertManagerArgs(
             namespace=namespace.metadata.name,
             namespace_name=addresses.CERT_MANAGER_NAMESPACE,
@@ -120,7 +141,7 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> 
             dns01=acme.dns01,
         )
     certificate = WildcardCertificate(
-        "wildcard-certificate",
+        prefixed(mesh.cluster, "wildcard-certificate"),
         WildcardCertificateArgs(
             domain=domain,
             name=WILDCARD_CERTIFICATE,
@@ -129,7 +150,9 @@ def _issue_certificate(settings: Settings, mesh: Mesh, acme: AcmeDns | None) -> 
             ca_namespace=namespace.metadata.name,
             acme=issuer,
             root_common_name=f"{pulumi.get_project()}-{pulumi.get_stack()} root CA",
-            wait_for=[cert_manager.api_ready, *grants],
+            issuing_ca=issuing_ca,
+            extra_domains=(settings.cluster_domain,) if settings.cluster_domain else (),
+            wait_for=[cert_manager.api_ready, *grants, *after],
         ),
         opts=on_cluster,
     )
@@ -172,7 +195,7 @@ def _wait_for_certificate(settings: Settings, mesh: Mesh, certificate: WildcardC
     inputs = [script, config, image, settings.dns.domain, certificate.issuer]
     digest = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
     return CertificateWait(
-        "certificate-wait",
+        prefixed(mesh.cluster, "certificate-wait"),
         CertificateWaitArgs(
             namespace=mesh.ingress.namespace.metadata.name,
             job_name=f"certificate-wait-{digest[:10]}",

@@ -258,15 +258,22 @@ def verify_mesh(
     wait_for = exercised(mesh, published)
     charts = observability.dashboards.charts if observability else {}
     wait_for += [charts[dashboard] for dashboard in ("jaeger", "prometheus") if dashboard in config]
-    ca_certificate: pulumi.Output[str] | None = None
-    if tls is not None and config["gateway"].get("trust") is not None:
-        # The HTTPS listener serves the certificate once it is Ready (acme, ca); the Job waits for it.
-        wait_for += list(tls.ready)
-        if config["gateway"]["trust"] == "ca":
-            assert tls.certificate is not None and tls.certificate.root_certificate is not None
-            # Unknown only on a first preview, before the root exists; the Job runs after it is Ready.
-            ca_certificate = tls.certificate.root_certificate.apply(lambda pem: pem or "")
+    certificate_waits, ca_certificate = gateway_certificate(config, tls)
+    wait_for += certificate_waits
     return verification_job("verification", settings, settings, mesh, config, wait_for, ca_certificate)
+
+
+def gateway_certificate(
+    config: dict[str, Any], tls: Tls | None
+) -> tuple[list[pulumi.Resource], pulumi.Output[str] | None]:
+    """What a Job over HTTPS waits for (the certificate Ready: acme, ca) and, on ca, the root it verifies with."""
+    if tls is None or config["gateway"].get("trust") is None:
+        return [], None
+    if config["gateway"]["trust"] != "ca":
+        return list(tls.ready), None
+    assert tls.certificate is not None and tls.certificate.root_certificate is not None
+    # Unknown only on a first preview, before the root exists; the Job runs after it is Ready.
+    return list(tls.ready), tls.certificate.root_certificate.apply(lambda pem: pem or "")
 
 
 def verification_job(
@@ -305,15 +312,16 @@ def verify_across(
     other: str,
     pair: Settings,
     after: Sequence[pulumi.Resource],
+    tls: Tls | None = None,
 ) -> MeshVerification:
     """In a mesh across clusters, the Job in this cluster (`settings`, `mesh`: its own) that reaches `other`'s demo
     through this cluster's gateway (across_config); `pair`: the settings its name hashes, the mesh reduced to the
     two clusters (so a third cluster renames nothing); `after`: what it crosses (the other demo, the east-west
     gateways, this cluster's remote secret for `other`)."""
     config = across_config(settings, other)
-    # HTTPS per cluster only from a Secret of yours (settings/multicluster.py): never the stack's own CA to mount.
-    assert config["gateway"].get("trust") != "ca"
-    return verification_job(f"across-{other}", settings, pair, mesh, config, [*exercised(mesh, published), *after])
+    certificate_waits, ca_certificate = gateway_certificate(config, tls)
+    wait_for = [*exercised(mesh, published), *after, *certificate_waits]
+    return verification_job(f"across-{other}", settings, pair, mesh, config, wait_for, ca_certificate)
 
 
 def export_verification(settings: Settings, verification: MeshVerification | None) -> None:

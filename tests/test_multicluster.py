@@ -171,9 +171,9 @@ BAD_INPUTS = [
         ["inside west.mesh.example.com", "cluster west's external-dns"],
     ),
     (
-        {**mesh(), "dns": {"domain": "mesh.example.com"}, "tls": {"mode": "ca"}},
+        {**mesh(), "dns": {"domain": "mesh.example.com"}, "tls": {"mode": "acme", "email": "ops@example.com"}},
         "tls.mode",
-        ["ca is not per cluster yet", "accepted beside multicluster: secret"],
+        ["acme proves the domain by DNS-01", "DNS is off"],
     ),
     (
         {**mesh(), "dashboards": {"jaeger": {"enabled": False}}},
@@ -616,9 +616,10 @@ def after_job(run: Run, name: str) -> bool:
 
 
 def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
-    """docs/sizing.md: each cluster of the multicluster example (production) requests 2320m CPU and 3492Mi: istiod,
-    the ingress and the east-west gateways, the CNI agent, external-dns (50m, 64Mi), the demo with its sidecar, the
-    verification Job, and the Job that reaches the other cluster's demo (10m, 32Mi: one per other cluster)."""
+    """docs/sizing.md: each cluster of the multicluster example (production) requests 2540m CPU and 4196Mi: istiod,
+    the ingress and the east-west gateways, the CNI agent, external-dns (50m, 64Mi), cert-manager with its API check
+    and the certificate's wait (220m, 704Mi), the demo with its sidecar, the verification Job, and the Job that
+    reaches the other cluster's demo (10m, 32Mi: one per other cluster)."""
     run = shared_run("multicluster", stack="multicluster")
     for cluster in ("europe", "us"):
         mine = [r for r in run.resources if r.name.startswith(f"{cluster}-")]
@@ -627,7 +628,7 @@ def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
         rest = footprint(Run([r for r in mine if r not in east_west], {}, {}))
         extra = footprint(Run(east_west, {}, {}))
         assert extra.pods == {"ingress gateway": (2, 250, 256.0)}  # named after the chart's pod, not the release
-        assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (2320, 3492)
+        assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (2540, 4196)
 
 
 def test_each_route_is_published_in_every_cluster_and_checked_there(run_mesh):
@@ -779,3 +780,92 @@ def test_a_third_cluster_with_dns_only_adds(run_mesh):
     assert [urn for urn, r in before.items() if reveal(r.inputs) != reveal(after[urn].inputs)] == []
     added = {after[urn].name for urn in set(after) - set(before)}
     assert {"south-external-dns", "south-external-dns-gcp"} <= added
+
+
+# HTTPS per cluster from cert-manager: ca on one ingress root (an intermediate per cluster), or acme.
+CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
+CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
+INGRESS_ROOT = "-----BEGIN CERTIFICATE-----\ningress-root-ca\n-----END CERTIFICATE-----\n"
+
+
+def test_ca_signs_every_clusters_certificate_with_its_own_intermediate_of_one_root(run_mesh):
+    run = run_mesh({**DNS_APPS, "tls": {"mode": "ca"}})
+    root = run.one("tls:index/selfSignedCert:SelfSignedCert", "ingress-root-ca")
+    assert root.inputs["isCaCertificate"] is True
+    assert root.inputs["subject"] == {"organization": "service-mesh", "commonName": "service-mesh-test ingress root CA"}
+    # Apart from the mesh's root, which signs the workloads' identities only.
+    assert {r.name for r in run.of_type("tls:index/selfSignedCert:SelfSignedCert")} == {
+        "mesh-root-ca",
+        "ingress-root-ca",
+    }
+    assert run.outputs["tls"] == {"mode": "ca", "rootCertificate": INGRESS_ROOT}
+    for cluster in ("east", "west"):
+        intermediate = run.one("tls:index/locallySignedCert:LocallySignedCert", f"{cluster}-ingress-ca")
+        assert intermediate.inputs["isCaCertificate"] is True
+        assert intermediate.inputs["caCertPem"] == INGRESS_ROOT
+        assert run.one("kubernetes:helm.sh/v4:Chart", f"{cluster}-cert-manager").inputs["chart"] == "cert-manager"
+        # The cluster holds its intermediate and its key, and the root's certificate: never the root's key.
+        secret = run.one("kubernetes:core/v1:Secret", f"{cluster}-wildcard-certificate-issuing-ca")
+        assert on(secret, cluster)
+        assert secret.inputs["type"] == "kubernetes.io/tls"
+        assert secret.inputs["metadata"] == {"name": "mesh-issuing-ca", "namespace": "cert-manager"}
+        files = reveal(secret.inputs["stringData"])
+        assert files["tls.crt"] == f"-----BEGIN CERTIFICATE-----\n{cluster}-ingress-ca\n-----END CERTIFICATE-----\n"
+        assert (
+            files["tls.key"]
+            == f"-----BEGIN RSA PRIVATE KEY-----\n{cluster}-ingress-ca-key\n-----END RSA PRIVATE KEY-----\n"
+        )
+        assert files["ca.crt"] == INGRESS_ROOT
+        issuer = run.one(CLUSTER_ISSUER, f"{cluster}-wildcard-certificate-ca")
+        assert issuer.inputs["spec"] == {"ca": {"secretName": "mesh-issuing-ca"}} and issuer.depends_on(secret)
+        certificate = run.one(CERTIFICATE, f"{cluster}-wildcard-certificate")
+        assert certificate.inputs["spec"]["dnsNames"] == ["*.mesh.example.com", f"*.{cluster}.mesh.example.com"]
+        # No root of its own in the cluster.
+        assert [r.name for r in run.of_type(CERTIFICATE) if on(r, cluster)] == [f"{cluster}-wildcard-certificate"]
+        # Its checks, and the one across, go over HTTPS verified against the one root, once the certificate is Ready.
+        wait = run.one("kubernetes:batch/v1:Job", f"{cluster}-certificate-wait")
+        for job, config_map in ((f"{cluster}-verification", f"{cluster}-verification-checks"),):
+            assert run.one("kubernetes:batch/v1:Job", job).depends_on(wait)
+            data = run.one("kubernetes:core/v1:ConfigMap", config_map).inputs["data"]
+            assert data["ca.crt"] == INGRESS_ROOT and json.loads(data["config.json"])["gateway"]["trust"] == "ca"
+        other = "west" if cluster == "east" else "east"
+        across = run.one("kubernetes:batch/v1:Job", f"{cluster}-across-{other}")
+        assert across.depends_on(wait)
+        data = run.one("kubernetes:core/v1:ConfigMap", f"{cluster}-across-{other}-checks").inputs["data"]
+        assert data["ca.crt"] == INGRESS_ROOT and across_config(run, cluster, other)["gateway"]["trust"] == "ca"
+        assert run.outputs["clusters"][cluster]["tls"]["issuer"] == "mesh-ca"
+    assert plain_occurrences(run.raw_outputs, "ingress-root-ca-key") == []
+
+
+def acme(config: dict[str, Any]) -> dict[str, Any]:
+    return {**config, "tls": {"mode": "acme", "email": "ops@example.com"}}
+
+
+def test_acme_per_cluster_with_its_own_identity_one_challenge_at_a_time_on_route53(run_mesh):
+    eks = with_cluster(EKS, apiServer="https://10.0.0.7:6443")
+    run = run_mesh(acme({**aws_zone(EAST, eks), "demo": {"enabled": True}}))
+    for cluster in ("east", "us"):
+        certificate = run.one(CERTIFICATE, f"{cluster}-wildcard-certificate")
+        assert certificate.inputs["spec"]["dnsNames"] == ["*.mesh.example.com", f"*.{cluster}.mesh.example.com"]
+        issuer = run.one(CLUSTER_ISSUER, f"{cluster}-wildcard-certificate-acme").inputs["spec"]["acme"]
+        assert issuer["solvers"][0]["dns01"]["route53"]["hostedZoneID"] == "Z0EXAMPLE1234"
+        # Its own cert-manager identity, allowed the challenge records of its certificate's two names only.
+        policy_owner = "aws:iam/rolePolicy:RolePolicy" if cluster == "us" else "aws:iam/userPolicy:UserPolicy"
+        policy = json.loads(run.one(policy_owner, f"{cluster}-cert-manager-aws-route53").inputs["policy"])
+        names = policy["Statement"][1]["Condition"]["ForAllValues:StringEquals"]
+        assert names["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == [
+            "_acme-challenge.mesh.example.com",
+            f"_acme-challenge.{cluster}.mesh.example.com",
+        ]
+    # Both prove *.mesh.example.com at _acme-challenge.mesh.example.com, which cert-manager's Route53 solver
+    # overwrites: the second cluster's order waits for the first's certificate.
+    second = run.one(CLUSTER_ISSUER, "us-wildcard-certificate-acme")
+    assert second.depends_on(run.one("kubernetes:batch/v1:Job", "east-certificate-wait"))
+    first = run.one(CLUSTER_ISSUER, "east-wildcard-certificate-acme")
+    assert not first.depends_on(run.one("kubernetes:batch/v1:Job", "us-certificate-wait"))
+    # Cloud DNS merges the challenge values: no order between the clusters.
+    gcp = run_mesh(acme(DNS_APPS))
+    west = gcp.one(CLUSTER_ISSUER, "west-wildcard-certificate-acme")
+    assert not west.depends_on(gcp.one("kubernetes:batch/v1:Job", "east-certificate-wait"))
+    account = gcp.one("gcp:serviceaccount/account:Account", "west-cert-manager-gcp").inputs["accountId"]
+    assert account != gcp.one("gcp:serviceaccount/account:Account", "east-cert-manager-gcp").inputs["accountId"]

@@ -128,31 +128,45 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "outputs": {"dns", "tls", "demo", "routes", "verification"},
     },
     # docs/multicluster.md: per cluster Istio, the east-west and ingress gateways, the mesh policy, the demo and its
-    # verification, the remote secrets, external-dns into the one Cloud DNS zone; no HTTPS or dashboards yet.
+    # verification, the remote secrets, external-dns into the one Cloud DNS zone, cert-manager and its Let's Encrypt
+    # certificate; no dashboards yet.
     "multicluster": {
         "cloud": "multicluster",
-        "charts": {"base", "istiod", "gateway", "cni", "external-dns"},
-        "namespaces": {"istio-system", "istio-node-agents", "istio-ingress", "apps", "demo", "external-dns"},
+        "charts": {"base", "istiod", "gateway", "cni", "external-dns", "cert-manager"},
+        "namespaces": {
+            "istio-system",
+            "istio-node-agents",
+            "istio-ingress",
+            "apps",
+            "demo",
+            "external-dns",
+            "cert-manager",
+        },
         "kinds": {
             "pulumi:providers:kubernetes": 4,
-            "kubernetes:core/v1:Namespace": 12,  # six per cluster
-            "kubernetes:helm.sh/v4:Chart": 12,  # base, istiod, cni, the ingress and east-west gateways, external-dns
+            "kubernetes:core/v1:Namespace": 14,  # seven per cluster
+            # base, istiod, cni, the ingress and east-west gateways, external-dns, cert-manager
+            "kubernetes:helm.sh/v4:Chart": 14,
             "pulumi:providers:gcp": 1,  # the zone's cloud
-            "gcp:serviceaccount/account:Account": 2,  # each cluster's own on the zone
-            "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": 2,
-            "gcp:serviceaccount/iAMMember:IAMMember": 1,  # the GKE cluster's workload identity
-            "gcp:serviceaccount/key:Key": 1,  # the EKS cluster's key: workload identity does not cross clouds
+            # each cluster's external-dns and cert-manager, each its own account on the zone
+            "gcp:serviceaccount/account:Account": 4,
+            "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": 4,
+            "gcp:serviceaccount/iAMMember:IAMMember": 2,  # the GKE cluster's two workload identities
+            "gcp:serviceaccount/key:Key": 2,  # the EKS cluster's two keys: workload identity does not cross clouds
+            "kubernetes:cert-manager.io/v1:ClusterIssuer": 2,  # Let's Encrypt, per cluster
+            "kubernetes:cert-manager.io/v1:Certificate": 2,  # *.<domain> and *.<cluster>.<domain>, per cluster
             "kubernetes:networking.istio.io/v1:Gateway": 2,
-            # per cluster cacerts, the reader's token, the remote secret; the EKS cluster's Cloud DNS key
-            "kubernetes:core/v1:Secret": 7,
+            # per cluster cacerts, the reader's token, the remote secret; the EKS cluster's two Cloud DNS keys
+            "kubernetes:core/v1:Secret": 8,
             "tls:index/locallySignedCert:LocallySignedCert": 2,
             "kubernetes:security.istio.io/v1:PeerAuthentication": 2,
             "kubernetes:gateway.networking.k8s.io/v1:Gateway": 2,
-            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 2,  # the demo's (plain HTTP: no redirect)
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": 4,  # per cluster the demo's and the https redirect
             "kubernetes:apps/v1:Deployment": 2,
-            "kubernetes:batch/v1:Job": 4,  # per cluster its verification, and the Job across to the other
+            # per cluster cert-manager's API check, the certificate's wait, its verification, the Job across
+            "kubernetes:batch/v1:Job": 8,
         },
-        "outputs": {"meshId", "rootCertificate", "clusters", "dns"},
+        "outputs": {"meshId", "rootCertificate", "clusters", "dns", "tls"},
     },
 }
 # The multicluster stack's clusters are on gcp and aws; its only cloud resources are on the zone's cloud (gcp).
