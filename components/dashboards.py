@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.chart import LOCKED_DOWN_CONTAINER, RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart
+from components.chart import LOCKED_DOWN_CONTAINER, RUNTIME_DEFAULT_SECCOMP, child_opts, pinned_chart, prefixed
 from definitions import addresses, versions
 from definitions.mirror import ChartMirror
 from definitions.sizing import Sizing
@@ -59,6 +59,8 @@ class DashboardsArgs:
     kiali_waits_for: list[pulumi.Resource] = field(default_factory=list)
     # Charts and images from this mirror instead of their public homes (stacks/mirror.py).
     mirror: ChartMirror | None = None
+    # In a mesh across clusters, the cluster's name: it prefixes every child's resource name.
+    resource_prefix: str | None = None
 
 
 def prometheus_values(sizing: Sizing) -> dict[str, Any]:
@@ -281,10 +283,11 @@ class Dashboards(pulumi.ComponentResource):
     def __init__(self, name: str, args: DashboardsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:observability:Dashboards", name, None, opts)
         self.charts = {}
+        self.prefix = args.resource_prefix
         namespace = args.namespace
         if args.prometheus:
             self.charts["prometheus"] = pinned_chart(
-                "prometheus",
+                prefixed(self.prefix, "prometheus"),
                 versions.PROMETHEUS,
                 release=addresses.PROMETHEUS_RELEASE,
                 namespace=namespace,
@@ -301,7 +304,7 @@ class Dashboards(pulumi.ComponentResource):
             )
             config_maps = [self._dashboard(dashboard, namespace) for dashboard in args.istio_dashboards]
             self.charts["grafana"] = pinned_chart(
-                "grafana",
+                prefixed(self.prefix, "grafana"),
                 versions.GRAFANA,
                 release=addresses.GRAFANA_RELEASE,
                 namespace=namespace,
@@ -311,7 +314,7 @@ class Dashboards(pulumi.ComponentResource):
             )
         if args.jaeger:
             self.charts["jaeger"] = pinned_chart(
-                "jaeger",
+                prefixed(self.prefix, "jaeger"),
                 versions.JAEGER,
                 release=addresses.JAEGER_RELEASE,
                 namespace=namespace,
@@ -327,7 +330,7 @@ class Dashboards(pulumi.ComponentResource):
                     self._secret(KIALI_OPENID_SECRET, namespace, {"oidc-secret": args.kiali_openid.client_secret})
                 )
             self.charts["kiali"] = pinned_chart(
-                "kiali",
+                prefixed(self.prefix, "kiali"),
                 versions.KIALI,
                 release="kiali",
                 namespace=namespace,
@@ -340,7 +343,7 @@ class Dashboards(pulumi.ComponentResource):
     def _dashboard(self, dashboard: IstioDashboard, namespace: pulumi.Input[str]) -> k8s.core.v1.ConfigMap:
         name = dashboard_config_map(dashboard)
         return k8s.core.v1.ConfigMap(
-            name,
+            prefixed(self.prefix, name),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
             data={f"{dashboard.name}.json": dashboard.json},
             opts=child_opts(self),
@@ -348,13 +351,15 @@ class Dashboards(pulumi.ComponentResource):
 
     def _password(self, name: str) -> pulumi.Output[str]:
         # 32 characters: also a valid Kiali signing-key length (16, 24 or 32).
-        return random.RandomPassword(name, length=32, special=False, opts=child_opts(self)).result
+        return random.RandomPassword(
+            prefixed(self.prefix, name), length=32, special=False, opts=child_opts(self)
+        ).result
 
     def _secret(
         self, name: str, namespace: pulumi.Input[str], data: dict[str, pulumi.Input[str]]
     ) -> k8s.core.v1.Secret:
         return k8s.core.v1.Secret(
-            name,
+            prefixed(self.prefix, name),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
             string_data={key: pulumi.Output.secret(value) for key, value in data.items()},
             opts=child_opts(self),

@@ -215,6 +215,28 @@ def check_apps(context: Context, name: str, cluster: LoopbackCluster, others: li
     done = {job["metadata"]["name"] for job in jobs if (job.get("status") or {}).get("succeeded")}
     own = [job for job, config in configs.items() if "demo-through-gateway" in config["checks"]]
     report.check(f"{name}: its verification Job completed", len(own) == 1 and set(own) <= done, sorted(configs))
+    # Its own dashboards: the checks that read them ask this cluster's Jaeger and Prometheus.
+    dashboards = {check for job in own for check in configs[job]["checks"]} & {
+        "trace-in-jaeger",
+        "prometheus-sees-demo",
+    }
+    backends = {
+        job: (configs[job].get("jaeger", {}).get("url"), configs[job].get("prometheus", {}).get("url")) for job in own
+    }
+    local = all(url is None or ".istio-system.svc.cluster.local:" in url for pair in backends.values() for url in pair)
+    report.check(
+        f"{name}: its verification reads its own Jaeger and Prometheus",
+        dashboards == {"trace-in-jaeger", "prometheus-sees-demo"} and local,
+        backends,
+    )
+    deployments = cluster.get(f"/apis/apps/v1/namespaces/{SYSTEM}/deployments")["items"]
+    names = {d["metadata"]["name"] for d in deployments if (d.get("status") or {}).get("readyReplicas")}
+    wanted = {"grafana", "jaeger", "kiali"}
+    report.check(
+        f"{name}: its own Prometheus, Grafana, Jaeger and Kiali Ready",
+        wanted <= names and any(n.startswith("prometheus") for n in names),
+        sorted(names),
+    )
     # One Job per other cluster, requesting that cluster's demo through this cluster's gateway.
     for other in others:
         wanted = {other: f"spiffe://cluster.local/ns/demo/sa/httpbin-{other}"}

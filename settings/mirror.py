@@ -122,18 +122,11 @@ def mirror_problems(settings: Settings) -> list[str]:
 
 
 def installed_charts(settings: Settings) -> tuple[str, ...]:
-    """The charts the stack installs with these settings (a shipped stack's run registers exactly these)."""
+    """The charts the stack installs with these settings (a shipped stack's run registers exactly these); in a mesh
+    across clusters, what every cluster installs (its east-west gateway is the `gateway` chart again)."""
     charts = ["base", "istiod", "gateway"]
     if dataplane.cni_installed(settings):
         charts.append("cni")
-    if settings.multicluster is not None:
-        # Per cluster: Istio, the ingress and east-west gateways, the CNI agent, external-dns with DNS on, cert-manager
-        # for acme or ca; no ambient or dashboards (settings/multicluster.py refuses them).
-        if settings.dns_cloud is not None:
-            charts.append(versions.EXTERNAL_DNS.chart)
-        if settings.cert_manager_installed:
-            charts.append(versions.CERT_MANAGER.chart)
-        return tuple(charts)
     if dataplane.ambient_enabled(settings):
         charts.append("ztunnel")
     if settings.dns_cloud is not None:

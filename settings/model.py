@@ -74,7 +74,11 @@ class Settings(Section):
         """The names a route answers to: its hostname; in one cluster of a mesh whose clusters write DNS, also
         `<route>.<cluster>.<domain>`, the record that cluster's external-dns writes (settings reduced to that
         cluster, stacks/multicluster.py cluster_settings)."""
-        hostname = self.hostname(route)
+        return self.host_names(self.hostname(route))
+
+    def host_names(self, hostname: str) -> list[str]:
+        """A name under dns.domain, and in one cluster of a mesh whose clusters write DNS, also that cluster's own
+        (`<name>.<cluster>.<domain>`)."""
         if self.cluster_domain is None:
             return [hostname]
         assert self.multicluster is not None and self.dns.domain is not None

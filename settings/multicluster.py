@@ -101,6 +101,7 @@ MULTICLUSTER_KEYS = frozenset(
         "multicluster",
         "gcp",
         "aws",
+        "dashboards",
         "profile",
         "sizing",
         "istio",
@@ -124,10 +125,6 @@ AWS_PER_CLUSTER = {"cluster_name": "awsClusterName", "oidc_issuer_url": "awsOidc
 NOT_PER_CLUSTER = {
     "cloud": "each cluster's cloud is multicluster.clusters[].cloud",
     "kubernetes": "each cluster's connection is multicluster.clusters[].context (or kubeconfig)",
-    "dashboards": "the dashboards are not per cluster yet: a Jaeger per cluster would split every trace that crosses "
-    "clusters and a Kiali per cluster sees one cluster, while one shared set needs Prometheus federation and Kiali's "
-    "remote-cluster access (not decided); for traces, point mesh.tracing.zipkinAddress at one collector every cluster "
-    "reaches",
     "security": "NetworkPolicies are not per cluster yet (they would have to admit the east-west gateways' 15443 "
     "and the other clusters' istiod); Pod Security labels follow the profile",
 }
@@ -259,12 +256,24 @@ def dns_problems(settings: Settings) -> list[str]:
     domain = settings.dns.domain
     if domain is not None:
         own = {f"{cluster.name}.{domain}": cluster.name for cluster in clusters}
-        for index, route in enumerate(settings.routes):
-            hostname = settings.hostname(route)
+        named = [(f"routes[{index}].hostname", settings.hostname(route)) for index, route in enumerate(settings.routes)]
+        expose = settings.dashboards.expose
+        named += [
+            (f"dashboards.expose.{key}", host)
+            for key, host in (("kialiHost", expose.kiali_host), ("grafanaHost", expose.grafana_host))
+            if expose.enabled and host is not None
+        ]
+        for key, hostname in named:
+            if hostname == domain:
+                problems.append(
+                    f"{key}: {hostname} is the apex; in a mesh whose clusters write DNS every name is <name>.{domain} "
+                    f"(and <name>.<cluster>.{domain} in each cluster)"
+                )
+                continue
             inside = next((name for zone, name in own.items() if within(hostname, zone)), None)
             if inside is not None:
                 problems.append(
-                    f"routes[{index}].hostname: {hostname} is inside {inside}.{domain}, the names cluster {inside}'s "
+                    f"{key}: {hostname} is inside {inside}.{domain}, the names cluster {inside}'s "
                     f"external-dns writes (<route>.{inside}.{domain}); choose a name outside every <cluster>.{domain}"
                 )
     return problems

@@ -14,8 +14,9 @@ that requests B's demo, after B's demo, both east-west gateways and A's remote s
 Shared: the mesh ID, trust domain, root CA, Istio chart pins, sizing, and the settings every cluster installs the
 same way (mesh, ingress, gatewayApi, dns, gateway, routes, demo, verify, tls), the one DNS zone every cluster's
 external-dns writes its own names into (`<route>.<cluster>.<domain>`, each with its own identity), and with
-tls.mode ca the ingress root every cluster's cert-manager signs with an intermediate of its own. What is not per
-cluster yet (dashboards, NetworkPolicies) is refused beside `multicluster` (settings/multicluster.py).
+tls.mode ca the ingress root every cluster's cert-manager signs with an intermediate of its own. Each cluster has
+its own dashboards (Prometheus, Grafana, Jaeger and Kiali of that cluster). What is not per cluster yet
+(NetworkPolicies) is refused beside `multicluster` (settings/multicluster.py).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from components.verification import MeshVerification
 from definitions import addresses
 from settings import profiles
 from settings.cloud import KubernetesSettings
-from settings.dashboards import DashboardsSettings
 from settings.loader import SettingsError
 from settings.model import Settings
 from settings.multicluster import ClusterSettings
@@ -49,6 +49,7 @@ from stacks.gcp_dns import gcp_access, google_provider, managed_zone
 from stacks.kube_context import looks_local, read_context
 from stacks.mesh import Mesh, build_mesh, kubernetes_provider
 from stacks.mirror import chart_mirror
+from stacks.observability import Observability, install_dashboards, port_forward_commands
 from stacks.routes import Published, publish_routes
 from stacks.tls import Tls, install_tls
 from stacks.verification import ACROSS_CHECK, verification_output, verify_across, verify_mesh
@@ -68,13 +69,11 @@ class MeshCluster:
     published: Published | None
     dns: Dns | None
     tls: Tls
+    observability: Observability | None
 
 
 # As the single-cluster stacks give their ingress gateway (stacks/aws.py).
 CLOUD_INGRESS_ANNOTATIONS: dict[str, Mapping[str, str]] = {"aws": NLB_ANNOTATIONS}
-NO_DASHBOARDS = DashboardsSettings.model_validate(
-    {name: {"enabled": False} for name in ("prometheus", "grafana", "jaeger", "kiali")}
-)
 
 
 def api_servers(clusters: tuple[ClusterSettings, ...]) -> dict[str, str]:
@@ -118,10 +117,10 @@ def api_servers(clusters: tuple[ClusterSettings, ...]) -> dict[str, str]:
 
 
 def cluster_settings(settings: Settings, *clusters: ClusterSettings) -> Settings:
-    """What one cluster's install reads: the shared settings, with this cluster's cloud, connection and Istio release,
-    no dashboards (not per cluster yet: refused beside multicluster, so nothing points at them), and the mesh
-    reduced to this cluster (and, for a Job across a pair, the other): what a cluster's verification hashes into its
-    Job's name (stacks/verification.py job_name), so another cluster added renames no Job here."""
+    """What one cluster's install reads: the shared settings, with this cluster's cloud, connection, Istio release,
+    DNS target and identity on the zone, and the mesh reduced to this cluster (and, for a Job across a pair, the
+    other): what a cluster's verification hashes into its Job's name (stacks/verification.py job_name), so another
+    cluster added renames no Job here."""
     cluster = clusters[0]
     version = cluster.istio_version or settings.istio.version
     assert settings.multicluster is not None
@@ -129,7 +128,6 @@ def cluster_settings(settings: Settings, *clusters: ClusterSettings) -> Settings
         "cloud": cluster.cloud,
         "kubernetes": KubernetesSettings(kubeconfig=cluster.kubeconfig, context=cluster.context),
         "istio": settings.istio.model_copy(update={"shorthand_version": version}),
-        "dashboards": NO_DASHBOARDS,
         "multicluster": settings.multicluster.model_copy(update={"clusters": clusters}),
     }
     if settings.dns_enabled:
@@ -269,9 +267,12 @@ def build(settings: Settings) -> None:
         tls = install_tls(
             local, cluster_mesh, access.acme if access else None, issuing_ca, one_challenge_at_a_time(zone, clusters)
         )
+        observability = install_dashboards(local, cluster_mesh, tls.ready)
         published = publish_routes(local, cluster_mesh, tls)
         clusters.append(
-            MeshCluster(cluster, local, cluster_mesh, reader, servers[name], east_west, published, dns, tls)
+            MeshCluster(
+                cluster, local, cluster_mesh, reader, servers[name], east_west, published, dns, tls, observability
+            )
         )
 
     remote_secrets: dict[tuple[str, str], RemoteSecret] = {}
@@ -291,7 +292,9 @@ def build(settings: Settings) -> None:
                 opts=pulumi.ResourceOptions(providers=[reading.mesh.provider]),
             )
 
-    verifications = {c.settings.name: verify_mesh(c.local, c.mesh, None, c.published, c.tls) for c in clusters}
+    verifications = {
+        c.settings.name: verify_mesh(c.local, c.mesh, c.observability, c.published, c.tls) for c in clusters
+    }
     # Per ordered pair (A, B), a Job in A that reaches B's demo through B's east-west gateway, found through A's
     # remote secret for B: a cluster added adds its pairs' Jobs and changes no other Job.
     across: dict[str, dict[str, MeshVerification]] = {c.settings.name: {} for c in clusters}
@@ -342,6 +345,8 @@ def build(settings: Settings) -> None:
                 "urls": c.published.urls if c.published else {},
                 "dns": cluster_dns_output(c.dns),
                 "tls": {"issuer": c.tls.issuer, "certificate": c.tls.certificate_name, "secret": c.tls.secret},
+                "dashboards": port_forward_commands(c.local),
+                "exposedDashboards": c.observability.exposed if c.observability else {},
                 "demo": c.published.demo_curl if c.published else None,
                 "verification": verification_output(c.local, verifications[c.settings.name]),
                 "acrossClusters": {

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.chart import prefixed
 from components.dashboards import Dashboards, DashboardsArgs, KialiOpenIdArgs
 from components.routes import PublishedRoute, RouteArgs
 from definitions import addresses
@@ -66,19 +67,23 @@ def install_dashboards(
         kiali_waits_for=[mesh.control_plane.istiod],
         grafana_public_url=f"https://{hosts['grafana']}/" if "grafana" in hosts else None,
         mirror=chart_mirror(settings.mirror),
+        resource_prefix=mesh.cluster,
     )
-    installed = Dashboards("dashboards", args, opts=pulumi.ResourceOptions(providers=[mesh.provider]))
+    installed = Dashboards(
+        prefixed(mesh.cluster, "dashboards"), args, opts=pulumi.ResourceOptions(providers=[mesh.provider])
+    )
     if hosts:
         assert mesh.gateway is not None  # settings refuse exposure without a domain and a TLS listener
         backends = {"kiali": addresses.kiali(), "grafana": addresses.grafana()}
         for dashboard, host in hosts.items():
             PublishedRoute(
-                f"expose-{dashboard}",
+                prefixed(mesh.cluster, f"expose-{dashboard}"),
                 RouteArgs(
                     name=dashboard,
                     namespace=mesh.control_plane.namespace.metadata.name,
                     kind="http",
                     hostname=host,
+                    aliases=tuple(settings.host_names(host)[1:]),
                     service=backends[dashboard].service,
                     service_namespace=backends[dashboard].namespace,
                     port=backends[dashboard].port,
@@ -91,8 +96,10 @@ def install_dashboards(
                 opts=pulumi.ResourceOptions(providers=[mesh.provider]),
             )
     paths = {"kiali": addresses.KIALI_WEB_ROOT, "grafana": "/"}
+    # The name DNS answers: in one cluster of a mesh whose clusters write DNS, the cluster's own.
     return Observability(
-        installed, {dashboard: f"https://{host}{paths[dashboard]}" for dashboard, host in hosts.items()}
+        installed,
+        {dashboard: f"https://{settings.host_names(host)[-1]}{paths[dashboard]}" for dashboard, host in hosts.items()},
     )
 
 

@@ -219,7 +219,8 @@ def redirected_hosts(settings: Settings) -> list[str]:
     which would publish a wildcard record. Istio routes redirect on their own Gateway (tls.httpsRedirect).
     """
     routes = [name for r in settings.published_routes if r.kind == "http" for name in settings.hostnames(r)]
-    return sorted({*routes, *exposed_hosts(settings).values()})
+    exposed = [name for host in exposed_hosts(settings).values() for name in settings.host_names(host)]
+    return sorted({*routes, *exposed})
 
 
 def _redirect_http(settings: Settings, mesh: Mesh, tls: Tls) -> None:

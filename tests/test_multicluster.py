@@ -176,9 +176,18 @@ BAD_INPUTS = [
         ["acme proves the domain by DNS-01", "DNS is off"],
     ),
     (
-        {**mesh(), "dashboards": {"jaeger": {"enabled": False}}},
-        "dashboards",
-        ["not per cluster yet", "split every trace", "zipkinAddress"],
+        {**gcp_zone(), "tls": {"mode": "ca"}, "dashboards": {"expose": {"enabled": True, "kialiHost": DOMAIN}}},
+        "dashboards.expose.kialiHost",
+        ["is the apex", "<name>.<cluster>.mesh.example.com"],
+    ),
+    (
+        {
+            **gcp_zone(),
+            "tls": {"mode": "secret", "secret": "wildcard"},
+            "dashboards": {"expose": {"enabled": True, "grafanaHost": "g.east." + DOMAIN}},
+        },
+        "dashboards.expose.grafanaHost",
+        ["inside east.mesh.example.com"],
     ),
     ({**mesh(), "security": {"networkPolicies": False}}, "security", ["NetworkPolicies are not per cluster yet"]),
     ({**mesh(), "kubernetes": {"context": "kind-east"}}, "kubernetes", ["multicluster.clusters[].context"]),
@@ -351,7 +360,20 @@ def test_east_west_gateway_per_cluster_exposes_the_mesh_on_15443(run_mesh):
 def test_one_flat_network_needs_no_east_west_gateway(run_mesh):
     run = run_mesh(mesh(EAST, with_cluster(WEST, network="net-east"), flatNetworks=["net-east"]))
     assert [r.name for r in run.of_type("servicemesh:istio:EastWestGateway")] == []
-    assert len(run.of_type("kubernetes:core/v1:Secret")) == 2 + 2 + 2  # cacerts, reader tokens, remote secrets
+    # cacerts, reader tokens, remote secrets (the rest are the dashboards')
+    mesh_secrets = [
+        r.name for r in run.of_type("kubernetes:core/v1:Secret") if "grafana" not in r.name and "kiali" not in r.name
+    ]
+    assert sorted(mesh_secrets) == sorted(
+        [
+            "east-istio-cacerts",
+            "west-istio-cacerts",
+            "east-reader-token",
+            "west-reader-token",
+            "east-reads-west",
+            "west-reads-east",
+        ]
+    )
 
 
 def kubeconfig_in(run: Run, reading: str, read: str) -> dict[str, Any]:
@@ -440,7 +462,17 @@ def test_every_container_of_every_cluster_has_requests_and_a_memory_limit(run_me
         f"{cluster}-{chart}"
         for cluster in ("east", "west")
         # production: the CNI node agent instead of the privileged istio-init, as in one cluster (settings/dataplane.py)
-        for chart in ("istio-base", "istio-istiod", "eastwest", "ingress-gateway", "istio-node-agents-cni")
+        for chart in (
+            "istio-base",
+            "istio-istiod",
+            "eastwest",
+            "ingress-gateway",
+            "istio-node-agents-cni",
+            "prometheus",
+            "grafana",
+            "jaeger",
+            "kiali",
+        )
     )
     checked = 0
     for chart in charts:
@@ -451,7 +483,9 @@ def test_every_container_of_every_cluster_has_requests_and_a_memory_limit(run_me
                     resources = at(values, container.resources_at)
                     assert {"cpu", "memory"} <= set(resources["requests"]) and "memory" in resources["limits"]
                     checked += 1
-    assert checked == 8  # istiod, the east-west and the ingress gateway, the CNI agent, in each cluster
+    # istiod, the east-west and the ingress gateway, the CNI agent, Prometheus and its config reloader, Grafana,
+    # Jaeger and Kiali, in each cluster
+    assert checked == 2 * 9
 
 
 def test_with_a_mirror_every_chart_of_every_cluster_comes_from_it(run_mesh):
@@ -460,7 +494,7 @@ def test_with_a_mirror_every_chart_of_every_cluster_comes_from_it(run_mesh):
         "images": "registry.internal.example/m",
     }
     charts = run_mesh({**mesh(), "mirror": mirror}).of_type("kubernetes:helm.sh/v4:Chart")
-    assert len(charts) == 8
+    assert len(charts) == 2 * 8  # Istio's four, the east-west gateway, the dashboards' four
     for chart in charts:
         assert chart.inputs["repositoryOpts"]["repo"] == "https://mirror.internal.example/charts", chart.name
 
@@ -513,7 +547,15 @@ def test_each_clusters_verification_checks_its_own_demo(run_mesh):
     run = run_mesh({**APPS, "multicluster": {**APPS["multicluster"], "trustDomain": "example.org"}})
     for cluster in ("east", "west"):
         config = checks_config(run, cluster)
-        assert config["checks"] == ["demo-through-gateway", "mtls-gateway-to-demo", "plaintext-refused"]
+        assert config["checks"] == [
+            "demo-through-gateway",
+            "mtls-gateway-to-demo",
+            "trace-in-jaeger",
+            "prometheus-sees-demo",
+            "plaintext-refused",
+        ]
+        # Its own cluster's Jaeger and Prometheus: the gateway that took the request reports there.
+        assert config["jaeger"]["url"] == "http://jaeger.istio-system.svc.cluster.local:16686"
         assert config["demo"]["gatewayIdentity"] == "spiffe://example.org/ns/istio-ingress/sa/istio-ingressgateway"
         assert "acrossClusters" not in config
         assert on(run.one("kubernetes:batch/v1:Job", f"{cluster}-verification"), cluster)
@@ -578,10 +620,29 @@ def test_each_clusters_ingress_follows_its_cloud(run_mesh):
     assert "-H 'Host: demo.mesh.localhost' http://localhost:8080/headers" in curl
 
 
-def test_tracing_only_where_a_collector_is_named(run_mesh):
-    """No dashboards per cluster yet, so no Jaeger: the Telemetry only with mesh.tracing.zipkinAddress."""
-    assert [r.name for r in run_mesh(APPS).resources if r.name.endswith("-mesh-policy-tracing")] == []
-    traced = run_mesh({**APPS, "mesh": {**APPS["mesh"], "tracing": {"zipkinAddress": "collector.tracing:9411"}}})
+def test_each_cluster_traces_to_its_own_jaeger_or_the_collector_named(run_mesh):
+    """Dashboards per cluster: each cluster's proxies report to its own Jaeger; mesh.tracing.zipkinAddress names one
+    collector for every cluster instead; no Jaeger and no collector, no Telemetry."""
+    run = run_mesh(APPS)
+    for cluster in ("east", "west"):
+        assert on(run.one("kubernetes:helm.sh/v4:Chart", f"{cluster}-jaeger"), cluster)
+        mesh_config = reveal(istiod(run, cluster).inputs["values"])["meshConfig"]
+        assert mesh_config["extensionProviders"][0]["zipkin"] == {
+            "service": "jaeger.istio-system.svc.cluster.local",
+            "port": 9411,
+        }
+        assert run.named(f"{cluster}-mesh-policy-tracing").inputs["spec"]["tracing"][0]["providers"] == [
+            {"name": "jaeger"}
+        ]
+    untraced = run_mesh({**APPS, "dashboards": {"jaeger": {"enabled": False}}})
+    assert [r.name for r in untraced.resources if r.name.endswith("-mesh-policy-tracing")] == []
+    traced = run_mesh(
+        {
+            **APPS,
+            "mesh": {**APPS["mesh"], "tracing": {"zipkinAddress": "collector.tracing:9411"}},
+            "dashboards": {"jaeger": {"enabled": False}},
+        }
+    )
     for cluster in ("east", "west"):
         telemetry = traced.named(f"{cluster}-mesh-policy-tracing")
         assert telemetry.inputs["spec"]["tracing"][0]["providers"] == [{"name": "jaeger"}]
@@ -616,10 +677,10 @@ def after_job(run: Run, name: str) -> bool:
 
 
 def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
-    """docs/sizing.md: each cluster of the multicluster example (production) requests 2540m CPU and 4196Mi: istiod,
+    """docs/sizing.md: each cluster of the multicluster example (production) requests 3450m CPU and 7172Mi: istiod,
     the ingress and the east-west gateways, the CNI agent, external-dns (50m, 64Mi), cert-manager with its API check
-    and the certificate's wait (220m, 704Mi), the demo with its sidecar, the verification Job, and the Job that
-    reaches the other cluster's demo (10m, 32Mi: one per other cluster)."""
+    and the certificate's wait (220m, 704Mi), the dashboards (910m, 2976Mi), the demo with its sidecar, the
+    verification Job, and the Job that reaches the other cluster's demo (10m, 32Mi: one per other cluster)."""
     run = shared_run("multicluster", stack="multicluster")
     for cluster in ("europe", "us"):
         mine = [r for r in run.resources if r.name.startswith(f"{cluster}-")]
@@ -628,7 +689,7 @@ def test_the_footprint_of_the_shipped_example_is_per_cluster(shared_run):
         rest = footprint(Run([r for r in mine if r not in east_west], {}, {}))
         extra = footprint(Run(east_west, {}, {}))
         assert extra.pods == {"ingress gateway": (2, 250, 256.0)}  # named after the chart's pod, not the release
-        assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (2540, 4196)
+        assert (rest.cpu_millicores + extra.cpu_millicores, rest.memory_mib + extra.memory_mib) == (3450, 7172)
 
 
 def test_each_route_is_published_in_every_cluster_and_checked_there(run_mesh):

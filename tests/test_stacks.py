@@ -129,10 +129,21 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     # docs/multicluster.md: per cluster Istio, the east-west and ingress gateways, the mesh policy, the demo and its
     # verification, the remote secrets, external-dns into the one Cloud DNS zone, cert-manager and its Let's Encrypt
-    # certificate; no dashboards yet.
+    # certificate, the dashboards.
     "multicluster": {
         "cloud": "multicluster",
-        "charts": {"base", "istiod", "gateway", "cni", "external-dns", "cert-manager"},
+        "charts": {
+            "base",
+            "istiod",
+            "gateway",
+            "cni",
+            "external-dns",
+            "cert-manager",
+            "prometheus",
+            "grafana",
+            "jaeger",
+            "kiali-server",
+        },
         "namespaces": {
             "istio-system",
             "istio-node-agents",
@@ -145,8 +156,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "kinds": {
             "pulumi:providers:kubernetes": 4,
             "kubernetes:core/v1:Namespace": 14,  # seven per cluster
-            # base, istiod, cni, the ingress and east-west gateways, external-dns, cert-manager
-            "kubernetes:helm.sh/v4:Chart": 14,
+            # base, istiod, cni, the ingress and east-west gateways, external-dns, cert-manager, the dashboards' four
+            "kubernetes:helm.sh/v4:Chart": 22,
             "pulumi:providers:gcp": 1,  # the zone's cloud
             # each cluster's external-dns and cert-manager, each its own account on the zone
             "gcp:serviceaccount/account:Account": 4,
@@ -156,8 +167,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "kubernetes:cert-manager.io/v1:ClusterIssuer": 2,  # Let's Encrypt, per cluster
             "kubernetes:cert-manager.io/v1:Certificate": 2,  # *.<domain> and *.<cluster>.<domain>, per cluster
             "kubernetes:networking.istio.io/v1:Gateway": 2,
-            # per cluster cacerts, the reader's token, the remote secret; the EKS cluster's two Cloud DNS keys
-            "kubernetes:core/v1:Secret": 8,
+            # per cluster cacerts, the reader's token, the remote secret, Grafana's admin and Kiali's signing key;
+            # the EKS cluster's two Cloud DNS keys
+            "kubernetes:core/v1:Secret": 12,
             "tls:index/locallySignedCert:LocallySignedCert": 2,
             "kubernetes:security.istio.io/v1:PeerAuthentication": 2,
             "kubernetes:gateway.networking.k8s.io/v1:Gateway": 2,
