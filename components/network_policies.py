@@ -15,7 +15,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.chart import child_opts
+from components.chart import child_opts, prefixed
 
 # Every namespace carries its name as this label (set by the API server since Kubernetes 1.22).
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -54,6 +54,8 @@ class NetworkPoliciesArgs:
     flows: Sequence[Flow]
     # The namespaces themselves: the policies are created in them and deleted before them.
     wait_for: list[pulumi.Resource] = field(default_factory=list)
+    # In a mesh across clusters, the cluster's name: it prefixes every policy's resource name.
+    resource_prefix: str | None = None
 
 
 def peer_spec(peer: Peer) -> dict[str, Any]:
@@ -84,6 +86,7 @@ class NetworkPolicies(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("servicemesh:security:NetworkPolicies", name, None, opts)
         self.policies = {}
+        self.prefix = args.resource_prefix
         for namespace in args.namespaces:
             self._policy(namespace, DENY_ALL, deny_all_spec(), None, args.wait_for)
         for flow in args.flows:
@@ -94,7 +97,7 @@ class NetworkPolicies(pulumi.ComponentResource):
         self, namespace: str, name: str, spec: dict[str, Any], why: str | None, wait_for: list[pulumi.Resource]
     ) -> None:
         self.policies[f"{namespace}/{name}"] = k8s.networking.v1.NetworkPolicy(
-            f"{namespace}-{name}",
+            prefixed(self.prefix, f"{namespace}-{name}"),
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=name, namespace=namespace, annotations={WHY_ANNOTATION: why} if why else None
             ),

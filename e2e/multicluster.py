@@ -229,6 +229,21 @@ def check_apps(context: Context, name: str, cluster: LoopbackCluster, others: li
         dashboards == {"trace-in-jaeger", "prometheus-sees-demo"} and local,
         backends,
     )
+    # NetworkPolicies (production): the east-west gateway open on 15443 and its health port, the demo open to it.
+    east_west = cluster.get_or_none(f"/apis/networking.k8s.io/v1/namespaces/{SYSTEM}/networkpolicies/allow-eastwest")
+    ports = [p["port"] for rule in (east_west or {}).get("spec", {}).get("ingress", []) for p in rule["ports"]]
+    report.check(
+        f"{name}: a NetworkPolicy admits 15443 and 15021 to the east-west gateway", ports == [15443, 15021], ports
+    )
+    demo = cluster.get_or_none("/apis/networking.k8s.io/v1/namespaces/demo/networkpolicies/allow-demo")
+    sources = [
+        peer.get("podSelector", {}).get("matchLabels", {}).get("app")
+        for rule in (demo or {}).get("spec", {}).get("ingress", [])
+        for peer in rule.get("from", [])
+    ]
+    report.check(
+        f"{name}: the demo's NetworkPolicy admits the east-west gateway", "istio-eastwestgateway" in sources, sources
+    )
     deployments = cluster.get(f"/apis/apps/v1/namespaces/{SYSTEM}/deployments")["items"]
     names = {d["metadata"]["name"] for d in deployments if (d.get("status") or {}).get("readyReplicas")}
     wanted = {"grafana", "jaeger", "kiali"}

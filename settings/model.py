@@ -53,6 +53,8 @@ class Settings(Section):
     def network_policies(self) -> bool:
         if self.security.network_policies is not None:
             return self.security.network_policies
+        if self.multicluster is not None and self.multicluster.flat_networks:
+            return False  # pods of another cluster on a flat network arrive from addresses the stack cannot know
         return self.profile == "production"
 
     @property

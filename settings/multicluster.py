@@ -102,6 +102,7 @@ MULTICLUSTER_KEYS = frozenset(
         "gcp",
         "aws",
         "dashboards",
+        "security",
         "profile",
         "sizing",
         "istio",
@@ -125,8 +126,6 @@ AWS_PER_CLUSTER = {"cluster_name": "awsClusterName", "oidc_issuer_url": "awsOidc
 NOT_PER_CLUSTER = {
     "cloud": "each cluster's cloud is multicluster.clusters[].cloud",
     "kubernetes": "each cluster's connection is multicluster.clusters[].context (or kubeconfig)",
-    "security": "NetworkPolicies are not per cluster yet (they would have to admit the east-west gateways' 15443 "
-    "and the other clusters' istiod); Pod Security labels follow the profile",
 }
 
 
@@ -184,6 +183,13 @@ def multicluster_problems(settings: Settings) -> list[str]:
             if cluster.istio_version not in (None, settings.istio.version)
         ]
     problems += network_problems(settings)
+    if settings.security.network_policies and mesh.flat_networks:
+        problems.append(
+            "security.networkPolicies: the clusters of a flat network reach each other's pods straight from their "
+            f"pod IPs ({', '.join(mesh.flat_networks)}), which the stack does not know to admit; set it false (the "
+            "default with flatNetworks), or give each cluster its own network (traffic then enters through the "
+            "east-west gateway, which the policies admit)"
+        )
     problems += version_problems(settings)
     return problems
 

@@ -15,8 +15,8 @@ Shared: the mesh ID, trust domain, root CA, Istio chart pins, sizing, and the se
 same way (mesh, ingress, gatewayApi, dns, gateway, routes, demo, verify, tls), the one DNS zone every cluster's
 external-dns writes its own names into (`<route>.<cluster>.<domain>`, each with its own identity), and with
 tls.mode ca the ingress root every cluster's cert-manager signs with an intermediate of its own. Each cluster has
-its own dashboards (Prometheus, Grafana, Jaeger and Kiali of that cluster). What is not per cluster yet
-(NetworkPolicies) is refused beside `multicluster` (settings/multicluster.py).
+its own dashboards (Prometheus, Grafana, Jaeger and Kiali of that cluster) and NetworkPolicies (the single-cluster
+flows, and the east-west gateway's: 15443 from anywhere, and from it to the demo).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from stacks.gcp_dns import gcp_access, google_provider, managed_zone
 from stacks.kube_context import looks_local, read_context
 from stacks.mesh import Mesh, build_mesh, kubernetes_provider
 from stacks.mirror import chart_mirror
+from stacks.network_policies import restrict_ingress
 from stacks.observability import Observability, install_dashboards, port_forward_commands
 from stacks.routes import Published, publish_routes
 from stacks.tls import Tls, install_tls
@@ -269,6 +270,13 @@ def build(settings: Settings) -> None:
         )
         observability = install_dashboards(local, cluster_mesh, tls.ready)
         published = publish_routes(local, cluster_mesh, tls)
+        # As stacks/platform.py closes one cluster's namespaces, with the east-west gateway's flows.
+        namespaces = [cluster_mesh.control_plane.namespace, cluster_mesh.ingress.namespace]
+        namespaces += [*cluster_mesh.policy.namespaces.values()]
+        namespaces += [cluster_mesh.node_agents.namespace] if cluster_mesh.node_agents else []
+        namespaces += [access.namespace] if access else []
+        namespaces += [tls.namespace] if tls.namespace else []
+        restrict_ingress(local, provider, namespaces, name, east_west=east_west is not None)
         clusters.append(
             MeshCluster(
                 cluster, local, cluster_mesh, reader, servers[name], east_west, published, dns, tls, observability

@@ -13,6 +13,9 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.chart import prefixed
+from components.east_west_gateway import CROSS_NETWORK_PORT
+from components.east_west_gateway import RELEASE as EAST_WEST_RELEASE
 from components.ingress_gateway import gateway_pod_labels
 from components.mesh_policy import WAYPOINT_NAME
 from components.network_policies import Flow, NetworkPolicies, NetworkPoliciesArgs, Peer
@@ -28,6 +31,7 @@ from stacks.observability import exposed_hosts
 # Pod labels, each read in its chart's templates at the pinned version.
 ISTIOD = {"app": "istiod"}  # istio-discovery templates/deployment.yaml, on every revision's pods
 GATEWAY = gateway_pod_labels(addresses.INGRESS_RELEASE)  # gateway templates/_helpers.tpl gateway.selectorLabels
+EAST_WEST = gateway_pod_labels(EAST_WEST_RELEASE)  # the same chart, the east-west gateway's release
 # prometheus templates/_helpers.tpl prometheus.server.matchLabels (server.name `server`, chart name prometheus)
 PROMETHEUS = {
     "app.kubernetes.io/name": "prometheus",
@@ -109,8 +113,9 @@ def _from_anywhere(name: str, namespace: str, pods: dict[str, str], ports: Seque
     return Flow(name, namespace, pods, tuple(ports), (), why)
 
 
-def flows(settings: Settings) -> list[Flow]:
-    """Every flow the stack needs, for what this stack installs."""
+def flows(settings: Settings, east_west: bool = False) -> list[Flow]:
+    """Every flow the stack needs, for what this stack installs; `east_west`: this cluster of a mesh across
+    networks runs an east-west gateway, through which the other networks' proxies reach its pods."""
     dashboards = settings.dashboards
     system, ingress = addresses.ISTIO_NAMESPACE, settings.ingress.namespace
     planned = set(verification.checks(settings)) if settings.verify_enabled else set()
@@ -146,6 +151,18 @@ def flows(settings: Settings) -> list[Flow]:
         ),
         *_allow("gateway-metrics", ingress, GATEWAY, (MERGED_METRICS,), "scraping", prometheus),
     ]
+    crossing = Peer(system, EAST_WEST) if east_west else None
+    if east_west:
+        table.append(
+            _from_anywhere(
+                "eastwest",
+                system,
+                EAST_WEST,
+                (CROSS_NETWORK_PORT, GATEWAY_STATUS),
+                "the other networks' proxies (mTLS passed through) and load balancers, from anywhere",
+            )
+        )
+        table += _allow("eastwest-metrics", system, EAST_WEST, (MERGED_METRICS,), "scraping", prometheus)
     if dashboards.prometheus.enabled:
         grafana = peer(dashboards.grafana.enabled, system, GRAFANA)
         table += _allow(
@@ -213,11 +230,13 @@ def flows(settings: Settings) -> list[Flow]:
             prometheus,
         )
     if settings.demo.enabled:
-        table += _demo_flows(settings, gateway, prometheus, checks("plaintext-refused"))
+        table += _demo_flows(settings, gateway, prometheus, checks("plaintext-refused"), crossing)
     return table
 
 
-def _demo_flows(settings: Settings, gateway: Peer, prometheus: Peer | None, plaintext: Peer | None) -> list[Flow]:
+def _demo_flows(
+    settings: Settings, gateway: Peer, prometheus: Peer | None, plaintext: Peer | None, crossing: Peer | None = None
+) -> list[Flow]:
     namespace, port = settings.demo.namespace, versions.DEMO_CONTAINER_PORT
     if dataplane.namespace_dataplane(settings, namespace) == "ambient":
         waypoint = Peer(namespace, WAYPOINT) if namespace in dataplane.waypoints(settings) else None
@@ -248,9 +267,11 @@ def _demo_flows(settings: Settings, gateway: Peer, prometheus: Peer | None, plai
             namespace,
             DEMO,
             (port,),
-            "the ingress gateway; the verification's plain-text request, which the sidecar itself must refuse",
+            "the ingress gateway; the verification's plain-text request, which the sidecar itself must refuse"
+            + ("; the east-west gateway, for the other networks' requests" if crossing else ""),
             gateway,
             plaintext,
+            crossing,
         ),
         *_allow("demo-metrics", namespace, DEMO, (MERGED_METRICS,), "scraping", prometheus),
     ]
@@ -280,13 +301,20 @@ def owned_namespaces(settings: Settings) -> list[str]:
 
 
 def restrict_ingress(
-    settings: Settings, provider: k8s.Provider, namespaces: Sequence[pulumi.Resource]
+    settings: Settings,
+    provider: k8s.Provider,
+    namespaces: Sequence[pulumi.Resource],
+    cluster: str | None = None,
+    east_west: bool = False,
 ) -> NetworkPolicies | None:
-    """`namespaces`: the Namespace resources the policies live in."""
+    """`namespaces`: the Namespace resources the policies live in; in a mesh across clusters, `cluster` (its name
+    prefixes the resources) and `east_west` (flows)."""
     if not settings.network_policies:
         return None
     return NetworkPolicies(
-        "network-policies",
-        NetworkPoliciesArgs(owned_namespaces(settings), flows(settings), wait_for=list(namespaces)),
+        prefixed(cluster, "network-policies"),
+        NetworkPoliciesArgs(
+            owned_namespaces(settings), flows(settings, east_west), wait_for=list(namespaces), resource_prefix=cluster
+        ),
         opts=pulumi.ResourceOptions(providers=[provider]),
     )

@@ -189,7 +189,14 @@ BAD_INPUTS = [
         "dashboards.expose.grafanaHost",
         ["inside east.mesh.example.com"],
     ),
-    ({**mesh(), "security": {"networkPolicies": False}}, "security", ["NetworkPolicies are not per cluster yet"]),
+    (
+        {
+            **mesh(EAST, with_cluster(WEST, network="net-east"), flatNetworks=["net-east"]),
+            "security": {"networkPolicies": True},
+        },
+        "security.networkPolicies",
+        ["straight from their pod IPs (net-east)", "east-west gateway"],
+    ),
     ({**mesh(), "kubernetes": {"context": "kind-east"}}, "kubernetes", ["multicluster.clusters[].context"]),
     ({**mesh(), "cloud": "local"}, "cloud", ["multicluster.clusters[].cloud"]),
     ({**mesh(), "mesh": {"dataplane": "ambient"}}, "mesh.dataplane", ["ambient", "15008", "AUTO_PASSTHROUGH"]),
@@ -930,3 +937,42 @@ def test_acme_per_cluster_with_its_own_identity_one_challenge_at_a_time_on_route
     assert not west.depends_on(gcp.one("kubernetes:batch/v1:Job", "east-certificate-wait"))
     account = gcp.one("gcp:serviceaccount/account:Account", "west-cert-manager-gcp").inputs["accountId"]
     assert account != gcp.one("gcp:serviceaccount/account:Account", "east-cert-manager-gcp").inputs["accountId"]
+
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def test_network_policies_per_cluster_admit_the_east_west_gateway(run_mesh):
+    run = run_mesh({**APPS, "profile": "production"})
+    for cluster in ("east", "west"):
+        policies = {r.name: r for r in run.of_type(NETWORK_POLICY) if on(r, cluster)}
+        # Every namespace the stack owns is closed but for its flows, as in one cluster.
+        for namespace in ("istio-system", "istio-ingress", "istio-node-agents", "demo"):
+            assert policies[f"{cluster}-{namespace}-deny-all-ingress"].inputs["spec"] == {
+                "podSelector": {},
+                "policyTypes": ["Ingress"],
+            }
+        # The other networks' proxies reach this one through the east-west gateway, from anywhere, on 15443; its
+        # load balancer's health check on 15021.
+        east_west = policies[f"{cluster}-istio-system-allow-eastwest"].inputs["spec"]
+        assert east_west == {
+            "podSelector": {"matchLabels": {"app": "istio-eastwestgateway", "istio": "eastwestgateway"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"ports": [{"protocol": "TCP", "port": 15443}, {"protocol": "TCP", "port": 15021}]}],
+        }
+        # ... and from it the demo, which the other clusters' gateways reach through it.
+        demo = policies[f"{cluster}-demo-allow-demo"].inputs["spec"]["ingress"][0]["from"]
+        assert {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "istio-system"}},
+            "podSelector": {"matchLabels": {"app": "istio-eastwestgateway", "istio": "eastwestgateway"}},
+        } in demo
+    # One flat network: no east-west gateway, and pods of the other cluster arrive from addresses the stack does not
+    # know: no policies unless asked for (and asked for, refused: BAD_INPUTS).
+    flat = run_mesh(
+        {
+            **APPS,
+            **mesh(EAST, with_cluster(WEST, network="net-east"), flatNetworks=["net-east"]),
+            "profile": "production",
+        }
+    )
+    assert flat.of_type(NETWORK_POLICY) == []
