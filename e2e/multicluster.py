@@ -38,10 +38,13 @@ from typing import Any
 
 import yaml
 
+from e2e.cert_manager_double import CertManagerDouble
 from e2e.cluster import LoopbackCluster
 from e2e.context import Context
+from e2e.controller_double import ControllerDouble
 from e2e.mirror import held_settings
 from e2e.pulumi_cli import PROJECT_DIR, PulumiStack, Result
+from e2e.volume_double import VolumeDouble
 
 PROJECT = "service-mesh"
 STACK = "multicluster"
@@ -246,10 +249,9 @@ def check_apps(context: Context, name: str, cluster: LoopbackCluster, others: li
     )
     deployments = cluster.get(f"/apis/apps/v1/namespaces/{SYSTEM}/deployments")["items"]
     names = {d["metadata"]["name"] for d in deployments if (d.get("status") or {}).get("readyReplicas")}
-    wanted = {"grafana", "jaeger", "kiali"}
     report.check(
         f"{name}: its own Prometheus, Grafana, Jaeger and Kiali Ready",
-        wanted <= names and any(n.startswith("prometheus") for n in names),
+        {"grafana", "jaeger", "kiali"} <= names and any(n.startswith("prometheus") for n in names),
         sorted(names),
     )
     # One Job per other cluster, requesting that cluster's demo through this cluster's gateway.
@@ -448,10 +450,14 @@ def multicluster(context: Context) -> None:
     bins = context.cluster.bin_dirs
     loops = [LoopbackCluster(base / f"cluster-{index}", bins) for index in range(2)]
     third = LoopbackCluster(base / "cluster-third", bins)
+    doubles: list[ControllerDouble] = []
     try:
         with report.step("multicluster: two clusters start"):
             for loop in loops:
                 loop.start()
+                # What the clusters lack for the example (production, tls): volumes for the dashboards' claims,
+                # cert-manager's issuing (e2e/volume_double.py, e2e/cert_manager_double.py).
+                doubles += [VolumeDouble(loop).start(), CertManagerDouble(loop).start()]
         stack = PulumiStack(
             base / "pulumi-multicluster",
             STACK,
@@ -495,5 +501,7 @@ def multicluster(context: Context) -> None:
             stack.destroy()
         check_nothing_left(context, clusters)
     finally:
+        for double in doubles:
+            double.stop()
         for loop in [*loops, third]:
             loop.stop()
