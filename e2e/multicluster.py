@@ -5,11 +5,14 @@ The clusters' connection settings are replaced by the loopback ones (cloud `loca
 server read from it), the east-west gateways' Services are not awaited (`pulumi.com/skipAwait`, through the
 cluster's `eastWestAnnotations`): no load balancer controller runs here; and, with DNS on, each cluster names its
 records' target (`dnsTarget`: a loopback cluster's ingress is a NodePort), and writes the zone with a
-service-account key (a cluster outside GKE), made by the gcp plugin double. Then checks that a defect would make
-false: each cluster's external-dns writes only its own names under its own owner, with its key in its own cluster,
-and its routes answer to those names; each istiod's values carry its mesh ID, cluster name and network; both
-`cacerts` hold an intermediate that
-`openssl verify` chains to the same root; each remote secret's kubeconfig, used as istiod uses it (its CA, its
+service-account key (a cluster outside GKE), made by the gcp plugin double; tls.mode acme becomes ca (Let's Encrypt
+is not reachable offline), and each loopback cluster gets the volume and cert-manager doubles. Then checks that a
+defect would make false: each cluster's external-dns writes only its own names under its own owner, with its key in
+its own cluster, and its routes answer to those names; each cluster's issuing CA chains to the one exported ingress
+root (`openssl verify`), with its own key, and its certificate covers its own names; each cluster's dashboards are
+Ready and its verification reads them; its NetworkPolicies admit the east-west gateway; each istiod's values carry
+its mesh ID, cluster name and network; both `cacerts` hold an intermediate that `openssl verify` chains to the same
+root; each remote secret's kubeconfig, used as istiod uses it (its CA, its
 token), authenticates to the OTHER API server as the reader, lists what istiod lists there and is refused Secrets;
 what every cluster installs around the mesh from the shared settings (STRICT mTLS, the ingress gateway, the demo
 under one Service name with an identity of its own, the verification Job completed, and one Job per other cluster
