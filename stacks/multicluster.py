@@ -3,13 +3,15 @@
 Before anything is registered: each `local` cluster passes the local guard (stacks/kube_context.py), each cluster's
 API server address is known, and no two entries reach the same API server.
 
-Then, in install order: the root CA (in the state only); per cluster, its providers and the single-cluster mesh
-graph (stacks/mesh.py: the Gateway API CRDs, its intermediate CA in `cacerts`, Istio base and istiod with the
-cluster's mesh ID, name and network, the ingress gateway, the mesh policy, the shared Gateway), the east-west gateway
-and its AUTO_PASSTHROUGH Gateway where the mesh has more than one network, the reader's role and token, the routes and
-the demo (stacks/routes.py); then, for every ordered pair (A, B), the remote secret in A through which A's istiod
-reads B; last, per cluster, the verification (stacks/verification.py), and for every ordered pair (A, B) a Job in A
-that requests B's demo, after B's demo, both east-west gateways and A's remote secret for B.
+Then, in install order: with DNS the zone (looked up once), the root CA and with tls.mode ca the ingress root (in
+the state only); per cluster, its providers, its identity on the zone, the single-cluster mesh graph (stacks/mesh.py:
+the Gateway API CRDs, its intermediate CA in `cacerts`, Istio base and istiod with the cluster's mesh ID, name and
+network, the ingress gateway, the mesh policy, the shared Gateway), external-dns, the east-west gateway and its
+AUTO_PASSTHROUGH Gateway where the mesh has more than one network, the reader's role and token, HTTPS
+(stacks/tls.py), the dashboards, the routes and the demo (stacks/routes.py), the NetworkPolicies; then, for every
+ordered pair (A, B), the remote secret in A through which A's istiod reads B; last, per cluster, the verification
+(stacks/verification.py), and for every ordered pair (A, B) a Job in A that requests B's demo, after B's demo, both
+east-west gateways and A's remote secret for B.
 
 Shared: the mesh ID, trust domain, root CA, Istio chart pins, sizing, and the settings every cluster installs the
 same way (mesh, ingress, gatewayApi, dns, gateway, routes, demo, verify, tls), the one DNS zone every cluster's
