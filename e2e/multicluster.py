@@ -102,6 +102,18 @@ def openssl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["openssl", *args], capture_output=True, text=True)
 
 
+def signed_by(root: str, certificate: str, key: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """`openssl verify` of `certificate` against `root`, and whether `key` is the certificate's own."""
+    with tempfile.TemporaryDirectory() as scratch:
+        root_file, cert_file = Path(scratch, "root.pem"), Path(scratch, "cert.pem")
+        root_file.write_text(root)
+        cert_file.write_text(certificate)
+        verified = openssl("verify", "-CAfile", str(root_file), str(cert_file))
+        public = openssl("x509", "-in", str(cert_file), "-noout", "-pubkey").stdout
+    own = subprocess.run(["openssl", "pkey", "-pubout"], input=key, capture_output=True, text=True).stdout
+    return verified, public != "" and own == public
+
+
 def as_istiod(kubeconfig: dict[str, Any], path: str) -> tuple[int, Any]:
     """GET `path` with the kubeconfig's server, CA and token, verifying the server's certificate as client-go does."""
     cluster = kubeconfig["clusters"][0]["cluster"]
@@ -279,33 +291,30 @@ def check_cacerts(context: Context, clusters: dict[str, LoopbackCluster]) -> Non
     report.check("cacerts: one root in every cluster", len(roots) == 1, len(roots))
     intermediates = {f["ca-cert.pem"] for f in files.values()}
     report.check("cacerts: each cluster its own intermediate", len(intermediates) == len(files), len(intermediates))
-    with tempfile.TemporaryDirectory() as scratch:
-        for name, pem in files.items():
-            root, cert = Path(scratch, f"{name}-root.pem"), Path(scratch, f"{name}-ca.pem")
-            root.write_text(next(iter(roots)))
-            cert.write_text(pem["ca-cert.pem"])
-            verified = openssl("verify", "-CAfile", str(root), str(cert))
-            report.check(
-                f"{name}: cacerts' intermediate chains to the root (openssl verify)", verified.returncode == 0, verified
-            )
-            constraints = openssl("x509", "-in", str(cert), "-noout", "-ext", "basicConstraints").stdout
-            report.check(f"{name}: the intermediate is a CA", "CA:TRUE" in constraints, constraints)
-            public = openssl("x509", "-in", str(cert), "-noout", "-pubkey").stdout
-            key = subprocess.run(
-                ["openssl", "pkey", "-pubout"], input=pem["ca-key.pem"], capture_output=True, text=True
-            )
-            report.check(f"{name}: ca-key.pem is the intermediate's key", public != "" and key.stdout == public)
-            chain = pem["cert-chain.pem"] == pem["ca-cert.pem"] + pem["root-cert.pem"]
-            report.check(f"{name}: cert-chain.pem is the intermediate then the root", chain)
-            cluster = clusters[name]
-            deployment = cluster.get(f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/istiod")
-            annotations = deployment["spec"]["template"]["metadata"].get("annotations") or {}
-            digest = hashlib.sha256((pem["ca-cert.pem"] + pem["cert-chain.pem"]).encode()).hexdigest()
-            report.check(
-                f"{name}: istiod's pods carry the certificates' digest (a new intermediate restarts istiod)",
-                annotations.get("servicemesh.dev/cacerts-sha256") == digest,
-                annotations,
-            )
+    for name, pem in files.items():
+        verified, own_key = signed_by(next(iter(roots)), pem["ca-cert.pem"], pem["ca-key.pem"])
+        report.check(
+            f"{name}: cacerts' intermediate chains to the root (openssl verify)", verified.returncode == 0, verified
+        )
+        constraints = subprocess.run(
+            ["openssl", "x509", "-noout", "-ext", "basicConstraints"],
+            input=pem["ca-cert.pem"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        report.check(f"{name}: the intermediate is a CA", "CA:TRUE" in constraints, constraints)
+        report.check(f"{name}: ca-key.pem is the intermediate's key", own_key)
+        chain = pem["cert-chain.pem"] == pem["ca-cert.pem"] + pem["root-cert.pem"]
+        report.check(f"{name}: cert-chain.pem is the intermediate then the root", chain)
+        cluster = clusters[name]
+        deployment = cluster.get(f"/apis/apps/v1/namespaces/{SYSTEM}/deployments/istiod")
+        annotations = deployment["spec"]["template"]["metadata"].get("annotations") or {}
+        digest = hashlib.sha256((pem["ca-cert.pem"] + pem["cert-chain.pem"]).encode()).hexdigest()
+        report.check(
+            f"{name}: istiod's pods carry the certificates' digest (a new intermediate restarts istiod)",
+            annotations.get("servicemesh.dev/cacerts-sha256") == digest,
+            annotations,
+        )
 
 
 def check_ingress_ca(
@@ -321,34 +330,25 @@ def check_ingress_ca(
     root = (stack.outputs().get("tls") or {}).get("rootCertificate") or ""
     report.check("tls: the stack exports one ingress root", "BEGIN CERTIFICATE" in root, root[:80])
     intermediates = set()
-    with tempfile.TemporaryDirectory() as scratch:
-        root_file = Path(scratch, "ingress-root.pem")
-        root_file.write_text(root)
-        for name, cluster in clusters.items():
-            files = decoded(cluster.get("/api/v1/namespaces/cert-manager/secrets/mesh-issuing-ca"))
-            intermediates.add(files["tls.crt"])
-            cert = Path(scratch, f"{name}-ingress-ca.pem")
-            cert.write_text(files["tls.crt"])
-            verified = openssl("verify", "-CAfile", str(root_file), str(cert))
-            report.check(
-                f"{name}: its issuing CA chains to the ingress root (openssl verify)",
-                verified.returncode == 0,
-                verified,
-            )
-            public = openssl("x509", "-in", str(cert), "-noout", "-pubkey").stdout
-            key = subprocess.run(["openssl", "pkey", "-pubout"], input=files["tls.key"], capture_output=True, text=True)
-            report.check(f"{name}: the issuing CA's key is its own", public != "" and key.stdout == public)
-            report.check(f"{name}: ca.crt is the ingress root", files.get("ca.crt") == root)
-            issuer = cluster.get("/apis/cert-manager.io/v1/clusterissuers/mesh-ca")
-            report.check(
-                f"{name}: the ClusterIssuer signs with it",
-                issuer["spec"] == {"ca": {"secretName": "mesh-issuing-ca"}},
-                issuer["spec"],
-            )
-            certificate = cluster.get("/apis/cert-manager.io/v1/namespaces/istio-ingress/certificates/mesh-wildcard")
-            names = certificate["spec"]["dnsNames"]
-            wanted = [f"*.{domain}", f"*.{name}.{domain}"]
-            report.check(f"{name}: its certificate covers {', '.join(wanted)}", names == wanted, names)
+    for name, cluster in clusters.items():
+        files = decoded(cluster.get("/api/v1/namespaces/cert-manager/secrets/mesh-issuing-ca"))
+        intermediates.add(files["tls.crt"])
+        verified, own_key = signed_by(root, files["tls.crt"], files["tls.key"])
+        report.check(
+            f"{name}: its issuing CA chains to the ingress root (openssl verify)", verified.returncode == 0, verified
+        )
+        report.check(f"{name}: the issuing CA's key is its own", own_key)
+        report.check(f"{name}: ca.crt is the ingress root", files.get("ca.crt") == root)
+        issuer = cluster.get("/apis/cert-manager.io/v1/clusterissuers/mesh-ca")
+        report.check(
+            f"{name}: the ClusterIssuer signs with it",
+            issuer["spec"] == {"ca": {"secretName": "mesh-issuing-ca"}},
+            issuer["spec"],
+        )
+        certificate = cluster.get("/apis/cert-manager.io/v1/namespaces/istio-ingress/certificates/mesh-wildcard")
+        names = certificate["spec"]["dnsNames"]
+        wanted = [f"*.{domain}", f"*.{name}.{domain}"]
+        report.check(f"{name}: its certificate covers {', '.join(wanted)}", names == wanted, names)
     report.check("tls: each cluster its own issuing CA", len(intermediates) == len(clusters), len(intermediates))
 
 

@@ -87,6 +87,12 @@ class Settings(Section):
         return [hostname, cluster_hostname(hostname, self.dns.domain, self.multicluster.clusters[0].name)]
 
     @property
+    def certificate_domains(self) -> tuple[str, ...]:
+        """What the wildcard certificate covers (`*.<each>`), and so what cert-manager's DNS-01 identity may prove:
+        dns.domain, and in one cluster of a mesh whose clusters write DNS its `<cluster>.<domain>` too."""
+        return tuple(domain for domain in (self.dns.domain, self.cluster_domain) if domain is not None)
+
+    @property
     def cluster_domain(self) -> str | None:
         """In one cluster of a mesh whose clusters write DNS: `<cluster>.<domain>`, under which that cluster's
         external-dns writes its own names (and its certificate covers them); None otherwise."""

@@ -76,8 +76,7 @@ def aws_acme(
     solver names the zone (hostedZoneID), so it never lists zones. In a mesh across clusters (`name`), one per
     cluster, whose certificate also covers the cluster's own names (<cluster>.<domain>)."""
     namespace = cert_manager_namespace(settings, cluster, name)
-    domains = [settings.dns.domain or "", *([settings.cluster_domain] if settings.cluster_domain else [])]
-    permissions = partial(acme_route53_policy, domains=domains)
+    permissions = partial(acme_route53_policy, domains=settings.certificate_domains)
     identity = zone_identity(
         "cert-manager",
         aws_settings,

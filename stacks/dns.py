@@ -67,12 +67,11 @@ def txt_owner_id(settings: Settings, cluster: str | None = None) -> str:
     return f"{owner}-{cluster}" if cluster else owner
 
 
-def domain_filter(settings: Settings, cluster: str | None = None) -> str:
-    """What external-dns writes: names under dns.domain; in a mesh across clusters, names under
-    `<cluster>.<domain>` only (the routes' own names in that cluster, settings.model hostnames), so the shared
-    names every cluster serves are never written by two."""
-    domain = settings.dns.domain or ""
-    return f"{cluster}.{domain}" if cluster else domain
+def domain_filter(settings: Settings) -> str:
+    """What external-dns writes: names under dns.domain; in one cluster of a mesh across clusters, names under its
+    `<cluster>.<domain>` only (settings.model cluster_domain: the routes' own names there), so the shared names
+    every cluster serves are never written by two."""
+    return settings.cluster_domain or settings.dns.domain or ""
 
 
 def external_dns_namespace(settings: Settings, cluster: k8s.Provider, name: str | None = None) -> k8s.core.v1.Namespace:
@@ -91,6 +90,7 @@ def install_external_dns(settings: Settings, mesh: Mesh, access: DnsAccess) -> D
     if mesh.gateway_api is not None:
         crds.append(mesh.gateway_api)
     owner = txt_owner_id(settings, mesh.cluster)
+    domains = domain_filter(settings)
     external_dns = ExternalDns(
         prefixed(mesh.cluster, "external-dns"),
         ExternalDnsArgs(
@@ -101,11 +101,11 @@ def install_external_dns(settings: Settings, mesh: Mesh, access: DnsAccess) -> D
             sources=settings.dns.sources,
             policy=settings.dns.policy,
             txt_owner_id=owner,
-            domain=domain_filter(settings, mesh.cluster),
+            domain=domains,
             resources=profiles.sizing(settings).external_dns,
             wait_for=crds,
             mirror=chart_mirror(settings.mirror),
         ),
         opts=pulumi.ResourceOptions(providers=[mesh.provider]),
     )
-    return Dns(access.zone, access.credentials, external_dns, owner, domain_filter(settings, mesh.cluster))
+    return Dns(access.zone, access.credentials, external_dns, owner, domains)

@@ -51,7 +51,7 @@ from stacks.gcp_dns import gcp_access, google_provider, managed_zone
 from stacks.kube_context import looks_local, read_context
 from stacks.mesh import Mesh, build_mesh, kubernetes_provider
 from stacks.mirror import chart_mirror
-from stacks.network_policies import restrict_ingress
+from stacks.network_policies import namespace_resources, restrict_ingress
 from stacks.observability import Observability, install_dashboards, port_forward_commands
 from stacks.routes import Published, publish_routes
 from stacks.tls import Tls, install_tls
@@ -273,11 +273,7 @@ def build(settings: Settings) -> None:
         observability = install_dashboards(local, cluster_mesh, tls.ready)
         published = publish_routes(local, cluster_mesh, tls)
         # As stacks/platform.py closes one cluster's namespaces, with the east-west gateway's flows.
-        namespaces = [cluster_mesh.control_plane.namespace, cluster_mesh.ingress.namespace]
-        namespaces += [*cluster_mesh.policy.namespaces.values()]
-        namespaces += [cluster_mesh.node_agents.namespace] if cluster_mesh.node_agents else []
-        namespaces += [access.namespace] if access else []
-        namespaces += [tls.namespace] if tls.namespace else []
+        namespaces = namespace_resources(cluster_mesh, access.namespace if access else None, tls.namespace)
         restrict_ingress(local, provider, namespaces, name, east_west=east_west is not None)
         clusters.append(
             MeshCluster(

@@ -25,7 +25,7 @@ from settings import dataplane
 from settings.model import Settings
 from settings.routes import DEMO_SERVICE
 from stacks import verification
-from stacks.mesh import tcp_listeners
+from stacks.mesh import Mesh, tcp_listeners
 from stacks.observability import exposed_hosts
 
 # Pod labels, each read in its chart's templates at the pinned version.
@@ -298,6 +298,15 @@ def owned_namespaces(settings: Settings) -> list[str]:
     if settings.demo.enabled:
         namespaces.append(settings.demo.namespace)
     return namespaces
+
+
+def namespace_resources(mesh: Mesh, *others: k8s.core.v1.Namespace | None) -> list[pulumi.Resource]:
+    """The Namespace resources of one cluster the policies live in: the mesh's, and `others` installed (external-dns',
+    cert-manager's)."""
+    namespaces: list[pulumi.Resource] = [mesh.control_plane.namespace, mesh.ingress.namespace]
+    namespaces += mesh.policy.namespaces.values()
+    namespaces += [mesh.node_agents.namespace] if mesh.node_agents else []
+    return namespaces + [namespace for namespace in others if namespace is not None]
 
 
 def restrict_ingress(

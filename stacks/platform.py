@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 from settings.model import Settings
 from stacks.dns import DnsAccess, install_external_dns
 from stacks.mesh import build_mesh
-from stacks.network_policies import restrict_ingress
+from stacks.network_policies import namespace_resources, restrict_ingress
 from stacks.observability import install_dashboards
 from stacks.outputs import export_stack
 from stacks.routes import publish_routes
@@ -31,10 +31,7 @@ def build_platform(
     observability = install_dashboards(settings, mesh, tls.ready)
     published = publish_routes(settings, mesh, tls)
     verification = verify_mesh(settings, mesh, observability, published, tls)
-    namespaces = [mesh.control_plane.namespace, mesh.ingress.namespace, *mesh.policy.namespaces.values()]
-    namespaces += [mesh.node_agents.namespace] if mesh.node_agents else []
-    namespaces += [access.namespace] if access else []
-    namespaces += [tls.namespace] if tls.namespace else []
+    namespaces = namespace_resources(mesh, access.namespace if access else None, tls.namespace)
     restrict_ingress(settings, mesh.provider, namespaces)
     export_stack(settings, mesh, dns, observability, published, tls)
     export_verification(settings, verification)

@@ -151,7 +151,7 @@ def _issue_certificate(
             acme=issuer,
             root_common_name=f"{pulumi.get_project()}-{pulumi.get_stack()} root CA",
             issuing_ca=issuing_ca,
-            extra_domains=(settings.cluster_domain,) if settings.cluster_domain else (),
+            extra_domains=settings.certificate_domains[1:],
             wait_for=[cert_manager.api_ready, *grants, *after],
         ),
         opts=on_cluster,
