@@ -285,15 +285,17 @@ def test_each_istiod_carries_the_mesh_its_name_and_network(run_mesh):
         assert on(istiod(run, cluster), cluster)
 
 
-def test_every_object_goes_through_its_clusters_provider(run_mesh):
-    run = run_mesh()
+@pytest.mark.parametrize("config", [None, "everything"])
+def test_every_object_goes_through_its_clusters_provider(run_mesh, config):
+    # "everything": DNS, HTTPS from the stack's CA, the demo and routes, production's NetworkPolicies, the dashboards.
+    run = run_mesh({**DNS_APPS, "tls": {"mode": "ca"}, "profile": "production"} if config else None)
     for r in run.resources:
         if r.type.startswith("kubernetes:"):
             cluster = r.name.split("-")[0]
-            # base's and the Gateway API's kept CRDs go through the cluster's adopting provider (stacks/mesh.py,
-            # adopting_provider)
+            # base's, the Gateway API's and cert-manager's kept CRDs go through the cluster's adopting provider
+            # (stacks/mesh.py, adopting_provider; components/cert_manager.py, crd_provider)
             adopting = f"$pulumi:providers:kubernetes::{cluster}-cluster-adopting::" in r.provider
-            kept = (f"{cluster}-istio-base", f"{cluster}-gateway-api-standard")
+            kept = (f"{cluster}-istio-base", f"{cluster}-gateway-api-standard", f"{cluster}-cert-manager")
             assert on(r, cluster) or (adopting and r.name in kept), (r.name, r.provider)
 
 
@@ -976,3 +978,29 @@ def test_network_policies_per_cluster_admit_the_east_west_gateway(run_mesh):
         }
     )
     assert flat.of_type(NETWORK_POLICY) == []
+
+
+def test_what_every_cluster_installs_around_the_mesh_has_requests_and_a_memory_limit(run_mesh):
+    """external-dns, cert-manager and the stack's own Jobs and Deployments (cert-manager's API check, the certificate's
+    wait, the demo, the verification and the Jobs across), in each cluster."""
+    run = run_mesh({**DNS_APPS, "tls": {"mode": "ca"}, "profile": "production"})
+    checked = 0
+    for chart in run.of_type("kubernetes:helm.sh/v4:Chart"):
+        if chart.inputs["chart"] not in ("external-dns", "cert-manager"):
+            continue
+        values = reveal(chart.inputs["values"])
+        for pod in CHART_PODS[chart.inputs["chart"]]:
+            for container in pod.containers:
+                if container.rendered(values):
+                    resources = at(values, container.resources_at)
+                    assert {"cpu", "memory"} <= set(resources["requests"]) and "memory" in resources["limits"]
+                    checked += 1
+    assert checked == 2 * 4  # external-dns; cert-manager's controller, webhook and cainjector
+    workloads = [*run.of_type("kubernetes:batch/v1:Job"), *run.of_type("kubernetes:apps/v1:Deployment")]
+    assert len(workloads) == 2 * 5  # the API check, the wait, the verification, the Job across, the demo
+    for workload in workloads:
+        pod = reveal(workload.inputs["spec"]["template"]["spec"])
+        for container in [*pod["containers"], *pod.get("initContainers", [])]:
+            resources = container["resources"]
+            assert {"cpu", "memory"} <= set(resources["requests"]), (workload.name, container["name"])
+            assert "memory" in resources["limits"], (workload.name, container["name"])
